@@ -1,0 +1,113 @@
+"""The `Layer` base class: the contract every barenet layer follows.
+
+A layer is built once its input shape is known (`build(input_shape, rng, dtype)`),
+then maps whole batches (batch axis first):
+
+    forward(x, training=False) -> output
+    backward(grad) -> grad_input       # grad is dLoss/dOutput of the last forward
+
+Trainable arrays live in `params`; `backward` fills `grads` under the same keys.
+Both hold the same array objects for the layer's lifetime (updated in place,
+never rebound), so optimizers and savers can keep references to them.
+"""
+
+from __future__ import annotations
+
+import numbers
+import re
+
+import numpy as np
+
+
+class Layer:
+    """Base class for layers.
+
+    `needs_input_grad` is False on a model's first layer, whose `backward` may then
+    skip computing (and return None for) the gradient of its input.
+
+    Args:
+        input_shape: Shape of one sample (no batch axis), e.g. `(784,)` or `(28, 28, 1)`;
+            only needed on the first layer of a model. An int means `(int,)`.
+        name: Unique name within a model. Defaults to one the model assigns.
+    """
+
+    needs_input_grad = True
+
+    def __init__(self, input_shape=None, name: str | None = None):
+        self.input_shape = normalize_shape(input_shape, "input_shape") if input_shape is not None else None
+        self.name = name
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.output_shape: tuple[int, ...] | None = None
+        self.dtype: np.dtype | None = None
+        self.built = False
+
+    # --- building ------------------------------------------------------------------------
+    def build(self, input_shape: tuple[int, ...], rng: np.random.Generator, dtype="float32") -> None:
+        """Create parameters for samples of `input_shape`; subclasses extend `_build`."""
+        input_shape = normalize_shape(input_shape, "input_shape")
+        self.dtype = np.dtype(dtype)
+        self.output_shape = self.compute_output_shape(input_shape)
+        self._build(input_shape, rng)
+        self.input_shape = input_shape
+        self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+        self.built = True
+
+    def _build(self, input_shape: tuple[int, ...], rng: np.random.Generator) -> None:
+        """Create `self.params` (none by default)."""
+
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """Shape of one output sample for one input sample of `input_shape`."""
+        return input_shape
+
+    # --- computing -----------------------------------------------------------------------
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    # --- describing ----------------------------------------------------------------------
+    def count_params(self) -> int:
+        return int(sum(p.size for p in self.params.values()))
+
+    @property
+    def parameters(self) -> int:
+        """Number of trainable numbers (the blog's `layer.parameters`)."""
+        return self.count_params()
+
+    def get_config(self) -> dict:
+        """Constructor arguments as plain Python values; `type(layer)(**config)` rebuilds it."""
+        return {"name": self.name, "input_shape": list(self.input_shape) if self.input_shape else None}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Layer":
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r} output_shape={self.output_shape}>"
+
+
+def normalize_shape(shape, argument: str) -> tuple[int, ...]:
+    """Turn an int or a sequence of positive ints into a tuple, or raise naming `argument`."""
+    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
+        shape = (shape,)
+    try:
+        dims = tuple(int(d) for d in shape)
+        ok = all(d > 0 and d == s for d, s in zip(dims, shape))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok or not dims:
+        raise ValueError(f"`{argument}` must be a positive int or a tuple of positive ints. Received: {argument}={shape!r}")
+    return dims
+
+
+def check_positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+    return int(value)
+
+
+def snake_case(name: str) -> str:
+    """`BatchNormalization` -> `batch_normalization`, used for default layer names."""
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()

@@ -1,0 +1,155 @@
+"""Fully connected layers: Keras's `Dense` and the blog's `FFL`, one implementation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import activations, initializers
+from .base import Layer, check_positive_int
+
+
+class Dense(Layer):
+    """Fully connected layer: `activation(x @ weights + biases)`.
+
+    Args:
+        units: Number of output neurons.
+        activation: Name from `barenet.activations` (e.g. "relu"), or None for linear.
+        use_bias: Whether to learn `biases`. Defaults to True.
+        input_dim: Number of inputs; only needed on a model's first layer.
+        kernel_initializer: Initializer name for `weights`. Defaults to "glorot_uniform".
+        bias_initializer: Initializer name for `biases`. Defaults to "zeros".
+
+    Input `(batch, inputs)` -> output `(batch, units)`. `weights` has shape
+    `(inputs, units)`, `biases` shape `(units,)`.
+    """
+
+    def __init__(self, units: int, activation=None, use_bias: bool = True, input_dim: int | None = None,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", input_shape=None,
+                 name: str | None = None):
+        super().__init__(input_shape if input_shape is not None else input_dim, name)
+        self.units = check_positive_int("units", units)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self._kernel_initializer_name = kernel_initializer if isinstance(kernel_initializer, str) else None
+        self._bias_initializer_name = bias_initializer if isinstance(bias_initializer, str) else None
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 1:
+            raise ValueError(
+                f"Layer {self.name!r} (Dense) expects flat inputs of shape (features,). "
+                f"Received: input_shape={input_shape}. Add a Flatten layer before it."
+            )
+        return (self.units,)
+
+    def _build(self, input_shape, rng):
+        self.params["weights"] = self.kernel_initializer((input_shape[0], self.units), rng, self.dtype)
+        if self.use_bias:
+            self.params["biases"] = self.bias_initializer((self.units,), rng, self.dtype)
+
+    def forward(self, x, training=False):
+        self._x = x
+        z = x @ self.params["weights"]
+        if self.use_bias:
+            z += self.params["biases"]
+        return self.activation.forward(z)
+
+    def backward(self, grad):
+        return self.backward_preactivation(self.activation.backward(grad))
+
+    def backward_preactivation(self, grad):
+        """Backward pass given dLoss/d(x @ weights + biases), skipping the activation.
+
+        The model calls this with the fused softmax/sigmoid + cross-entropy gradient.
+        """
+        np.matmul(self._x.T, grad, out=self.grads["weights"])
+        if self.use_bias:
+            np.sum(grad, axis=0, out=self.grads["biases"])
+        return grad @ self.params["weights"].T if self.needs_input_grad else None
+
+    # The blog's attribute names, the same arrays as `params`.
+    @property
+    def weights(self) -> np.ndarray | None:
+        return self.params.get("weights")
+
+    @weights.setter
+    def weights(self, value):
+        self._assign("weights", value)
+
+    @property
+    def biases(self) -> np.ndarray | None:
+        return self.params.get("biases")
+
+    @biases.setter
+    def biases(self, value):
+        self._assign("biases", value)
+
+    @property
+    def neurons(self) -> int:
+        return self.units
+
+    @property
+    def isbias(self) -> bool:
+        return self.use_bias
+
+    def _assign(self, key, value):
+        if key not in self.params:
+            raise ValueError(f"Layer {self.name!r} has no {key!r} yet: build it (add it to a model with a known input) first.")
+        value = np.asarray(value)
+        if value.shape != self.params[key].shape:
+            raise ValueError(
+                f"`{key}` of layer {self.name!r} must have shape {self.params[key].shape}. Received: shape {value.shape}"
+            )
+        self.params[key][...] = value
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": self.activation.get_config(),
+            "use_bias": self.use_bias,
+            "kernel_initializer": self._kernel_initializer_name or "glorot_uniform",
+            "bias_initializer": self._bias_initializer_name or "zeros",
+        }
+
+
+class FFL(Dense):
+    """The blog's feed-forward layer: `Dense` under the blog's argument names.
+
+    Args:
+        input_shape: Number of inputs (first layer only). Defaults to None.
+        neurons: Number of output neurons. Defaults to 1.
+        bias: Initial biases, shape `(neurons,)`, or None for zeros.
+        weights: Initial weights, shape `(input_shape, neurons)`, or None for Glorot uniform.
+        activation: Activation name or None (linear).
+        is_bias: Whether to learn biases. Defaults to True.
+
+    Unlike the blog's code, weights are Glorot-initialized from the model's seeded
+    generator (not unscaled `randn` after `np.random.seed(100)` in every layer).
+    """
+
+    def __init__(self, input_shape=None, neurons: int = 1, bias=None, weights=None, activation=None,
+                 is_bias: bool = True, name: str | None = None, **kwargs):
+        super().__init__(neurons, activation=activation, use_bias=is_bias, input_shape=input_shape, name=name, **kwargs)
+        self._initial_weights = None if weights is None else np.asarray(weights)
+        self._initial_biases = None if bias is None else np.asarray(bias)
+
+    def _build(self, input_shape, rng):
+        super()._build(input_shape, rng)
+        if self._initial_weights is not None:
+            self._assign("weights", self._initial_weights)
+        if self._initial_biases is not None and self.use_bias:
+            self._assign("biases", self._initial_biases)
+        self._initial_weights = self._initial_biases = None
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "input_shape": list(self.input_shape) if self.input_shape else None,
+            "neurons": self.units,
+            "activation": self.activation.get_config(),
+            "is_bias": self.use_bias,
+            "kernel_initializer": self._kernel_initializer_name or "glorot_uniform",
+            "bias_initializer": self._bias_initializer_name or "zeros",
+        }
