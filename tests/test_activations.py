@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+
+from barenet import activations
+from gradcheck import assert_close, numerical_grad
+
+NAMES = sorted(activations.ACTIVATIONS)
+
+
+def _input(name, rng):
+    x = rng.normal(size=(5, 4)) * 2
+    # Keep kinks out of the finite-difference stencil.
+    if name in ("relu", "leaky_relu", "elu"):
+        x[np.abs(x) < 1e-3] = 0.5
+    return x
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_backward_matches_finite_differences(name, rng):
+    act = activations.get(name)
+    x = _input(name, rng)
+    weights = rng.normal(size=x.shape)  # a random upstream gradient via a linear functional
+
+    def f():
+        return float(np.sum(activations.get(name).forward(x) * weights))
+
+    act.forward(x)
+    assert_close(act.backward(weights), numerical_grad(f, x))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_keeps_float32(name, rng):
+    act = activations.get(name)
+    x = rng.normal(size=(3, 4)).astype(np.float32)
+    out = act.forward(x)
+    assert out.dtype == np.float32
+    assert act.backward(np.ones_like(out)).dtype == np.float32
+
+
+def test_golden_values():
+    x = np.array([[-2.0, 0.0, 3.0]])
+    np.testing.assert_allclose(activations.get("relu").forward(x), [[0, 0, 3]])
+    np.testing.assert_allclose(activations.get("sigmoid").forward(x), 1 / (1 + np.exp(-x)))
+    np.testing.assert_allclose(activations.get("tanh").forward(x), np.tanh(x))
+    np.testing.assert_allclose(activations.get("leaky_relu").forward(x), [[-0.4, 0, 3]])
+    np.testing.assert_allclose(activations.get("elu").forward(x), [[np.exp(-2) - 1, 0, 3]])
+    np.testing.assert_allclose(activations.get("softplus").forward(x), np.log1p(np.exp(x)))
+    np.testing.assert_allclose(activations.get("swish").forward(x), x / (1 + np.exp(-x)))
+    # GELU (tanh form) at 1.0: 0.5 * (1 + tanh(sqrt(2/pi) * 1.044715)) = 0.8411919906
+    np.testing.assert_allclose(activations.get("gelu").forward(np.array([[1.0]])), [[0.8411919906]], rtol=1e-9)
+
+
+def test_softmax_is_per_row_and_stable():
+    x = np.array([[1.0, 2.0, 3.0], [1000.0, 1000.0, 1000.0]])
+    s = activations.get("softmax").forward(x)
+    np.testing.assert_allclose(s.sum(axis=1), [1, 1])
+    np.testing.assert_allclose(s[0], np.exp([1, 2, 3]) / np.exp([1, 2, 3]).sum())
+    np.testing.assert_allclose(s[1], [1 / 3] * 3)
+
+
+def test_sigmoid_no_overflow_warning():
+    with np.errstate(over="raise"):
+        s = activations.get("sigmoid").forward(np.array([[-1000.0, 1000.0]]))
+    np.testing.assert_allclose(s, [[0, 1]])
+
+
+def test_unknown_name_lists_valid_ones():
+    with pytest.raises(ValueError, match="Unknown activation 'relux'.*relu.*swish"):
+        activations.get("relux")
