@@ -1,0 +1,267 @@
+"""Train the same networks in barenet, PyTorch (CPU) and Keras, side by side, and tabulate.
+
+    python benchmarks/benchmark.py [--data-dir DIR] [--epochs 3] [--threads 2] [--cases mlp32 ...]
+
+Every (library, case) runs in its own subprocess with the same thread count pinned
+(OMP/OpenBLAS/MKL environment variables, plus `torch.set_num_threads`), the same
+data (Fashion-MNIST scaled to [0, 1], float32), the same Glorot-uniform weights and
+zero biases, the same batch size and optimizer (Adam, learning rate 1e-3). It
+reports the median seconds per epoch (the first epoch is a warm-up and excluded),
+samples per second, peak resident memory of the process and its growth during
+training, test accuracy after the epochs, inference throughput, and barenet's time
+as a ratio of each other library's. The table goes to stdout and to
+`benchmarks/RESULTS.md` with the machine's CPU, core count, NumPy/BLAS build and
+library versions. Libraries that are not installed are left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from contextlib import redirect_stdout
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_DATA = HERE.parents[1] / "shared" / "data" / "fashion-mnist"
+FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+
+CASES = {
+    "mlp32": {"model": "mlp", "batch_size": 32, "title": "MLP 784-128-10, batch 32"},
+    "mlp128": {"model": "mlp", "batch_size": 128, "title": "MLP 784-128-10, batch 128"},
+    "cnn64": {"model": "cnn", "batch_size": 64, "title": "CNN C32-P-C64-P-D128-D10, batch 64"},
+}
+LIBRARIES = ("barenet", "pytorch", "keras")
+
+
+# --- data ---------------------------------------------------------------------------------
+def load_data(data_dir: Path, model: str):
+    sys.path.insert(0, str(HERE.parent / "src"))
+    from barenet.datasets import read_idx
+
+    def find(name):
+        for candidate in (data_dir / name, data_dir / name.removesuffix(".gz")):
+            if candidate.exists():
+                return candidate
+        raise SystemExit(f"Missing {name} in {data_dir}: pass --data-dir with the Fashion-MNIST IDX files.")
+
+    x_train, y_train, x_test, y_test = (read_idx(find(name)) for name in FILES)
+    shape = (-1, 784) if model == "mlp" else (-1, 28, 28, 1)
+    scale = lambda x: (x.reshape(shape).astype("float32") / 255)
+    return scale(x_train), y_train.astype("int64"), scale(x_test), y_test.astype("int64")
+
+
+def peak_rss_mib() -> float:
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --- one library, one case (runs in a subprocess) -------------------------------------------
+def run_barenet(case, data, epochs, seed):
+    import numpy as np
+    import barenet as bn
+
+    x_train, y_train, x_test, y_test = data
+    if case["model"] == "mlp":
+        layers = [bn.Dense(128, "relu", input_dim=784), bn.Dense(10, "softmax")]
+    else:
+        layers = [bn.Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)), bn.MaxPooling2D(2),
+                  bn.Conv2D(64, 3, activation="relu"), bn.MaxPooling2D(2), bn.Flatten(),
+                  bn.Dense(128, "relu"), bn.Dense(10, "softmax")]
+    model = bn.Sequential(layers, seed=seed)
+    model.compile(bn.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", ["accuracy"])
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        model.fit(x_train, y_train, epochs=1, batch_size=case["batch_size"], verbose=0)
+        times.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    probabilities = model.predict(x_test, batch_size=case["batch_size"])
+    inference = time.perf_counter() - start
+    accuracy = float(np.mean(probabilities.argmax(axis=1) == y_test))
+    return times, inference, accuracy, {"barenet": bn.__version__, "numpy": np.__version__}
+
+
+def run_pytorch(case, data, epochs, seed, threads):
+    import numpy as np
+    import torch
+    from torch import nn
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    x_train, y_train, x_test, y_test = (torch.from_numpy(a) for a in data)
+    if case["model"] == "mlp":
+        model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+    else:  # channels-first for torch
+        x_train, x_test = x_train.permute(0, 3, 1, 2).contiguous(), x_test.permute(0, 3, 1, 2).contiguous()
+        model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
+                              nn.MaxPool2d(2), nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(), nn.Linear(128, 10))
+    for module in model.modules():
+        if isinstance(module, (nn.Linear, nn.Conv2d)):
+            nn.init.xavier_uniform_(module.weight)
+            nn.init.zeros_(module.bias)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+    loss_fn = nn.CrossEntropyLoss()
+    batch_size = case["batch_size"]
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        model.train()
+        order = torch.randperm(len(x_train))
+        for i in range(0, len(x_train), batch_size):
+            idx = order[i:i + batch_size]
+            optimizer.zero_grad()
+            loss_fn(model(x_train[idx]), y_train[idx]).backward()
+            optimizer.step()
+        times.append(time.perf_counter() - start)
+    model.eval()
+    start = time.perf_counter()
+    with torch.no_grad():
+        logits = torch.cat([model(x_test[i:i + batch_size]) for i in range(0, len(x_test), batch_size)])
+    inference = time.perf_counter() - start
+    accuracy = float((logits.argmax(dim=1) == y_test).float().mean())
+    return times, inference, accuracy, {"torch": torch.__version__, "numpy": np.__version__}
+
+
+def run_keras(case, data, epochs, seed, threads):
+    import numpy as np
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(seed)
+    x_train, y_train, x_test, y_test = data
+    if case["model"] == "mlp":
+        stack = [keras.Input((784,)), layers.Dense(128, "relu"), layers.Dense(10, "softmax")]
+    else:
+        stack = [keras.Input((28, 28, 1)), layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
+                 layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
+                 layers.Dense(128, "relu"), layers.Dense(10, "softmax")]
+    model = keras.Sequential(stack)
+    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", ["accuracy"])
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        model.fit(x_train, y_train, epochs=1, batch_size=case["batch_size"], verbose=0)
+        times.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    probabilities = model.predict(x_test, batch_size=case["batch_size"], verbose=0)
+    inference = time.perf_counter() - start
+    accuracy = float(np.mean(probabilities.argmax(axis=1) == y_test))
+    return times, inference, accuracy, {"keras": keras.__version__, "backend": keras.backend.backend()}
+
+
+def worker(library, case_name, data_dir, epochs, seed, threads) -> dict:
+    case = CASES[case_name]
+    data = load_data(Path(data_dir), case["model"])
+    baseline = peak_rss_mib()
+    with redirect_stdout(io.StringIO()):
+        if library == "barenet":
+            times, inference, accuracy, versions = run_barenet(case, data, epochs, seed)
+        elif library == "pytorch":
+            times, inference, accuracy, versions = run_pytorch(case, data, epochs, seed, threads)
+        else:
+            times, inference, accuracy, versions = run_keras(case, data, epochs, seed, threads)
+    measured = sorted(times[1:]) or times
+    median = measured[len(measured) // 2] if len(measured) % 2 else sum(measured[len(measured) // 2 - 1:len(measured) // 2 + 1]) / 2
+    return {
+        "library": library, "case": case_name, "epoch_times": times, "epoch_s": median,
+        "samples_per_s": len(data[0]) / median, "inference_samples_per_s": len(data[2]) / inference,
+        "peak_rss_mib": peak_rss_mib(), "training_rss_mib": peak_rss_mib() - baseline,
+        "test_accuracy": accuracy, "versions": versions,
+    }
+
+
+# --- the driver -----------------------------------------------------------------------------
+def installed(library: str) -> bool:
+    module = {"barenet": "numpy", "pytorch": "torch", "keras": "keras"}[library]
+    probe = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True)
+    return probe.returncode == 0
+
+
+def machine_info(threads: int) -> list[str]:
+    import numpy as np
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        blas_info = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        blas = f"{blas_info['name']} {blas_info.get('version', '')}".strip()
+    except Exception:  # older NumPy has no mode="dicts"
+        blas = "unknown"
+    return [f"- CPU: {cpu}", f"- Cores: {os.cpu_count()} (threads pinned to {threads} per library)",
+            f"- Python {platform.python_version()}, NumPy {np.__version__} with BLAS: {blas}"]
+
+
+def table(results: list[dict]) -> list[str]:
+    lines = ["| case | library | s/epoch (median) | samples/s | inference samples/s | peak RSS MiB (growth) | test acc | barenet time / this |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for case in CASES:
+        rows = [r for r in results if r["case"] == case]
+        ours = next((r for r in rows if r["library"] == "barenet"), None)
+        for r in rows:
+            ratio = f"{ours['epoch_s'] / r['epoch_s']:.2f}x" if ours and r is not ours else "—"
+            lines.append(f"| {CASES[case]['title']} | {r['library']} | {r['epoch_s']:.2f} | {r['samples_per_s']:,.0f} | "
+                         f"{r['inference_samples_per_s']:,.0f} | {r['peak_rss_mib']:,.0f} ({r['training_rss_mib']:,.0f}) | "
+                         f"{r['test_accuracy']:.4f} | {ratio} |")
+    return lines
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", default=os.environ.get("BARENET_FASHION_MNIST_DIR", DEFAULT_DATA))
+    parser.add_argument("--epochs", type=int, default=3, help="epochs per run; the first is a warm-up (default 3)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES))
+    parser.add_argument("--libraries", nargs="+", choices=LIBRARIES, default=list(LIBRARIES))
+    parser.add_argument("--output", default=str(HERE / "RESULTS.md"))
+    parser.add_argument("--worker", nargs=2, metavar=("LIBRARY", "CASE"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.worker:
+        print(json.dumps(worker(*args.worker, args.data_dir, args.epochs, args.seed, args.threads)))
+        return 0
+
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src"),
+           **{v: str(args.threads) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}}
+    libraries = [lib for lib in args.libraries if installed(lib)]
+    results, versions = [], {}
+    for case in args.cases:
+        for library in libraries:
+            print(f"running {library} {case} ...", file=sys.stderr, flush=True)
+            proc = subprocess.run([sys.executable, __file__, "--worker", library, case, "--data-dir", str(args.data_dir),
+                                   "--epochs", str(args.epochs), "--threads", str(args.threads), "--seed", str(args.seed)],
+                                  env=env, capture_output=True, text=True)
+            if proc.returncode:
+                print(f"{library} {case} failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
+                continue
+            result = json.loads(proc.stdout.strip().splitlines()[-1])
+            versions.update(result["versions"])
+            results.append(result)
+    report = ["# Benchmark results", "",
+              f"`python benchmarks/benchmark.py --epochs {args.epochs} --threads {args.threads}` on "
+              f"{time.strftime('%Y-%m-%d')}; Fashion-MNIST, float32, Adam 1e-3, Glorot-uniform init. "
+              f"Median of {max(args.epochs - 1, 1)} epoch(s) after a warm-up epoch.", "",
+              *machine_info(args.threads),
+              "- Versions: " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())),
+              "- Libraries not installed (left out): " + (", ".join(sorted(set(args.libraries) - set(libraries))) or "none"),
+              "", *table(results), ""]
+    text = "\n".join(report)
+    print(text)
+    Path(args.output).write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
