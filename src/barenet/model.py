@@ -393,6 +393,14 @@ class Sequential:
         """Total parameters (the blog's `model.parameters`), recomputed on every read."""
         return self.count_params()
 
+    def visualize(self, path=None):
+        """The blog's figures: loss and accuracy per epoch, train vs validation (needs matplotlib).
+
+        With `path`, saves one PNG (no display needed) and returns the path; otherwise shows them.
+        """
+        from .plotting import visualize
+        return visualize(self, path)
+
     # --- summary ---------------------------------------------------------------------------
     def summary(self, print_fn=print) -> None:
         """Print a table of layers: name, type, output shape, activation, parameters, and totals."""

@@ -113,9 +113,9 @@ def load_idx_dataset(spec: IDXDataset, data_dir=None, *, mirrors=None, sha256=No
         path = _find(cache, name)
         if path is None:
             path, errors = _download(name, cache, mirrors, sha256.get(name), timeout)
-            if path is None:
+            if path is None:  # every mirror failed: the other files would fail the same way
                 failures += errors
-                continue
+                break
         paths.append(path)
     if failures:
         reason = "the download failed:\n  " + "\n  ".join(failures)
