@@ -174,6 +174,7 @@ def test_lambda_callback_calls_each_hook():
 
 
 # --- NaN / inf ----------------------------------------------------------------------------------
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
 def test_nan_loss_stops_and_keeps_last_good_weights(capsys):
     x, y = make_data()
     model = make_model(lr=0.01)
@@ -197,6 +198,7 @@ def test_nan_loss_stops_and_keeps_last_good_weights(capsys):
     assert all(np.isfinite(w).all() for w in model.get_weights())
 
 
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
 def test_exploding_training_stops_without_callback():
     x, y = make_data()
     model = bn.Sequential([bn.Dense(8, "relu", input_dim=4), bn.Dense(1)], seed=0)
