@@ -4,17 +4,18 @@ The blog's API (`NN`, `FFL`, `compile_model`, `train`) and Keras's
 (`Sequential`, `Dense`, `compile`, `fit`, `evaluate`, `predict`) on the same objects.
 """
 
-from . import activations, callbacks, initializers, layers, losses, metrics, optimizers
+from . import activations, callbacks, datasets, initializers, layers, losses, metrics, optimizers
 from .callbacks import Callback, History
 from .layers import FFL, Dense, Layer
 from .model import NN, Sequential
+from .preprocessing import normalize, standardize, train_test_split
 from .utils import one_hot_encoding, to_categorical
 
 __version__ = "0.1.0"
 
 __all__ = [
     "NN", "Sequential", "FFL", "Dense", "Layer", "Callback", "History",
-    "to_categorical", "one_hot_encoding",
-    "activations", "callbacks", "initializers", "layers", "losses", "metrics", "optimizers",
+    "to_categorical", "one_hot_encoding", "normalize", "standardize", "train_test_split",
+    "activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "optimizers",
     "__version__",
 ]

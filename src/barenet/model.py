@@ -14,14 +14,16 @@ comes from the model's own `numpy.random.Generator`, seeded by `seed=`.
 
 from __future__ import annotations
 
+import math
 import numbers
-import time
+import sys
 
 import numpy as np
 
 from . import losses, metrics as metrics_module, optimizers
-from .callbacks import Callback, CallbackList, History
+from .callbacks import Callback, CallbackList, History, interrupt_at_batch_boundary
 from .layers.base import Layer, check_positive_int, snake_case
+from .progress import ProgressLogger, render_table
 
 _FLOAT_DTYPES = ("float32", "float64")
 _PREDICT_CHUNK = 1024
@@ -165,8 +167,15 @@ class Sequential:
                 model's generator) for validation. Defaults to 0.0.
             validation_data: `(x_val, y_val)`; takes precedence over `validation_split`.
             shuffle: Reshuffle the training samples every epoch. Defaults to True.
-            verbose: 0 silent, 1 or 2 one line per epoch. Defaults to 1.
+            verbose: 0 silent; 1 a live progress bar in a terminal (with `rich`
+                installed), one line per epoch elsewhere; 2 one line per epoch. Defaults to 1.
             callbacks: `Callback` objects. Defaults to none.
+
+        Training stops early, keeping the model and the returned history, when a batch's
+        loss or gradient is NaN or infinite (that batch's update is skipped, so the weights
+        are the last good ones; a message goes to stderr), or on Ctrl-C (at the end of the
+        running batch). The unfinished epoch is then not recorded; `history.stop_reason`
+        says what happened.
         """
         self._check_compiled("fit")
         epochs = check_positive_int("epochs", epochs)
@@ -174,6 +183,8 @@ class Sequential:
         if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real) \
                 or not 0 <= validation_split < 1:
             raise ValueError(f"`validation_split` must be a number in [0, 1). Received: validation_split={validation_split!r}")
+        if verbose not in (0, 1, 2):
+            raise ValueError(f"`verbose` must be 0, 1 or 2. Received: verbose={verbose!r}")
         callbacks = list(callbacks or [])
         for callback in callbacks:
             if not isinstance(callback, Callback):
@@ -195,23 +206,39 @@ class Sequential:
             x_val = y_val = None
 
         self.history = History()
-        logger = [EpochLogger(epochs)] if verbose else []
-        hooks = CallbackList([self.history, *logger, *callbacks], self)
+        params = {"epochs": epochs, "steps": math.ceil(len(x) / batch_size), "samples": len(x), "verbose": verbose}
+        logger = [ProgressLogger(verbose)] if verbose else []
+        # History last, as in Keras, so it records what other callbacks add to the logs.
+        hooks = CallbackList([*logger, *callbacks, self.history], self, params)
         self.stop_training = False
         hooks.on_train_begin({})
-        for epoch in range(epochs):
-            hooks.on_epoch_begin(epoch, {})
-            logs = self._run_epoch(x, y, batch_size, shuffle, hooks)
-            if x_val is not None:
-                logs.update({f"val_{k}": v for k, v in self.evaluate(x_val, y_val).items()})
-            self._record_blog_logs(epoch, logs)
-            hooks.on_epoch_end(epoch, logs)
-            if self.stop_training:
-                break
+        with interrupt_at_batch_boundary() as interrupt:
+            epoch = 0
+            try:
+                for epoch in range(epochs):
+                    hooks.on_epoch_begin(epoch, {})
+                    logs = self._run_epoch(x, y, batch_size, shuffle, hooks, interrupt, epoch)
+                    if logs is None:  # stopped inside the epoch
+                        break
+                    if x_val is not None:
+                        logs.update({f"val_{k}": v for k, v in self.evaluate(x_val, y_val).items()})
+                    self._record_blog_logs(epoch, logs)
+                    hooks.on_epoch_end(epoch, logs)
+                    if self.stop_training:
+                        break
+            except KeyboardInterrupt:  # a second Ctrl-C, or one raised by a callback
+                self._stop(f"Training interrupted (Ctrl-C) in epoch {epoch + 1}; the model and its history "
+                           "are kept, the unfinished epoch is not recorded.")
         hooks.on_train_end({})
         return self.history
 
-    def _run_epoch(self, x, y, batch_size, shuffle, hooks) -> dict:
+    def _stop(self, reason: str) -> None:
+        self.stop_training = True
+        self.history.stop_reason = reason
+        print(reason, file=sys.stderr, flush=True)
+
+    def _run_epoch(self, x, y, batch_size, shuffle, hooks, interrupt=None, epoch=0) -> dict | None:
+        """One pass over the data; the mean logs, or None when training stopped inside the epoch."""
         n = len(x)
         order = self.rng.permutation(n) if shuffle else None
         totals: dict[str, float] = {}
@@ -222,15 +249,31 @@ class Sequential:
             else:
                 idx = order[start:start + batch_size]
                 xb, yb = x[idx], y[idx]
-            logs = self._train_step(xb, yb)
+            try:
+                logs = self._train_step(xb, yb)
+            except _SkippedStep as skipped:
+                self._stop(f"Training stopped in epoch {epoch + 1}, batch {batch + 1}: {skipped}. That batch's "
+                           "update was skipped, so the weights are the last good ones. Try a lower learning "
+                           "rate, or check the data for extreme values.")
+                return None
             for key, value in logs.items():
                 totals[key] = totals.get(key, 0.0) + value * len(xb)
             hooks.on_batch_end(batch, logs)
+            if interrupt is not None and interrupt["hit"]:
+                self._stop(f"Training interrupted (Ctrl-C) after batch {batch + 1} of epoch {epoch + 1}; the "
+                           "model and its history are kept, the unfinished epoch is not recorded.")
+                return None
+            if self.stop_training:
+                return None
         return {key: total / n for key, total in totals.items()}
 
     def _train_step(self, x, y) -> dict:
+        """Forward, loss, backward, update. Raises `_SkippedStep`, without updating, when the
+        loss or a gradient is not finite."""
         out = self.forward(x, training=True)
         logs = self._compute_logs(y, out)
+        if not math.isfinite(logs["loss"]):
+            raise _SkippedStep(f"the loss is {logs['loss']}", logs)
         last = self.layers[-1]
         if self._fuses_output():
             grad = last.backward_preactivation(self.loss.logits_gradient(y, out))
@@ -243,6 +286,9 @@ class Sequential:
             for key, value in layer.params.items():
                 params[f"{layer.name}/{key}"] = value
                 grads[f"{layer.name}/{key}"] = layer.grads[key]
+        for key, grad in grads.items():
+            if not math.isfinite(grad.sum()):
+                raise _SkippedStep(f"the gradient of {key} is not finite (loss {logs['loss']:.4g})", logs)
         self.optimizer.apply_gradients(params, grads)
         return logs
 
@@ -260,10 +306,17 @@ class Sequential:
         return logs
 
     def train_on_batch(self, x, y) -> dict:
-        """One gradient step on one batch; returns its loss and metrics (before the step)."""
+        """One gradient step on one batch; returns its loss and metrics (before the step).
+
+        When the loss or a gradient is not finite the step is skipped (the weights do not
+        change) and the logs, with their NaN/inf loss, are returned.
+        """
         self._check_compiled("train_on_batch")
         x, y = self._check_data(x, y, "x", "y")
-        return self._train_step(x, y)
+        try:
+            return self._train_step(x, y)
+        except _SkippedStep as skipped:
+            return skipped.logs
 
     def train(self, X, Y, epochs: int, show_every: int = 1, batch_size: int = 32, shuffle: bool = True,
               val_split: float = 0.1, val_x=None, val_y=None) -> History:
@@ -279,7 +332,7 @@ class Sequential:
         validation_data = None if val_x is None else (val_x, val_y)
         return self.fit(X, Y, epochs=epochs, batch_size=batch_size, validation_split=val_split,
                         validation_data=validation_data, shuffle=shuffle, verbose=0,
-                        callbacks=[EpochLogger(epochs, every=show_every)])
+                        callbacks=[ProgressLogger(verbose=2, every=show_every)])
 
     def _record_blog_logs(self, epoch, logs):
         self.train_loss[epoch] = logs["loss"]
@@ -340,24 +393,25 @@ class Sequential:
         """Total parameters (the blog's `model.parameters`), recomputed on every read."""
         return self.count_params()
 
+    def visualize(self, path=None):
+        """The blog's figures: loss and accuracy per epoch, train vs validation (needs matplotlib).
+
+        With `path`, saves one PNG (no display needed) and returns the path; otherwise shows them.
+        """
+        from .plotting import visualize
+        return visualize(self, path)
+
     # --- summary ---------------------------------------------------------------------------
     def summary(self, print_fn=print) -> None:
         """Print a table of layers: name, type, output shape, activation, parameters, and totals."""
-        rows = [("Layer", "Type", "Output shape", "Activation", "Params")]
+        rows = []
         for layer in self.layers:
             shape = "?" if layer.output_shape is None else str((None, *layer.output_shape))
             activation = getattr(layer, "activation", None)
             rows.append((layer.name, type(layer).__name__, shape,
                          activation.name if activation is not None else "", f"{layer.count_params():,}"))
-        widths = [max(len(row[i]) for row in rows) for i in range(5)]
-        rule = "-" * (sum(widths) + 2 * 4)
-        lines = [f'Model: "{self.name}"', rule]
-        for i, row in enumerate(rows):
-            lines.append("  ".join(cell.ljust(w) if j < 4 else cell.rjust(w) for j, (cell, w) in enumerate(zip(row, widths))))
-            if i == 0:
-                lines.append(rule)
-        lines += [rule, f"Total params: {self.count_params():,}", rule]
-        print_fn("\n".join(lines))
+        header = ("Layer", "Type", "Output shape", "Activation", "Params")
+        print_fn(render_table(f'Model: "{self.name}"', header, rows, [f"Total params: {self.count_params():,}"]))
 
     # --- checks ----------------------------------------------------------------------------
     def _check_compiled(self, method: str) -> None:
@@ -422,21 +476,12 @@ class Sequential:
 NN = Sequential
 
 
-class EpochLogger(Callback):
-    """Prints one line per epoch (every `every` epochs): time, loss and metrics."""
+class _SkippedStep(ArithmeticError):
+    """A training step found a NaN/inf loss or gradient and did not update the weights."""
 
-    def __init__(self, epochs: int, every: int = 1):
-        super().__init__()
-        self.epochs, self.every = epochs, every
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch % self.every and epoch != self.epochs - 1:
-            return
-        values = " - ".join(f"{key}: {value:.4f}" for key, value in (logs or {}).items())
-        print(f"Epoch {epoch + 1}/{self.epochs} - {time.perf_counter() - self._start:.2f}s - {values}", flush=True)
+    def __init__(self, message: str, logs: dict):
+        super().__init__(message)
+        self.logs = logs
 
 
 def _as_numeric(value, name: str) -> np.ndarray:

@@ -1,5 +1,14 @@
-"""Datasets and their file formats."""
+"""Datasets, Keras style: `<name>.load_data()` returns `(x_train, y_train), (x_test, y_test)`.
 
+- `digits`: 1,797 8x8 handwritten digits embedded in the package (no network).
+- `mnist`, `fashion_mnist`: 70,000 28x28 images each, found on disk or downloaded
+  (see `remote` for where they are looked for and how downloads are verified).
+"""
+
+from . import digits, fashion_mnist, mnist
 from .idx import read_idx
+from .remote import DownloadError, cache_dir
 
-__all__ = ["read_idx"]
+DATASETS = {"digits": digits, "mnist": mnist, "fashion-mnist": fashion_mnist, "fashion_mnist": fashion_mnist}
+
+__all__ = ["digits", "mnist", "fashion_mnist", "read_idx", "DownloadError", "cache_dir", "DATASETS"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import zlib
 
 import numpy as np
 
@@ -23,7 +24,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     try:
         with opener(path, "rb") as f:
             data = f.read()
-    except (OSError, EOFError) as error:
+    except (OSError, EOFError, zlib.error) as error:
         raise ValueError(f"Cannot read IDX file {path!r}: {error}") from None
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != _UBYTE or not 1 <= data[3] <= 4:
         raise ValueError(f"{path!r} is not an unsigned-byte IDX file (bad magic number {data[:4].hex() or 'empty'}).")
@@ -35,4 +36,5 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     expected = header + int(np.prod(shape))
     if len(data) != expected:
         raise ValueError(f"IDX file {path!r} has {len(data)} bytes; its dimensions {shape} need {expected}.")
-    return np.frombuffer(data, np.uint8, offset=header).reshape(shape)
+    # A copy, so the caller gets an ordinary writable array.
+    return np.frombuffer(data, np.uint8, offset=header).reshape(shape).copy()

@@ -1,0 +1,271 @@
+"""The `barenet` command (also `python -m barenet`).
+
+    barenet train                      # offline: an MLP on the embedded digits, prints test accuracy
+    barenet train --dataset fashion-mnist --model 256,128 --epochs 5 --output model.npz --plot curves.png
+    barenet evaluate model.npz --dataset fashion-mnist
+    barenet predict model.npz images.npy          # or image files: a.png b.png
+    barenet summary model.npz
+    barenet --version
+
+Errors print one line on stderr and exit with status 1 (2 for bad options), no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+from . import __version__
+from .datasets import DATASETS, DownloadError
+
+_DEFAULTS = {  # dataset -> (epochs, learning rate) that train in seconds to a sensible accuracy
+    "digits": (20, 0.003),
+    "mnist": (5, 0.001),
+    "fashion-mnist": (5, 0.001),
+}
+
+
+class CLIError(Exception):
+    """A user mistake the command reports in one line."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="barenet", description="Train, evaluate and use barenet models.")
+    parser.add_argument("--version", action="version", version=f"barenet {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    train = commands.add_parser("train", help="train a network end to end and print its test accuracy")
+    _dataset_options(train)
+    train.add_argument("--model", default="mlp",
+                       help="mlp, cnn, or hidden layer sizes such as 256,128 (default: mlp = 128,64)")
+    train.add_argument("--epochs", type=int, help="passes over the data (default: 20 for digits, 5 otherwise)")
+    train.add_argument("--batch-size", type=int, default=32, help="samples per step (default: 32)")
+    train.add_argument("--optimizer", default="adam", choices=["adam", "sgd"], help="(default: adam)")
+    train.add_argument("--lr", type=float, help="learning rate (default: 0.003 for digits, 0.001 otherwise)")
+    train.add_argument("--validation-split", type=float, default=0.1, help="(default: 0.1)")
+    train.add_argument("--seed", type=int, default=0, help="seed for weights and shuffling (default: 0)")
+    train.add_argument("--output", metavar="MODEL_FILE", help="save the trained model here")
+    train.add_argument("--plot", metavar="PNG",
+                       help="save loss/accuracy curves here, plus a confusion matrix and sample predictions")
+    train.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2], help="progress output (default: 1)")
+
+    evaluate = commands.add_parser("evaluate", help="print a saved model's loss and metrics on a test set")
+    evaluate.add_argument("model", help="a model file written by barenet")
+    _dataset_options(evaluate)
+
+    predict = commands.add_parser("predict", help="print a saved model's predicted class for each input")
+    predict.add_argument("model", help="a model file written by barenet")
+    predict.add_argument("inputs", nargs="+", metavar="INPUT", help="one .npy array of samples, or image files")
+
+    summary = commands.add_parser("summary", help="print a saved model's layer table")
+    summary.add_argument("model", help="a model file written by barenet")
+    return parser
+
+
+def _dataset_options(parser):
+    parser.add_argument("--dataset", default="digits", choices=["digits", "mnist", "fashion-mnist"],
+                        help="(default: digits, embedded, no network)")
+    parser.add_argument("--data-dir", help="folder holding the dataset's files (mnist, fashion-mnist)")
+
+
+def main(argv=None) -> int:
+    """Run the command line `argv` (default: `sys.argv[1:]`); return the exit status."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, --version, or a bad option (argparse printed why)
+        return int(exit_.code or 0)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return {"train": _train, "evaluate": _evaluate, "predict": _predict, "summary": _summary}[args.command](args)
+    except KeyboardInterrupt:
+        print("barenet: interrupted", file=sys.stderr)
+        return 130
+    except (CLIError, DownloadError, ValueError, TypeError, OSError, RuntimeError, ImportError) as error:
+        message = " ".join(str(error).split()) or type(error).__name__
+        print(f"barenet: error: {message}", file=sys.stderr)
+        return 1
+
+
+# --- data ----------------------------------------------------------------------------------------
+def _load_dataset(name: str, data_dir):
+    """Images scaled to [0, 1] (float32) and integer labels."""
+    module = DATASETS[name]
+    if name == "digits":
+        if data_dir is not None:
+            raise CLIError("--data-dir does not apply to digits, which ships inside barenet.")
+        (x_train, y_train), (x_test, y_test) = module.load_data()
+    else:
+        (x_train, y_train), (x_test, y_test) = module.load_data(data_dir)
+    scale = 16.0 if name == "digits" else 255.0
+    return ((x_train / scale).astype("float32"), y_train.astype(np.int64),
+            (x_test / scale).astype("float32"), y_test.astype(np.int64))
+
+
+def _build_model(spec: str, image_shape, seed: int):
+    import barenet as bn
+
+    if spec == "cnn":
+        try:
+            from .layers import Conv2D, Flatten, MaxPooling2D
+        except ImportError:
+            raise CLIError("--model cnn needs the convolution layers (barenet.layers.Conv2D, MaxPooling2D, "
+                           "Flatten), which this version of barenet does not have; use --model mlp.") from None
+        return bn.Sequential([Conv2D(16, 3, activation="relu", padding="same"), MaxPooling2D(2),
+                              Conv2D(32, 3, activation="relu", padding="same"), MaxPooling2D(2),
+                              Flatten(), bn.Dense(64, "relu"), bn.Dense(10, "softmax")], seed=seed), True
+    sizes = "128,64" if spec == "mlp" else spec
+    try:
+        units = [int(part) for part in sizes.split(",")]
+    except ValueError:
+        units = []
+    if not units or min(units) < 1:
+        raise CLIError(f"--model must be mlp, cnn or positive layer sizes such as 256,128. Received: {spec!r}")
+    inputs = int(np.prod(image_shape))
+    layers = [bn.Dense(units[0], "relu", input_dim=inputs)] + [bn.Dense(u, "relu") for u in units[1:]]
+    return bn.Sequential([*layers, bn.Dense(10, "softmax")], seed=seed), False
+
+
+def _shape_for(model_is_cnn: bool, x):
+    return x[..., None] if model_is_cnn else x.reshape(len(x), -1)
+
+
+def _save_model(model, path):
+    save = getattr(model, "save", None)
+    if not callable(save):
+        raise CLIError("--output needs model saving (barenet.saving), which this version of barenet does not have.")
+    save(path)
+
+
+def _load_model(path):
+    import barenet
+
+    if not os.path.isfile(path):
+        raise CLIError(f"No model file at {path!r}.")
+    load = getattr(barenet, "load_model", None)
+    if load is None:
+        raise CLIError("Loading models needs barenet.load_model (barenet.saving), which this version does not have.")
+    return load(path)
+
+
+# --- commands --------------------------------------------------------------------------------------
+def _train(args) -> int:
+    import barenet as bn
+
+    epochs, lr = _DEFAULTS[args.dataset]
+    epochs = args.epochs if args.epochs is not None else epochs
+    lr = args.lr if args.lr is not None else lr
+    if epochs < 1 or args.batch_size < 1:
+        raise CLIError(f"--epochs and --batch-size must be positive. Received: {epochs} and {args.batch_size}")
+    if not lr > 0:
+        raise CLIError(f"--lr must be positive. Received: {lr}")
+    if args.plot is not None:  # fail before training, not after
+        from .plotting import _figure
+        _figure((1, 1))
+    x_train, y_train, x_test, y_test = _load_dataset(args.dataset, args.data_dir)
+    model, is_cnn = _build_model(args.model, x_train.shape[1:], args.seed)
+    optimizer = bn.optimizers.Adam(lr) if args.optimizer == "adam" else bn.optimizers.SGD(lr, momentum=0.9)
+    model.compile(optimizer, "sparse_categorical_crossentropy", ["accuracy"])
+    print(f"Training on {args.dataset}: {len(x_train)} training and {len(x_test)} test images, "
+          f"{epochs} epochs, {args.optimizer} lr={lr:g}, seed {args.seed}.", flush=True)
+    history = model.fit(_shape_for(is_cnn, x_train), y_train, epochs=epochs, batch_size=args.batch_size,
+                        validation_split=args.validation_split, verbose=args.verbose)
+    if args.verbose:
+        model.summary()
+    x_eval = _shape_for(is_cnn, x_test)
+    results = model.evaluate(x_eval, y_test)
+    print(f"test loss: {results['loss']:.4f} - test accuracy: {results['accuracy']:.4f}")
+    if args.output:
+        _save_model(model, args.output)
+        print(f"saved the model to {args.output}")
+    if args.plot:
+        from . import plotting
+
+        predicted = model.predict(x_eval).argmax(axis=1)
+        names = getattr(DATASETS[args.dataset], "CLASS_NAMES", None)
+        stem, ext = os.path.splitext(args.plot)
+        ext = ext or ".png"
+        written = [plotting.visualize(history, stem + ext),
+                   plotting.plot_confusion_matrix(y_test, predicted, f"{stem}-confusion{ext}", names),
+                   plotting.plot_image_grid(x_test[:32], y_test[:32], predicted[:32], f"{stem}-samples{ext}", names)]
+        print("saved figures: " + ", ".join(written))
+    return 0
+
+
+def _test_set(args):
+    _, _, x_test, y_test = _load_dataset(args.dataset, args.data_dir)
+    return x_test, y_test
+
+
+def _fit_inputs(model, x):
+    """Reshape image batches to what the model's first layer takes."""
+    expected = model.input_shape
+    if expected is None or tuple(x.shape[1:]) == tuple(expected):
+        return x
+    if int(np.prod(x.shape[1:])) == int(np.prod(expected)):
+        return x.reshape(len(x), *expected)
+    raise CLIError(f"The model takes samples of shape {tuple(expected)}; the inputs have shape {tuple(x.shape[1:])}.")
+
+
+def _evaluate(args) -> int:
+    model = _load_model(args.model)
+    x_test, y_test = _test_set(args)
+    if not model.compiled:
+        model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])
+    loss_name = type(model.loss).__name__
+    y = y_test if "Sparse" in loss_name else np.eye(model.output_shape[-1], dtype="float32")[y_test]
+    results = model.evaluate(_fit_inputs(model, x_test), y)
+    print(" - ".join(f"{key}: {value:.4f}" for key, value in results.items()))
+    return 0
+
+
+def _read_images(paths, shape):
+    try:
+        from PIL import Image
+    except ImportError:
+        raise CLIError("Reading image files needs Pillow: pip install pillow (or pass a .npy array).") from None
+    height, width = shape[0], shape[1]
+    images = []
+    for path in paths:
+        try:
+            with Image.open(path) as image:
+                gray = image.convert("L").resize((width, height))
+        except OSError as error:
+            raise CLIError(f"Cannot read image {path!r}: {error}") from None
+        images.append(np.asarray(gray, np.float32) / 255.0)
+    return np.stack(images)
+
+
+def _predict(args) -> int:
+    model = _load_model(args.model)
+    if len(args.inputs) == 1 and args.inputs[0].endswith(".npy"):
+        try:
+            x = np.load(args.inputs[0], allow_pickle=False)
+        except (OSError, ValueError) as error:
+            raise CLIError(f"Cannot read {args.inputs[0]!r}: {error}") from None
+        if x.dtype == np.uint8:
+            x = x / 255.0
+    else:
+        side = int(round(np.sqrt(np.prod(model.input_shape))))
+        shape = model.input_shape if len(model.input_shape) >= 2 else (side, side)
+        x = _read_images(args.inputs, shape)
+    x = _fit_inputs(model, np.asarray(x, np.float32))
+    probabilities = model.predict(x)
+    labels = args.inputs if len(args.inputs) == len(x) else [str(i) for i in range(len(x))]
+    for name, row in zip(labels, probabilities):
+        print(f"{name}\t{int(row.argmax())}\t{float(row.max()):.4f}")
+    return 0
+
+
+def _summary(args) -> int:
+    _load_model(args.model).summary()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
