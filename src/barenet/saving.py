@@ -63,7 +63,7 @@ MAX_CONFIG_BYTES = 16 * 2**20
 MAX_BLOG_JSON_BYTES = 512 * 2**20
 MAX_MEMBERS = 100_000
 MAX_NPY_HEADER_BYTES = 2**16
-MAX_SAMPLE_ELEMENTS = 2**26  # per-sample output size above which a layer config is refused
+MAX_SAMPLE_ELEMENTS = 2**24  # per-sample output size above which a layer config is refused
 
 _BIT_GENERATORS = {"PCG64", "PCG64DXSM", "Philox", "SFC64", "MT19937"}
 _ARRAY_KINDS = "biuf"
