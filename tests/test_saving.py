@@ -171,6 +171,33 @@ def test_load_weights_with_wrong_shapes_changes_nothing(tmp_path):
         model.load_weights(tmp_path / "short.barenet")
 
 
+def test_bad_weights_files_raise_model_file_error(tmp_path, trained_file):
+    model = _model()
+    before = model.get_weights()
+    model.save_weights(tmp_path / "w.barenet")
+    data = (tmp_path / "w.barenet").read_bytes()
+    cases = {
+        "truncated.barenet": data[: len(data) // 2],
+        "random.barenet": bytes(np.random.default_rng(0).integers(0, 256, 500, dtype=np.uint8)),
+        "empty.barenet": b"",
+    }
+    for name, content in cases.items():
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(bn.ModelFileError):
+            model.load_weights(tmp_path / name)
+    _rewrite(tmp_path / "w.barenet", tmp_path / "nov.barenet", config_edit=lambda c: c.update(format_version=9))
+    with pytest.raises(bn.ModelFileError, match="format version 9"):
+        model.load_weights(tmp_path / "nov.barenet")
+    unbuilt = bn.Sequential([bn.Dense(3)], seed=0)
+    unbuilt.save(tmp_path / "unbuilt.barenet")
+    with pytest.raises(bn.ModelFileError, match="holds no weights"):
+        model.load_weights(tmp_path / "unbuilt.barenet")
+    with pytest.raises(bn.ModelFileError, match="no such file"):
+        model.load_weights(tmp_path / "absent.barenet")
+    for a, b in zip(before, model.get_weights()):
+        assert np.array_equal(a, b)
+
+
 def test_weights_need_a_built_model(tmp_path):
     unbuilt = bn.Sequential([bn.Dense(3)])
     with pytest.raises(RuntimeError, match="not built"):

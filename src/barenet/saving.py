@@ -50,7 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import activations, layers as layers_module, losses, metrics as metrics_module, optimizers
+from . import activations, layers as layers_module, losses, optimizers
 
 FORMAT_VERSION = 1
 MODEL_FORMAT = "barenet.model"
@@ -394,7 +394,16 @@ def _open_archive(path: Path, expected_formats: tuple[str, ...]):
         zf = zipfile.ZipFile(path)
     except zipfile.BadZipFile as error:
         raise ModelFileError(f"it is not a valid zip archive (truncated or corrupted?): {error}") from None
-    archive = _Archive(zf)
+    try:
+        archive = _Archive(zf)
+        config = _read_config(archive, expected_formats)
+    except BaseException:
+        zf.close()
+        raise
+    return archive, config
+
+
+def _read_config(archive: _Archive, expected_formats: tuple[str, ...]) -> dict:
     raw = archive.read(CONFIG_MEMBER, MAX_CONFIG_BYTES)
     try:
         config = json.loads(raw.decode("utf-8"))
@@ -412,7 +421,7 @@ def _open_archive(path: Path, expected_formats: tuple[str, ...]):
             f"it was written in format version {version} (barenet {config.get('barenet_version')!r}); "
             f"this barenet ({_barenet_version()}) reads up to version {FORMAT_VERSION}. Upgrade barenet."
         )
-    return archive, config
+    return config
 
 
 def _read_array(archive: _Archive, entry, target: np.ndarray, where: str, cast: bool = False) -> np.ndarray:
@@ -451,9 +460,14 @@ def _read_array(archive: _Archive, entry, target: np.ndarray, where: str, cast: 
 
 # --- reading: models ----------------------------------------------------------------------------
 def _load_zip_model(path: Path):
+    archive, config = _open_archive(path, (MODEL_FORMAT,))
+    with archive.zf:
+        return _model_from_archive(archive, config)
+
+
+def _model_from_archive(archive: _Archive, config: dict):
     from .model import Sequential
 
-    archive, config = _open_archive(path, (MODEL_FORMAT,))
     spec = _field(config, "model", dict, "config")
     _require(spec.get("class_name") == "Sequential",
              f"model.class_name must be 'Sequential'. Received: {spec.get('class_name')!r:.80}")
@@ -497,7 +511,10 @@ def _load_zip_model(path: Path):
         _require(isinstance(loss, str), f"training.loss must be a loss name. Received: {loss!r:.80}")
         metric_names = _field(training, "metrics", list, "training")
         _require(all(isinstance(m, str) for m in metric_names), "training.metrics must be a list of metric names.")
-        model.compile(optimizer=optimizer, loss=loss, metrics=metric_names)
+        try:
+            model.compile(optimizer=optimizer, loss=loss, metrics=metric_names)
+        except (TypeError, ValueError) as error:
+            raise ModelFileError(f"the training settings are invalid: {error}") from None
         optimizer_state = _read_optimizer_state(archive, training.get("optimizer_state"), model)
 
     rng_state = config.get("rng_state")
@@ -588,9 +605,12 @@ def _check_rng_state(state, rng: np.random.Generator) -> None:
 
 def _load_weights_zip(model, path: Path) -> None:
     archive, config = _open_archive(path, (WEIGHTS_FORMAT, MODEL_FORMAT))
-    weights = config.get("weights")
-    _require(weights is not None, "the file holds no weights (the model was saved before it was built).")
-    values = _read_weights(archive, weights, model, cast=True)
+    with archive.zf:
+        weights = config.get("weights")
+        _require(weights is not None, "the file holds no weights (the model was saved before it was built).")
+        values = _read_weights(archive, weights, model, cast=True)
+        if config.get("format") == WEIGHTS_FORMAT:  # a model file also holds optimizer slots
+            archive.check_all_used()
     for target, value in values:
         target[...] = value
 
