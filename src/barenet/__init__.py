@@ -4,11 +4,12 @@ The blog's API (`NN`, `FFL`, `compile_model`, `train`) and Keras's
 (`Sequential`, `Dense`, `compile`, `fit`, `evaluate`, `predict`) on the same objects.
 """
 
-from . import activations, callbacks, datasets, initializers, layers, losses, metrics, optimizers
+from . import activations, callbacks, datasets, initializers, layers, losses, metrics, optimizers, saving
 from .callbacks import Callback, History
 from .layers import FFL, Dense, Layer
 from .model import NN, Sequential
 from .preprocessing import normalize, standardize, train_test_split
+from .saving import ModelFileError, load_model
 from .utils import one_hot_encoding, to_categorical
 
 __version__ = "0.1.0"
@@ -16,6 +17,7 @@ __version__ = "0.1.0"
 __all__ = [
     "NN", "Sequential", "FFL", "Dense", "Layer", "Callback", "History",
     "to_categorical", "one_hot_encoding", "normalize", "standardize", "train_test_split",
-    "activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "optimizers",
+    "load_model", "ModelFileError",
+    "activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "optimizers", "saving",
     "__version__",
 ]

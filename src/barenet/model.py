@@ -385,6 +385,37 @@ class Sequential:
         for target, value in zip(targets, weights):
             target[...] = value
 
+    # --- saving (the work is in barenet.saving) ------------------------------------------
+    def save(self, path) -> None:
+        """Save architecture, compile settings, weights, optimizer and generator state to one file.
+
+        A zip model file (suffix `.barenet` by convention), written atomically; a path ending
+        in `.json` writes the blog's JSON instead (Dense/FFL models). Load with
+        `barenet.load_model(path)`. See `barenet.saving`.
+        """
+        from . import saving
+
+        saving.save_model(self, path)
+
+    def save_model(self, path="model.barenet") -> None:
+        """The blog's name for `save` (the blog's JSON when `path` ends in `.json`)."""
+        self.save(path)
+
+    def save_weights(self, path) -> None:
+        """Save the weights (and non-trainable layer state) alone, atomically; see `load_weights`."""
+        from . import saving
+
+        saving.save_weights(self, path)
+
+    def load_weights(self, path) -> None:
+        """Set the weights from a `save_weights` or `save` file; shapes must match, layer by layer.
+
+        Raises `barenet.ModelFileError` for a bad or mismatched file, before anything changes.
+        """
+        from . import saving
+
+        saving.load_weights(self, path)
+
     def count_params(self) -> int:
         return sum(layer.count_params() for layer in self.layers)
 
