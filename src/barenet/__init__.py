@@ -4,7 +4,7 @@ The blog's API (`NN`, `FFL`, `compile_model`, `train`) and Keras's
 (`Sequential`, `Dense`, `compile`, `fit`, `evaluate`, `predict`) on the same objects.
 """
 
-from . import activations, callbacks, initializers, layers, losses, metrics, optimizers
+from . import activations, callbacks, initializers, layers, losses, metrics, optimizers, regularizers
 from .callbacks import Callback, History
 from .layers import FFL, Dense, Layer
 from .model import NN, Sequential
@@ -16,5 +16,6 @@ __all__ = [
     "NN", "Sequential", "FFL", "Dense", "Layer", "Callback", "History",
     "to_categorical", "one_hot_encoding",
     "activations", "callbacks", "initializers", "layers", "losses", "metrics", "optimizers",
+    "regularizers",
     "__version__",
 ]
