@@ -190,7 +190,8 @@ class Optimizer:
         self._check_slots = True
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name" and v is not None)
+        config = {**self.get_config(), "learning_rate": self._learning_rate}
+        args = ", ".join(f"{k}={v!r}" for k, v in config.items() if k != "name" and v is not None)
         return f"{type(self).__name__}({args})"
 
 
