@@ -4,7 +4,7 @@ The blog's API (`NN`, `FFL`, `compile_model`, `train`) and Keras's
 (`Sequential`, `Dense`, `compile`, `fit`, `evaluate`, `predict`) on the same objects.
 """
 
-from . import activations, callbacks, datasets, initializers, layers, losses, metrics, optimizers, saving
+from . import activations, callbacks, datasets, initializers, layers, losses, metrics, optimizers, regularizers, saving
 from .callbacks import Callback, History
 from .layers import FFL, Dense, Layer
 from .model import NN, Sequential
@@ -19,5 +19,6 @@ __all__ = [
     "to_categorical", "one_hot_encoding", "normalize", "standardize", "train_test_split",
     "load_model", "ModelFileError",
     "activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "optimizers", "saving",
+    "regularizers",
     "__version__",
 ]

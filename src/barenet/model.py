@@ -300,7 +300,8 @@ class Sequential:
                 and activation.name == self.loss.fused_activation and hasattr(last, "backward_preactivation"))
 
     def _compute_logs(self, y, out) -> dict:
-        logs = {"loss": self.loss(y, out)}
+        # The reported loss includes the layers' weight penalties (as in Keras); metrics do not.
+        logs = {"loss": self.loss(y, out) + sum(layer.regularization_loss() for layer in self.layers)}
         for name in self.metrics:
             logs[name] = metrics_module.get(name)(y, out)
         return logs

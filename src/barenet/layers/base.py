@@ -9,6 +9,11 @@ then maps whole batches (batch axis first):
 Trainable arrays live in `params`; `backward` fills `grads` under the same keys.
 Both hold the same array objects for the layer's lifetime (updated in place,
 never rebound), so optimizers and savers can keep references to them.
+
+Weight penalties: a layer maps param keys to `barenet.regularizers` objects in
+`self.regularizers`; `regularization_loss()` is their total on the current params
+(the model adds it to the reported loss) and `backward` calls
+`_add_regularization_grads()` after filling `grads`.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ class Layer:
         self.name = name
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
+        self.regularizers: dict = {}  # param key -> Regularizer
         self.output_shape: tuple[int, ...] | None = None
         self.dtype: np.dtype | None = None
         self.built = False
@@ -66,6 +72,17 @@ class Layer:
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    # --- weight penalties ------------------------------------------------------------------
+    def regularization_loss(self) -> float:
+        """Sum of the penalties in `self.regularizers` on the current params (0.0 if none)."""
+        return float(sum(reg(self.params[key]) for key, reg in self.regularizers.items() if key in self.params))
+
+    def _add_regularization_grads(self) -> None:
+        """Add each penalty's gradient into `grads`; call at the end of `backward`."""
+        for key, reg in self.regularizers.items():
+            if key in self.params:
+                self.grads[key] += reg.gradient(self.params[key])
 
     # --- describing ----------------------------------------------------------------------
     def count_params(self) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import activations, initializers
+from .. import activations, initializers, regularizers
 from .base import Layer, check_positive_int
 
 
@@ -18,6 +18,9 @@ class Dense(Layer):
         input_dim: Number of inputs; only needed on a model's first layer.
         kernel_initializer: Initializer name for `weights`. Defaults to "glorot_uniform".
         bias_initializer: Initializer name for `biases`. Defaults to "zeros".
+        kernel_regularizer: Penalty on `weights`: a `barenet.regularizers` object or a
+            name ("l1", "l2", "l1_l2"). Defaults to None.
+        bias_regularizer: Penalty on `biases`, likewise. Defaults to None.
 
     Input `(batch, inputs)` -> output `(batch, units)`. `weights` has shape
     `(inputs, units)`, `biases` shape `(units,)`.
@@ -25,7 +28,7 @@ class Dense(Layer):
 
     def __init__(self, units: int, activation=None, use_bias: bool = True, input_dim: int | None = None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", input_shape=None,
-                 name: str | None = None):
+                 name: str | None = None, kernel_regularizer=None, bias_regularizer=None):
         super().__init__(input_shape if input_shape is not None else input_dim, name)
         self.units = check_positive_int("units", units)
         self.activation = activations.get(activation)
@@ -34,6 +37,12 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self._kernel_initializer_name = kernel_initializer if isinstance(kernel_initializer, str) else None
         self._bias_initializer_name = bias_initializer if isinstance(bias_initializer, str) else None
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        if self.kernel_regularizer is not None:
+            self.regularizers["weights"] = self.kernel_regularizer
+        if self.bias_regularizer is not None and self.use_bias:
+            self.regularizers["biases"] = self.bias_regularizer
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 1:
@@ -66,6 +75,8 @@ class Dense(Layer):
         np.matmul(self._x.T, grad, out=self.grads["weights"])
         if self.use_bias:
             np.sum(grad, axis=0, out=self.grads["biases"])
+        if self.regularizers:
+            self._add_regularization_grads()
         return grad @ self.params["weights"].T if self.needs_input_grad else None
 
     # The blog's attribute names, the same arrays as `params`.
@@ -111,6 +122,8 @@ class Dense(Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": self._kernel_initializer_name or "glorot_uniform",
             "bias_initializer": self._bias_initializer_name or "zeros",
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
         }
 
 
@@ -152,4 +165,6 @@ class FFL(Dense):
             "is_bias": self.use_bias,
             "kernel_initializer": self._kernel_initializer_name or "glorot_uniform",
             "bias_initializer": self._bias_initializer_name or "zeros",
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
         }

@@ -1,45 +1,181 @@
-"""Adam (Kingma & Ba, 2015) with Keras's defaults and epsilon placement."""
+"""The Adam family, Keras's formulations: Adam (incl. AMSGrad), AdamW, Adamax, Nadam."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .base import Optimizer, _check_non_negative, _check_unit_interval
+from .base import Optimizer, _check_bool, _check_non_negative, _check_positive, _check_unit_interval
 
 
 class Adam(Optimizer):
-    """Adam.
+    """Adam (Kingma & Ba, 2015).
 
         m = beta_1 m + (1 - beta_1) grad
         v = beta_2 v + (1 - beta_2) grad^2
+        v_max = max(v_max, v)                  (amsgrad only; used in place of v)
         param -= lr sqrt(1 - beta_2^t) / (1 - beta_1^t) * m / (sqrt(v) + epsilon)
 
     Epsilon sits outside the bias correction of `v` (Keras's "epsilon hat"); PyTorch
-    adds it after correcting, so `eps_torch = epsilon * sqrt(1 - beta_2^t)` per step.
+    adds it after correcting, i.e. its `eps` is `epsilon / sqrt(1 - beta_2^t)`, which
+    changes every step. The two agree exactly at `epsilon = eps = 0`.
 
     Args:
-        learning_rate: Defaults to 0.001.
+        learning_rate: Float or schedule. Defaults to 0.001.
         beta_1: In [0, 1). Defaults to 0.9.
         beta_2: In [0, 1). Defaults to 0.999.
-        epsilon: Defaults to 1e-7.
+        epsilon: Non-negative. Defaults to 1e-7.
+        amsgrad: Use the running maximum of `v` (Reddi et al., 2018). Defaults to False.
+        **kwargs: Common `Optimizer` arguments (`weight_decay`, clipping, `name`).
     """
 
-    def __init__(self, learning_rate: float = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float = 1e-7, **kwargs):
+    def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-7, amsgrad: bool = False, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.beta_1 = _check_unit_interval("beta_1", beta_1)
+        self.beta_2 = _check_unit_interval("beta_2", beta_2)
+        self.epsilon = _check_non_negative("epsilon", epsilon)
+        self.amsgrad = _check_bool("amsgrad", amsgrad)
+
+    def init_slots(self, param):
+        slots = {"m": np.zeros_like(param), "v": np.zeros_like(param)}
+        if self.amsgrad:
+            slots["v_max"] = np.zeros_like(param)
+        return slots
+
+    def update(self, param, grad, slots, lr):
+        m, v, t = slots["m"], slots["v"], self.iterations
+        m += (1 - self.beta_1) * (grad - m)
+        v += (1 - self.beta_2) * (grad * grad - v)
+        if self.amsgrad:
+            np.maximum(slots["v_max"], v, out=slots["v_max"])
+            v = slots["v_max"]
+        step = lr * np.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+        param -= step * m / (np.sqrt(v) + self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon, "amsgrad": self.amsgrad}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019).
+
+    Each step first shrinks every parameter, `param *= 1 - lr * weight_decay`, then
+    takes the Adam step: PyTorch's `AdamW` rule. Same arguments as `Adam`, with
+    `weight_decay` defaulting to 0.004 (Keras).
+    """
+
+    def __init__(self, learning_rate=0.001, weight_decay: float = 0.004, beta_1: float = 0.9,
+                 beta_2: float = 0.999, epsilon: float = 1e-7, amsgrad: bool = False, **kwargs):
+        if weight_decay is None:
+            raise ValueError("`weight_decay` must be a finite non-negative number for AdamW. Received: weight_decay=None")
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay=weight_decay, **kwargs)
+
+
+class Adamax(Optimizer):
+    """Adamax, Adam under the infinity norm (Kingma & Ba, 2015, section 7.1).
+
+        m = beta_1 m + (1 - beta_1) grad
+        u = max(beta_2 u, |grad|)
+        param -= lr / (1 - beta_1^t) * m / (u + epsilon)
+
+    The bias correction is `1 - beta_1^t` (the blog used the constant `1 - beta_1`,
+    making every step ten times too large). PyTorch adds its `eps` inside the max
+    (`max(beta_2 u, |grad| + eps)`); the two agree exactly at `epsilon = eps = 0`.
+
+    Args:
+        learning_rate: Float or schedule. Defaults to 0.001.
+        beta_1: In [0, 1). Defaults to 0.9.
+        beta_2: In [0, 1). Defaults to 0.999.
+        epsilon: Non-negative. Defaults to 1e-7.
+        **kwargs: Common `Optimizer` arguments.
+    """
+
+    def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
+                 **kwargs):
         super().__init__(learning_rate, **kwargs)
         self.beta_1 = _check_unit_interval("beta_1", beta_1)
         self.beta_2 = _check_unit_interval("beta_2", beta_2)
         self.epsilon = _check_non_negative("epsilon", epsilon)
 
     def init_slots(self, param):
+        return {"m": np.zeros_like(param), "u": np.zeros_like(param)}
+
+    def update(self, param, grad, slots, lr):
+        m, u = slots["m"], slots["u"]
+        m += (1 - self.beta_1) * (grad - m)
+        u *= self.beta_2
+        np.maximum(u, np.abs(grad), out=u)
+        param -= lr / (1 - self.beta_1**self.iterations) * m / (u + self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+class Nadam(Optimizer):
+    """Nadam, Adam with Nesterov momentum (Dozat, 2016), Keras's formulation.
+
+        mu_t     = beta_1 (1 - 0.5 * 0.96^(momentum_decay * t));   prod_t = mu_1 ... mu_t
+        m = beta_1 m + (1 - beta_1) grad;   v = beta_2 v + (1 - beta_2) grad^2
+        m_hat    = mu_{t+1} m / (1 - prod_t mu_{t+1}) + (1 - mu_t) grad / (1 - prod_t)
+        param   -= lr m_hat / (sqrt(v / (1 - beta_2^t)) + epsilon)
+
+    Keras 3 uses `0.96^t` (`momentum_decay=1.0`, the default here); Dozat's report,
+    TensorFlow 2's old Nadam and PyTorch's `NAdam` use `0.96^(0.004 t)`: pass
+    `momentum_decay=0.004` for those (PyTorch's `momentum_decay` has the same meaning).
+    Epsilon is added after the bias correction of `v`, as in PyTorch, so the two agree
+    exactly for equal `epsilon`/`eps`. The running product `prod_t` is optimizer state
+    (`get_state()["u_product"]`).
+
+    Args:
+        learning_rate: Float or schedule. Defaults to 0.001.
+        beta_1: In [0, 1). Defaults to 0.9.
+        beta_2: In [0, 1). Defaults to 0.999.
+        epsilon: Non-negative. Defaults to 1e-7.
+        momentum_decay: Positive exponent scale of the momentum schedule. Defaults to 1.0 (Keras).
+        **kwargs: Common `Optimizer` arguments.
+    """
+
+    def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
+                 momentum_decay: float = 1.0, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.beta_1 = _check_unit_interval("beta_1", beta_1)
+        self.beta_2 = _check_unit_interval("beta_2", beta_2)
+        self.epsilon = _check_non_negative("epsilon", epsilon)
+        self.momentum_decay = _check_positive("momentum_decay", momentum_decay)
+        self.u_product = 1.0
+
+    def _mu(self, step):
+        return self.beta_1 * (1.0 - 0.5 * 0.96 ** (self.momentum_decay * step))
+
+    def _begin_step(self):
+        self.u_product *= self._mu(self.iterations)
+
+    def init_slots(self, param):
         return {"m": np.zeros_like(param), "v": np.zeros_like(param)}
 
     def update(self, param, grad, slots, lr):
         m, v, t = slots["m"], slots["v"], self.iterations
+        mu, mu_next = self._mu(t), self._mu(t + 1)
         m += (1 - self.beta_1) * (grad - m)
         v += (1 - self.beta_2) * (grad * grad - v)
-        step = lr * np.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
-        param -= step * m / (np.sqrt(v) + self.epsilon)
+        m_hat = (mu_next / (1 - self.u_product * mu_next)) * m + ((1 - mu) / (1 - self.u_product)) * grad
+        param -= lr * m_hat / (np.sqrt(v / (1 - self.beta_2**t)) + self.epsilon)
 
     def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
+                "momentum_decay": self.momentum_decay}
+
+    def get_state(self):
+        return {**super().get_state(), "u_product": self.u_product}
+
+    def set_state(self, state):
+        u_product = state.get("u_product") if isinstance(state, dict) else None
+        if u_product is not None and (np.ndim(u_product) != 0 or np.asarray(u_product).dtype.kind not in "iuf"):
+            raise ValueError(f"`state['u_product']` must be a number. Received: {u_product!r}")
+        super().set_state(state)
+        if u_product is None:  # a state without it: rebuild the product in the same order it was formed
+            u_product = 1.0
+            for step in range(1, self.iterations + 1):
+                u_product *= self._mu(step)
+        self.u_product = float(u_product)

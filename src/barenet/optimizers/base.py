@@ -5,32 +5,85 @@ gradients under the same keys (the model uses keys like `"dense_1/weights"`).
 Hyperparameters live in `__init__`; per-parameter state lives in named slots
 created lazily by `init_slots`; `update` is the algorithm for one array.
 
-    optimizer.apply_gradients(params, grads)   # one step: iterations += 1
-    optimizer.get_state() / set_state(state)    # exact read-out / restore
+One step (`apply_gradients`) does, in Keras's order:
+
+    lr = current_learning_rate()          # a float, or the schedule at `iterations` (0 on the first step)
+    clip the gradients                    # clipvalue | clipnorm (per array) | global_clipnorm
+    iterations += 1                       # `update` sees the 1-based step number
+    param *= 1 - lr * weight_decay        # decoupled weight decay (Loshchilov & Hutter), if set
+    update(param, grad, slots, lr)        # the algorithm
+
+State for exact resume: `get_state()` -> `{"iterations": int, "slots": {key: {slot: array}}}`
+(Nadam adds a float `"u_product"`); `set_state(state)` restores it. Config for
+rebuilding: `get_config()` holds only JSON-ready values (a schedule appears as
+`{"class_name": ..., "config": ...}`); `type(opt)(**opt.get_config())` rebuilds it.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
+
+from . import schedules
 
 
 class Optimizer:
     """Base class.
 
     Args:
-        learning_rate: Step size, a non-negative float. Defaults to 0.01.
+        learning_rate: Step size: a non-negative float, or a
+            `barenet.optimizers.schedules.LearningRateSchedule` (or its serialized dict).
+            Defaults to 0.01.
         name: Optional display name. Defaults to the class name in lower case.
+        weight_decay: Decoupled weight decay: before each update every parameter is
+            multiplied by `1 - lr * weight_decay` (Keras's and PyTorch AdamW's rule, not
+            an L2 term in the gradient). None or 0 disables it. Defaults to None.
+        clipnorm: Rescale each parameter's gradient so its L2 norm is at most this. Defaults to None.
+        clipvalue: Clip each gradient entry to `[-clipvalue, clipvalue]`. Defaults to None.
+        global_clipnorm: Rescale all gradients together so their joint L2 norm is at
+            most this. Defaults to None. At most one of the three clipping options may be set.
     """
 
-    def __init__(self, learning_rate: float = 0.01, name: str | None = None):
-        self.learning_rate = _check_non_negative("learning_rate", learning_rate)
+    def __init__(self, learning_rate=0.01, name: str | None = None, weight_decay: float | None = None,
+                 clipnorm: float | None = None, clipvalue: float | None = None,
+                 global_clipnorm: float | None = None):
+        self.learning_rate = learning_rate
         self.name = name or type(self).__name__.lower()
+        self.weight_decay = None if weight_decay is None else _check_non_negative("weight_decay", weight_decay)
+        self.clipnorm = _check_optional_positive("clipnorm", clipnorm)
+        self.clipvalue = _check_optional_positive("clipvalue", clipvalue)
+        self.global_clipnorm = _check_optional_positive("global_clipnorm", global_clipnorm)
+        clipping = [k for k in ("clipnorm", "clipvalue", "global_clipnorm") if getattr(self, k) is not None]
+        if len(clipping) > 1:
+            raise ValueError(f"Set at most one of `clipnorm`, `clipvalue` and `global_clipnorm`. "
+                             f"Received: {', '.join(f'{k}={getattr(self, k)}' for k in clipping)}")
         self.iterations = 0
         self.slots: dict[str, dict[str, np.ndarray]] = {}
+        self._check_slots = False
 
-    # --- the algorithm -------------------------------------------------------------------
+    # --- the learning rate ---------------------------------------------------------------------
+    @property
+    def learning_rate(self):
+        """The float or `LearningRateSchedule` given; `current_learning_rate()` evaluates it."""
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        if isinstance(value, dict):
+            value = schedules.deserialize(value)
+        if not isinstance(value, schedules.LearningRateSchedule):
+            value = _check_non_negative("learning_rate", value)
+        self._learning_rate = value
+
+    def current_learning_rate(self) -> float:
+        """The learning rate of the next step: the schedule evaluated at `iterations` (steps done)."""
+        if isinstance(self._learning_rate, schedules.LearningRateSchedule):
+            return float(self._learning_rate(self.iterations))
+        return self._learning_rate
+
+    # --- the algorithm -------------------------------------------------------------------------
     def init_slots(self, param: np.ndarray) -> dict[str, np.ndarray]:
         """Return the state one parameter array needs (empty for plain SGD)."""
         return {}
@@ -39,25 +92,75 @@ class Optimizer:
         """Update `param` in place from `grad`. `self.iterations` is the 1-based step number."""
         raise NotImplementedError
 
-    # --- driving it -----------------------------------------------------------------------
-    def current_learning_rate(self) -> float:
-        """The learning rate for the step being taken."""
-        return float(self.learning_rate)
+    def _begin_step(self) -> None:
+        """Hook run once per step, after `iterations` is incremented (Nadam's momentum product)."""
 
+    # --- driving it ----------------------------------------------------------------------------
     def apply_gradients(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
-        """Take one step on every parameter in `params` using `grads` under the same keys."""
-        self.iterations += 1
+        """Take one step on every parameter in `params` using `grads` under the same keys.
+
+        The gradient arrays are never modified (clipping makes copies).
+        """
+        missing = [key for key in params if key not in grads]
+        if missing:
+            raise ValueError(f"`grads` has no entry for {', '.join(map(repr, missing))}: it must hold the keys of `params`.")
+        if self._check_slots:
+            self._verify_slots(params)
         lr = self.current_learning_rate()
+        grads = self._clip_gradients({key: grads[key] for key in params})
+        self.iterations += 1
+        self._begin_step()
+        decay = lr * self.weight_decay if self.weight_decay else 0.0
         for key, param in params.items():
             slots = self.slots.get(key)
             if slots is None:
                 slots = self.slots[key] = self.init_slots(param)
+            if decay:
+                param *= 1.0 - decay
             self.update(param, grads[key], slots, lr)
 
-    # --- state and config -------------------------------------------------------------------
+    def _clip_gradients(self, grads: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        if self.clipvalue is not None:
+            return {key: np.clip(g, -self.clipvalue, self.clipvalue) for key, g in grads.items()}
+        if self.clipnorm is not None:
+            clipped = {}
+            for key, g in grads.items():
+                norm = math.sqrt(float(np.vdot(g, g)))
+                clipped[key] = g * (self.clipnorm / norm) if norm > self.clipnorm else g
+            return clipped
+        if self.global_clipnorm is not None:
+            norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads.values()))
+            if norm > self.global_clipnorm:
+                scale = self.global_clipnorm / norm
+                return {key: g * scale for key, g in grads.items()}
+        return grads
+
+    def _verify_slots(self, params):
+        for key, slots in self.slots.items():
+            if key not in params:
+                continue
+            for slot_name, arr in slots.items():
+                if arr.shape != params[key].shape:
+                    raise ValueError(f"Restored optimizer slot {key!r}/{slot_name!r} has shape {arr.shape}, "
+                                     f"but the parameter has shape {params[key].shape}.")
+        self._check_slots = False
+
+    # --- state and config ----------------------------------------------------------------------
     def get_config(self) -> dict:
-        """Hyperparameters as plain Python values; `type(opt)(**config)` rebuilds it."""
-        return {"learning_rate": self.learning_rate, "name": self.name}
+        """Hyperparameters as JSON-ready Python values; `type(opt)(**config)` rebuilds it."""
+        lr = self._learning_rate
+        return {
+            "learning_rate": schedules.serialize(lr) if isinstance(lr, schedules.LearningRateSchedule) else lr,
+            "name": self.name,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "clipvalue": self.clipvalue,
+            "global_clipnorm": self.global_clipnorm,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Optimizer":
+        return cls(**config)
 
     def get_state(self) -> dict:
         """Iteration count and copies of every slot array, for exact resume."""
@@ -67,23 +170,60 @@ class Optimizer:
         }
 
     def set_state(self, state: dict) -> None:
-        """Restore what `get_state` returned."""
-        self.iterations = int(state["iterations"])
-        self.slots = {key: {name: np.array(arr) for name, arr in s.items()} for key, s in state["slots"].items()}
+        """Restore what `get_state` returned (copies its arrays; checked before anything changes).
+
+        Slot shapes are checked against the parameters on the next `apply_gradients`.
+        """
+        if not isinstance(state, dict) or "iterations" not in state or "slots" not in state:
+            raise ValueError("`state` must be a dict with 'iterations' and 'slots', as get_state() returns. "
+                             f"Received: {type(state).__name__}"
+                             + (f" with keys {sorted(state)}" if isinstance(state, dict) else ""))
+        iterations = state["iterations"]
+        # A plain int, or a 0-d integer array (as an .npz file gives it back).
+        if np.ndim(iterations) != 0 or np.asarray(iterations).dtype.kind not in "iu" or iterations < 0:
+            raise ValueError(f"`state['iterations']` must be a non-negative integer. Received: {iterations!r}")
+        if not isinstance(state["slots"], dict) or not all(isinstance(s, dict) for s in state["slots"].values()):
+            raise ValueError("`state['slots']` must map parameter keys to dicts of slot arrays.")
+        slots = {str(key): {str(name): np.array(arr) for name, arr in s.items()} for key, s in state["slots"].items()}
+        self.iterations = int(iterations)
+        self.slots = slots
+        self._check_slots = True
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
+        config = {**self.get_config(), "learning_rate": self._learning_rate}
+        args = ", ".join(f"{k}={v!r}" for k, v in config.items() if k != "name" and v is not None)
         return f"{type(self).__name__}({args})"
 
 
+# --- argument checks (return plain Python numbers so configs stay JSON-serializable) -----------------
+def _is_number(value) -> bool:
+    return not isinstance(value, (bool, np.bool_)) and isinstance(value, numbers.Real) and math.isfinite(value)
+
+
 def _check_non_negative(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+    if not _is_number(value) or not value >= 0:
         raise ValueError(f"`{name}` must be a non-negative number. Received: {name}={value!r}")
-    return value
+    return float(value)
+
+
+def _check_positive(name: str, value) -> float:
+    if not _is_number(value) or not value > 0:
+        raise ValueError(f"`{name}` must be a positive number. Received: {name}={value!r}")
+    return float(value)
+
+
+def _check_optional_positive(name: str, value) -> float | None:
+    return None if value is None else _check_positive(name, value)
 
 
 def _check_unit_interval(name: str, value) -> float:
     """Check 0 <= value < 1 (decay rates, momenta)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+    if not _is_number(value) or not 0 <= value < 1:
         raise ValueError(f"`{name}` must be a number in [0, 1). Received: {name}={value!r}")
-    return value
+    return float(value)
+
+
+def _check_bool(name: str, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be True or False. Received: {name}={value!r}")
+    return bool(value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Optimizer, _check_unit_interval
+from .base import Optimizer, _check_bool, _check_unit_interval
 
 
 class SGD(Optimizer):
@@ -14,18 +14,22 @@ class SGD(Optimizer):
         param += velocity                              (classic)
         param += momentum * velocity - lr * grad       (nesterov=True)
 
-    With `momentum=0` this is `param -= lr * grad`.
+    With `momentum=0` this is `param -= lr * grad`. For a constant learning rate this
+    is PyTorch's `SGD(lr, momentum, nesterov)` (dampening 0) exactly: its buffer is
+    `velocity / -lr`.
 
     Args:
-        learning_rate: Defaults to 0.01.
+        learning_rate: Float or schedule. Defaults to 0.01.
         momentum: In [0, 1). Defaults to 0.0.
         nesterov: Use Nesterov momentum. Defaults to False.
+        **kwargs: `name`, `weight_decay`, `clipnorm`, `clipvalue`, `global_clipnorm`
+            (see `Optimizer`).
     """
 
-    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False, **kwargs):
+    def __init__(self, learning_rate=0.01, momentum: float = 0.0, nesterov: bool = False, **kwargs):
         super().__init__(learning_rate, **kwargs)
         self.momentum = _check_unit_interval("momentum", momentum)
-        self.nesterov = bool(nesterov)
+        self.nesterov = _check_bool("nesterov", nesterov)
 
     def init_slots(self, param):
         return {"velocity": np.zeros_like(param)} if self.momentum else {}
