@@ -87,33 +87,30 @@ def test_missing_monitor_warns_and_does_nothing():
     assert len(history.epoch) == 3
 
 
-# --- ModelCheckpoint (model.save is stubbed: saving.py is written in another branch) ------------
-def test_model_checkpoint_save_best_only(tmp_path, monkeypatch):
+# --- ModelCheckpoint --------------------------------------------------------------------------
+def test_model_checkpoint_save_best_only(tmp_path):
     x, y = make_data()
     model = make_model(lr=0.5)
-    saved = []
-    # STUB: replace with the real model.save once barenet.saving is merged.
-    monkeypatch.setattr(type(model), "save", lambda self, path: saved.append((path, self.get_weights())), raising=False)
     y_val = y[np.random.default_rng(1).permutation(len(y))]
     recorder = Recorder()
-    path = str(tmp_path / "best-{epoch:02d}-{val_loss:.3f}.npz")
+    path = str(tmp_path / "best-{epoch:02d}-{val_loss:.3f}.barenet")
     model.fit(x, y, epochs=10, validation_data=(x, y_val),
               callbacks=[recorder, cb.ModelCheckpoint(path, save_best_only=True)], verbose=0)
     improving = [i for i, v in enumerate(recorder.values) if v < min(recorder.values[:i], default=math.inf)]
-    assert [p for p, _ in saved] == [path.format(epoch=i + 1, val_loss=recorder.values[i]) for i in improving]
-    np.testing.assert_array_equal(saved[-1][1][0], recorder.weights[improving[-1]][0])
-    saved.clear()
-    model.fit(x, y, epochs=3, callbacks=[cb.ModelCheckpoint(str(tmp_path / "m.npz"), monitor="loss")], verbose=0)
-    assert len(saved) == 3
+    expected = [path.format(epoch=i + 1, val_loss=recorder.values[i]) for i in improving]
+    assert sorted(str(p) for p in tmp_path.iterdir()) == sorted(expected)
+    best = bn.load_model(expected[-1])
+    for ours, recorded in zip(best.get_weights(), recorder.weights[improving[-1]]):
+        np.testing.assert_array_equal(ours, recorded)
 
 
-def test_model_checkpoint_without_save_is_a_clear_error(tmp_path):
+def test_model_checkpoint_every_epoch_overwrites_one_file(tmp_path):
     x, y = make_data()
-    model = make_model()
-    if callable(getattr(model, "save", None)):
-        pytest.skip("the model has save(); covered by the test above")
-    with pytest.raises(RuntimeError, match="model.save"):
-        model.fit(x, y, epochs=1, callbacks=[cb.ModelCheckpoint(tmp_path / "m.npz")], verbose=0)
+    model = make_model(lr=0.5)
+    target = tmp_path / "m.barenet"
+    model.fit(x, y, epochs=3, callbacks=[cb.ModelCheckpoint(str(target), monitor="loss")], verbose=0)
+    assert [p.name for p in tmp_path.iterdir()] == ["m.barenet"]
+    np.testing.assert_array_equal(bn.load_model(target).predict(x), model.predict(x))
 
 
 # --- learning-rate callbacks ------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 import dataclasses
 import os
-import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -15,25 +14,6 @@ from barenet import cli
 
 FASHION = Path(os.environ.get("BARENET_FASHION_MNIST_DIR",
                               Path(__file__).resolve().parents[2] / "shared" / "data" / "fashion-mnist"))
-
-
-@pytest.fixture
-def model_io(monkeypatch):
-    """STUB for model saving: barenet.saving (model.save / barenet.load_model) is written in
-    another branch. Until it is merged this pickles the model; switch to the real one then."""
-    if callable(getattr(bn.Sequential, "save", None)) and callable(getattr(bn, "load_model", None)):
-        return  # the real saving exists: use it
-
-    def save(self, path):
-        with open(path, "wb") as f:
-            pickle.dump(self, f)
-
-    def load_model(path):
-        with open(path, "rb") as f:
-            return pickle.load(f)
-
-    monkeypatch.setattr(bn.Sequential, "save", save, raising=False)
-    monkeypatch.setattr(bn, "load_model", load_model, raising=False)
 
 
 def run(capsys, *argv):
@@ -50,7 +30,7 @@ def test_train_with_no_arguments_runs_offline_on_digits(capsys):
     assert "Training on digits: 1437 training and 360 test images" in out
 
 
-def test_train_options_save_evaluate_predict_summary(tmp_path, capsys, model_io):
+def test_train_options_save_evaluate_predict_summary(tmp_path, capsys):
     path = str(tmp_path / "model.bin")
     code, out, err = run(capsys, "train", "--model", "32", "--epochs", "3", "--batch-size", "64",
                          "--optimizer", "sgd", "--lr", "0.05", "--seed", "3", "--output", path, "--verbose", "2")
@@ -73,7 +53,7 @@ def test_train_options_save_evaluate_predict_summary(tmp_path, capsys, model_io)
     assert code == 0 and "Total params: 2,410" in out  # 64*32+32 + 32*10+10
 
 
-def test_predict_image_files(tmp_path, capsys, model_io):
+def test_predict_image_files(tmp_path, capsys):
     Image = pytest.importorskip("PIL.Image")
     path = str(tmp_path / "model.bin")
     assert cli.main(["train", "--epochs", "5", "--output", path, "--verbose", "0"]) == 0

@@ -191,8 +191,6 @@ class ModelCheckpoint(_Monitor):
         self.filepath, self.save_best_only, self.verbose = os.fspath(filepath), save_best_only, verbose
 
     def on_train_begin(self, logs=None):
-        if not callable(getattr(self.model, "save", None)):
-            raise RuntimeError("ModelCheckpoint needs model.save(path), which this model does not have.")
         self._reset()
 
     def on_epoch_end(self, epoch, logs=None):

@@ -135,22 +135,12 @@ def _shape_for(model_is_cnn: bool, x):
     return x[..., None] if model_is_cnn else x.reshape(len(x), -1)
 
 
-def _save_model(model, path):
-    save = getattr(model, "save", None)
-    if not callable(save):
-        raise CLIError("--output needs model saving (barenet.saving), which this version of barenet does not have.")
-    save(path)
-
-
 def _load_model(path):
     import barenet
 
     if not os.path.isfile(path):
         raise CLIError(f"No model file at {path!r}.")
-    load = getattr(barenet, "load_model", None)
-    if load is None:
-        raise CLIError("Loading models needs barenet.load_model (barenet.saving), which this version does not have.")
-    return load(path)
+    return barenet.load_model(path)
 
 
 # --- commands --------------------------------------------------------------------------------------
@@ -181,7 +171,7 @@ def _train(args) -> int:
     results = model.evaluate(x_eval, y_test)
     print(f"test loss: {results['loss']:.4f} - test accuracy: {results['accuracy']:.4f}")
     if args.output:
-        _save_model(model, args.output)
+        model.save(args.output)
         print(f"saved the model to {args.output}")
     if args.plot:
         from . import plotting
