@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .base import Optimizer, _check_bool, _check_non_negative, _check_positive, _check_unit_interval
@@ -44,13 +46,24 @@ class Adam(Optimizer):
 
     def update(self, param, grad, slots, lr):
         m, v, t = slots["m"], slots["v"], self.iterations
-        m += (1 - self.beta_1) * (grad - m)
-        v += (1 - self.beta_2) * (grad * grad - v)
+        # The same formulas, computed in place in one scratch buffer: no temporaries per step.
+        scratch = self._scratch(param)
+        np.subtract(grad, m, out=scratch)
+        scratch *= 1 - self.beta_1
+        m += scratch
+        np.multiply(grad, grad, out=scratch)
+        scratch -= v
+        scratch *= 1 - self.beta_2
+        v += scratch
         if self.amsgrad:
             np.maximum(slots["v_max"], v, out=slots["v_max"])
             v = slots["v_max"]
-        step = lr * np.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
-        param -= step * m / (np.sqrt(v) + self.epsilon)
+        step = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+        np.sqrt(v, out=scratch)
+        scratch += self.epsilon
+        np.divide(m, scratch, out=scratch)
+        scratch *= step
+        param -= scratch
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

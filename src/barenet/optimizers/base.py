@@ -92,6 +92,14 @@ class Optimizer:
         """Update `param` in place from `grad`. `self.iterations` is the 1-based step number."""
         raise NotImplementedError
 
+    def _scratch(self, like: np.ndarray) -> np.ndarray:
+        """A reusable work buffer shaped like `like` (not state: never saved or restored)."""
+        buffers = self.__dict__.setdefault("_scratch_buffers", {})
+        key = (like.shape, like.dtype.str)
+        if key not in buffers:
+            buffers[key] = np.empty_like(like)
+        return buffers[key]
+
     def _begin_step(self) -> None:
         """Hook run once per step, after `iterations` is incremented (Nadam's momentum product)."""
 
