@@ -378,3 +378,27 @@ def test_invalid_learning_rate_leaves_model_uncompiled():
     with pytest.raises(ValueError, match="`learning_rate`"):
         model.compile_model(lr=-1, opt="rmsprop")
     assert model.optimizer is None
+
+
+@pytest.mark.parametrize("make", [lambda: opt.Adam(1e-3), lambda: opt.RMSprop(1e-3), lambda: opt.SGD(0.01, momentum=0.9)])
+def test_subnormal_slot_entries_are_flushed_without_changing_the_parameters(make, monkeypatch):
+    # Half the gradient entries go to zero after step 10, so their moving averages decay
+    # into the subnormal range (where `m - 0.1 m` rounds back to `m` and stays there).
+    rng = np.random.default_rng(0)
+    start = rng.standard_normal(4000).astype(np.float32)
+    grads = rng.standard_normal((1000, 4000)).astype(np.float32)
+    grads[10:, ::2] = 0
+
+    def run(flush_every):
+        monkeypatch.setattr(bn.optimizers.base, "FLUSH_SUBNORMALS_EVERY", flush_every)
+        optimizer, param = make(), start.copy()
+        for grad in grads:
+            optimizer.apply_gradients({"w": param}, {"w": grad})
+        tiny = np.finfo(np.float32).tiny
+        subnormal = sum(int(((s != 0) & (np.abs(s) < tiny)).sum()) for s in optimizer.slots["w"].values())
+        return param, subnormal
+
+    kept, stuck = run(10**9)
+    flushed, left = run(100)
+    assert stuck > 0 and left == 0
+    np.testing.assert_array_equal(flushed, kept)

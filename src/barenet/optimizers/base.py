@@ -28,6 +28,9 @@ import numpy as np
 
 from . import schedules
 
+# Steps between sweeps that zero subnormal slot entries (see `Optimizer._flush_subnormal_slots`).
+FLUSH_SUBNORMALS_EVERY = 100
+
 
 class Optimizer:
     """Base class.
@@ -126,6 +129,24 @@ class Optimizer:
             if decay:
                 param *= 1.0 - decay
             self.update(param, grads[key], slots, lr)
+        if self.iterations % FLUSH_SUBNORMALS_EVERY == 0 and getattr(self, "epsilon", 1.0) > 0:
+            self._flush_subnormal_slots()
+
+    def _flush_subnormal_slots(self) -> None:
+        """Set slot entries below the smallest normal float of their dtype to exactly zero.
+
+        A moving average whose gradient stays zero (a dead unit, an always-blank pixel)
+        decays into the subnormal range and gets stuck there: `m - 0.1 * m` rounds back
+        to `m`. Arithmetic on subnormal numbers is 10-100 times slower on x86 CPUs, and
+        a few percent of them doubled the time of an Adam step on Fashion-MNIST. Their
+        share of any step is far below the resolution of the parameters, so zeroing them
+        changes speed, not results. Skipped when `epsilon` is 0, where a zeroed
+        denominator could divide by zero.
+        """
+        for slots in self.slots.values():
+            for slot in slots.values():
+                if slot.dtype.kind == "f":
+                    slot[np.abs(slot) < np.finfo(slot.dtype).tiny] = 0
 
     def _clip_gradients(self, grads: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         if self.clipvalue is not None:
