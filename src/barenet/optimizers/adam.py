@@ -46,13 +46,14 @@ class Adam(Optimizer):
 
     def update(self, param, grad, slots, lr):
         m, v, t = slots["m"], slots["v"], self.iterations
-        # The same formulas, computed in place in one scratch buffer: no temporaries per step.
+        # The same formulas, in place and in one scratch buffer: no temporaries per step, and
+        # mostly operations whose output is one of their inputs, NumPy's fastest kind.
         scratch = self._scratch(param)
-        np.subtract(grad, m, out=scratch)
-        scratch *= 1 - self.beta_1
+        m *= self.beta_1
+        np.multiply(grad, 1 - self.beta_1, out=scratch)
         m += scratch
-        np.multiply(grad, grad, out=scratch)
-        scratch -= v
+        v *= self.beta_2
+        np.square(grad, out=scratch)
         scratch *= 1 - self.beta_2
         v += scratch
         if self.amsgrad:
