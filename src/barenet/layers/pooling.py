@@ -1,0 +1,161 @@
+"""2-D pooling: Keras's `MaxPooling2D`, `AveragePooling2D`, `GlobalAveragePooling2D` and the
+blog's `Pool2d` (kinds "max", "average", "min"), channels-last.
+
+Windows are a strided view of the (padded) input, so the forward pass is one reduction.
+Max/min pooling send each window's gradient to ONE element, the first maximum (minimum)
+in row-major window order, as PyTorch does; ties never split the gradient. The backward
+pass has no loop over positions: non-overlapping windows (strides == pool size, the
+default) are a reshape, overlapping ones add one strided slice per window offset.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Layer
+from .conv import check_padding, crop_images, offset_slices, pad_images, pair, spatial_output_shape, windows
+
+KINDS = ("max", "average", "min")
+# What "same" padding is filled with, so that padding never wins a max/min.
+_FILL = {"max": -np.inf, "min": np.inf, "average": 0.0}
+
+
+class _Pooling2D(Layer):
+    """Shared implementation; see the public classes below."""
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding: str = "valid", kind: str = "max",
+                 input_shape=None, name: str | None = None):
+        super().__init__(input_shape, name)
+        if kind not in KINDS:
+            raise ValueError(f"`kind` must be one of {', '.join(map(repr, KINDS))}. Received: kind={kind!r}")
+        self.kind = kind
+        self.pool_size = pair(pool_size, "pool_size")
+        self.strides = self.pool_size if strides is None else pair(strides, "strides")
+        self.padding = check_padding(padding)
+
+    def compute_output_shape(self, input_shape):
+        (oh, ow), _ = spatial_output_shape(self, input_shape, self.pool_size, self.strides, self.padding,
+                                           "pool_size")
+        return (oh, ow, input_shape[2])
+
+    def _build(self, input_shape, rng):
+        self._out_hw, self._pads = spatial_output_shape(self, input_shape, self.pool_size, self.strides,
+                                                        self.padding, "pool_size")
+        # Windows do not overlap: the backward pass is a reshape, with no accumulation.
+        self._disjoint = self.strides == self.pool_size
+        if self.kind == "average":
+            # Keras's "same" average excludes the padding: count the real pixels in each window.
+            ones = pad_images(np.ones((1, *input_shape[:2], 1), self.dtype), self._pads)
+            self._counts = windows(ones, self.pool_size, self.strides, self._out_hw).sum(axis=(3, 4))[0]
+
+    def forward(self, x, training=False):
+        self._check_input(x)
+        self._x_shape = x.shape
+        padded = pad_images(x, self._pads, _FILL[self.kind])
+        self._padded_shape = padded.shape
+        view = windows(padded, self.pool_size, self.strides, self._out_hw)
+        if self.kind == "average":
+            return view.sum(axis=(3, 4)) / self._counts
+        # (batch, out_h, out_w, ph * pw, channels): one copy, to find which element won.
+        flat = view.reshape(*view.shape[:3], -1, view.shape[5])
+        self._winner = (flat.argmax if self.kind == "max" else flat.argmin)(axis=3)[:, :, :, None, :]
+        return np.take_along_axis(flat, self._winner, axis=3)[:, :, :, 0, :]
+
+    def backward(self, grad):
+        if not self.needs_input_grad:
+            return None
+        n, (oh, ow), c = len(grad), self._out_hw, grad.shape[3]
+        ph, pw = self.pool_size
+        if self.kind == "average":
+            grad = grad / self._counts
+            grad_windows = np.broadcast_to(grad[:, :, :, None, None, :], (n, oh, ow, ph, pw, c))
+        else:
+            flat = np.zeros((n, oh, ow, ph * pw, c), grad.dtype)
+            np.put_along_axis(flat, self._winner, grad[:, :, :, None, :], axis=3)
+            grad_windows = flat.reshape(n, oh, ow, ph, pw, c)
+        grad_padded = np.zeros(self._padded_shape, grad.dtype)
+        if self._disjoint:
+            grad_padded[:, :oh * ph, :ow * pw] = grad_windows.transpose(0, 1, 3, 2, 4, 5).reshape(n, oh * ph, ow * pw, c)
+        else:
+            for i in range(ph):
+                for j in range(pw):
+                    grad_padded[offset_slices(i, j, self.strides, self._out_hw)] += grad_windows[:, :, :, i, j, :]
+        return crop_images(grad_padded, self._pads)
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": list(self.pool_size), "strides": list(self.strides),
+                "padding": self.padding}
+
+
+class MaxPooling2D(_Pooling2D):
+    """Largest value in each window, per channel.
+
+    Args:
+        pool_size: Window height and width, an int or a pair. Defaults to (2, 2).
+        strides: Step between windows, an int or a pair. Defaults to `pool_size`.
+        padding: "valid" (windows inside the image) or "same" (output `ceil(input / stride)`,
+            padding never selected). Defaults to "valid".
+        input_shape: `(height, width, channels)`; only needed on a model's first layer.
+        name: Layer name. Defaults to one the model assigns.
+
+    Input `(batch, h, w, c)` -> output `(batch, out_h, out_w, c)`. The gradient goes to
+    the first maximum of each window.
+    """
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding: str = "valid", input_shape=None,
+                 name: str | None = None):
+        super().__init__(pool_size, strides, padding, "max", input_shape, name)
+
+
+class AveragePooling2D(_Pooling2D):
+    """Mean of each window, per channel; with "same" padding the padding is not counted (as Keras).
+
+    Args: as `MaxPooling2D`.
+    """
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding: str = "valid", input_shape=None,
+                 name: str | None = None):
+        super().__init__(pool_size, strides, padding, "average", input_shape, name)
+
+
+class Pool2d(_Pooling2D):
+    """The blog's pooling layer.
+
+    Args:
+        kernel_size: Window size, an int or a pair. Defaults to (2, 2).
+        stride: Step between windows. Defaults to `kernel_size`.
+        kind: "max", "average" or "min". Defaults to "max".
+        padding: None or "valid" (none), "zero" or "same". Defaults to None.
+        input_shape: `(height, width, channels)`; only needed on a model's first layer.
+    """
+
+    def __init__(self, kernel_size=(2, 2), stride=None, kind: str = "max", padding=None, input_shape=None,
+                 name: str | None = None):
+        super().__init__(kernel_size, stride, check_padding(padding, aliases={"zero": "same", None: "valid"}),
+                         kind, input_shape, name)
+
+    def get_config(self):
+        config = super().get_config()
+        return {"name": config["name"], "input_shape": config["input_shape"], "kernel_size": config["pool_size"],
+                "stride": config["strides"], "kind": self.kind, "padding": self.padding}
+
+
+class GlobalAveragePooling2D(Layer):
+    """Mean over height and width: `(batch, h, w, c)` -> `(batch, c)`."""
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(f"Layer {self.name!r} (GlobalAveragePooling2D) expects images of shape "
+                             f"(height, width, channels). Received: input_shape={tuple(input_shape)}")
+        return (input_shape[2],)
+
+    def forward(self, x, training=False):
+        self._check_input(x)
+        self._x_shape = x.shape
+        return x.mean(axis=(1, 2))
+
+    def backward(self, grad):
+        if not self.needs_input_grad:
+            return None
+        n, h, w, c = self._x_shape
+        return np.ascontiguousarray(np.broadcast_to((grad / (h * w))[:, None, None, :], self._x_shape))
