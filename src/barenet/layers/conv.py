@@ -27,10 +27,11 @@ PADDINGS = ("valid", "same")
 # --- shared window arithmetic -----------------------------------------------------------------
 def pair(value, name: str) -> tuple[int, int]:
     """An int or a pair of positive ints -> `(rows, cols)`, or a ValueError naming `name`."""
+    items = value
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        value = (value, value)
+        items = (value, value)
     try:
-        items = tuple(value)
+        items = tuple(items)
     except TypeError:
         items = ()
     ok = len(items) == 2 and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0 for v in items)
