@@ -66,15 +66,19 @@ class BatchNormalization(Layer):
         axes = tuple(range(x.ndim - 1))
         self._training = bool(training)
         if training:
-            mean, variance = x.mean(axis=axes), x.var(axis=axes)
+            mean = x.mean(axis=axes)
+            centered = x - mean
+            variance = np.square(centered).mean(axis=axes)  # biased, as Keras
             for key, value in (("moving_mean", mean), ("moving_variance", variance)):
                 moving = self.state[key]
                 moving *= self.momentum
                 moving += (1 - self.momentum) * value
         else:
-            mean, variance = self.state["moving_mean"], self.state["moving_variance"]
+            centered = x - self.state["moving_mean"]
+            variance = self.state["moving_variance"]
         self._inv_std = 1 / np.sqrt(variance + self.dtype.type(self.epsilon))
-        self._normalized = (x - mean) * self._inv_std
+        centered *= self._inv_std
+        self._normalized = centered
         out = self._normalized * self.params["gamma"] if self.scale else self._normalized.copy()
         if self.center:
             out += self.params["beta"]
@@ -82,18 +86,22 @@ class BatchNormalization(Layer):
 
     def backward(self, grad):
         axes = tuple(range(grad.ndim - 1))
+        # d/dgamma and d/dbeta; the training-mode input gradient needs both sums anyway.
+        grad_gamma = np.sum(grad * self._normalized, axis=axes)
+        grad_beta = np.sum(grad, axis=axes)
         if self.scale:
-            np.sum(grad * self._normalized, axis=axes, out=self.grads["gamma"])
+            self.grads["gamma"][...] = grad_gamma
         if self.center:
-            np.sum(grad, axis=axes, out=self.grads["beta"])
+            self.grads["beta"][...] = grad_beta
         if not self.needs_input_grad:
             return None
-        grad_normalized = grad * self.params["gamma"] if self.scale else grad
+        scale = self._inv_std * self.params["gamma"] if self.scale else self._inv_std
         if not self._training:  # the statistics are constants
-            return grad_normalized * self._inv_std
-        # The batch mean and variance depend on x too: the standard batch-norm backward.
-        return self._inv_std * (grad_normalized - grad_normalized.mean(axis=axes)
-                                - self._normalized * (grad_normalized * self._normalized).mean(axis=axes))
+            return grad * scale
+        # The batch mean and variance depend on x too: the standard batch-norm backward,
+        # dx = gamma / std * (g - mean(g) - xhat * mean(g * xhat)).
+        count = grad.size // grad.shape[-1]
+        return scale * (grad - grad_beta / count - self._normalized * (grad_gamma / count))
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
