@@ -101,19 +101,27 @@ def test_cli_trains_the_cnn_on_digits(tmp_path, capsys):
 
 
 def test_fashion_mnist_two_conv_blocks_reach_90_percent():
+    """Two conv+pool blocks and a dense head, 3 epochs of Adam with cosine decay, all 60k images.
+
+    Measured on 2 shared cores with one BLAS thread: test accuracy 0.910 / 0.910 / 0.909 for
+    seeds 0 / 1 / 2, about 55 s of training each. Two epochs were not enough for every seed
+    (0.904 and 0.898 for seeds 0 and 1).
+    """
     if not (FASHION_DIR / "t10k-images-idx3-ubyte.gz").exists():
         pytest.skip(f"Fashion-MNIST IDX files not found in {FASHION_DIR}")
     (x_train, y_train), (x_test, y_test) = bn.datasets.fashion_mnist.load_data(data_dir=FASHION_DIR, download=False)
     x_train = (x_train[:, :, :, None] / 255).astype(np.float32)
     x_test = (x_test[:, :, :, None] / 255).astype(np.float32)
     model = bn.Sequential([
-        bn.Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)), bn.MaxPooling2D(2),
-        bn.Conv2D(64, 3, activation="relu"), bn.MaxPooling2D(2), bn.Flatten(),
-        bn.Dense(128, "relu"), bn.Dense(10, "softmax"),
+        bn.Conv2D(16, 3, activation="relu", input_shape=(28, 28, 1)), bn.MaxPooling2D(2),
+        bn.Conv2D(32, 3, activation="relu"), bn.BatchNormalization(), bn.MaxPooling2D(2),
+        bn.Flatten(), bn.Dense(128, "relu"), bn.Dense(10, "softmax"),
     ], seed=0)
-    model.compile(bn.optimizers.Adam(2e-3), "sparse_categorical_crossentropy", ["accuracy"])
+    epochs, batch_size = 3, 64
+    schedule = bn.optimizers.schedules.CosineDecay(3e-3, epochs * -(-len(x_train) // batch_size), alpha=0.05)
+    model.compile(bn.optimizers.Adam(schedule), "sparse_categorical_crossentropy", ["accuracy"])
     start = time.perf_counter()
-    model.fit(x_train[:30000], y_train[:30000], epochs=3, batch_size=64, verbose=0)
+    model.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, verbose=0)
     accuracy = model.evaluate(x_test, y_test)["accuracy"]
     print(f"Fashion-MNIST CNN: test accuracy {accuracy:.4f} in {time.perf_counter() - start:.0f} s")
     assert accuracy >= 0.90, accuracy

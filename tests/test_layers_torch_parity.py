@@ -38,7 +38,7 @@ def _built(layer, input_shape):
 def test_conv2d(kernel, stride, padding, rng):
     layer = _built(bn.Conv2D(4, kernel, strides=stride, padding=padding), (7, 9, 3))
     layer.params["biases"][:] = rng.normal(size=4)
-    x, upstream = rng.normal(size=(2, 7, 9, 3)), None
+    x = rng.normal(size=(2, 7, 9, 3))
     out = layer.forward(x)
     upstream = rng.normal(size=out.shape)
     grad_x = layer.backward(upstream)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 import numbers
 
-import numpy as np
-
 from .base import Layer
 
 
