@@ -83,16 +83,6 @@ def test_errors_are_one_line_without_traceback(argv, message, capsys):
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
-def test_cnn_is_clear_when_conv_layers_are_missing(capsys):
-    try:
-        from barenet.layers import Conv2D  # noqa: F401
-        pytest.skip("convolution layers exist; --model cnn is wired")
-    except ImportError:
-        pass
-    code, _, err = run(capsys, "train", "--model", "cnn")
-    assert code == 1 and "needs the convolution layers" in err and err.count("\n") == 1
-
-
 def test_missing_dataset_without_network_is_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.delenv("BARENET_DATA_DIR", raising=False)

@@ -111,11 +111,8 @@ def _build_model(spec: str, image_shape, seed: int):
     import barenet as bn
 
     if spec == "cnn":
-        try:
-            from .layers import Conv2D, Flatten, MaxPooling2D
-        except ImportError:
-            raise CLIError("--model cnn needs the convolution layers (barenet.layers.Conv2D, MaxPooling2D, "
-                           "Flatten), which this version of barenet does not have; use --model mlp.") from None
+        from .layers import Conv2D, Flatten, MaxPooling2D
+
         return bn.Sequential([Conv2D(16, 3, activation="relu", padding="same"), MaxPooling2D(2),
                               Conv2D(32, 3, activation="relu", padding="same"), MaxPooling2D(2),
                               Flatten(), bn.Dense(64, "relu"), bn.Dense(10, "softmax")], seed=seed), True

@@ -1,8 +1,16 @@
 """Layers. Every layer follows the `Layer` contract in `layers.base`."""
 
 from .base import Layer
+from .conv import Conv2d, Conv2D
+from .core import Dropout, Flatten, Reshape
 from .dense import FFL, Dense
+from .normalization import BatchNormalization
+from .pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D, Pool2d
 
-LAYERS = {"Dense": Dense, "FFL": FFL}
+LAYERS = {cls.__name__: cls for cls in (
+    Dense, FFL, Conv2D, Conv2d, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Pool2d,
+    Flatten, Reshape, Dropout, BatchNormalization,
+)}
 
-__all__ = ["Layer", "Dense", "FFL", "LAYERS"]
+__all__ = ["Layer", "Dense", "FFL", "Conv2D", "Conv2d", "MaxPooling2D", "AveragePooling2D",
+           "GlobalAveragePooling2D", "Pool2d", "Flatten", "Reshape", "Dropout", "BatchNormalization", "LAYERS"]

@@ -73,6 +73,14 @@ class Layer:
     def backward(self, grad: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def _check_input(self, x: np.ndarray) -> None:
+        """Raise a ValueError unless `x` is a batch of samples of this layer's `input_shape`."""
+        if x.ndim != len(self.input_shape) + 1 or x.shape[1:] != self.input_shape:
+            raise ValueError(
+                f"Layer {self.name!r} ({type(self).__name__}) was built for input_shape={self.input_shape} "
+                f"(plus a batch axis). Received: input_shape={tuple(x.shape[1:])} (a batch of shape {x.shape})"
+            )
+
     # --- weight penalties ------------------------------------------------------------------
     def regularization_loss(self) -> float:
         """Sum of the penalties in `self.regularizers` on the current params (0.0 if none)."""
@@ -126,5 +134,5 @@ def check_positive_int(name: str, value) -> int:
 
 
 def snake_case(name: str) -> str:
-    """`BatchNormalization` -> `batch_normalization`, used for default layer names."""
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+    """`BatchNormalization` -> `batch_normalization`, `MaxPooling2D` -> `max_pooling2d` (Keras's rule)."""
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)).lower()

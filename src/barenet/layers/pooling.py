@@ -1,0 +1,177 @@
+"""2-D pooling: Keras's `MaxPooling2D`, `AveragePooling2D`, `GlobalAveragePooling2D` and the
+blog's `Pool2d` (kinds "max", "average", "min"), channels-last.
+
+Nothing loops over pixels or samples: average pooling sums a strided view of the windows;
+max/min pooling keep a running max (min) over the `ph * pw` window offsets, each step one
+comparison of every window at once. Max/min pooling send each window's gradient to ONE
+element, the first maximum (minimum) in row-major window order, as PyTorch does; ties
+never split the gradient. The backward pass adds one strided slice per window offset;
+for average pooling with non-overlapping windows (strides == pool size, the default) it
+is a broadcast and a reshape.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Layer
+from .conv import check_padding, crop_images, offset_slices, pad_images, pair, spatial_output_shape, windows
+
+KINDS = ("max", "average", "min")
+# What "same" padding is filled with, so that padding never wins a max/min.
+_FILL = {"max": -np.inf, "min": np.inf, "average": 0.0}
+
+
+class _Pooling2D(Layer):
+    """Shared implementation; see the public classes below."""
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding: str = "valid", kind: str = "max",
+                 input_shape=None, name: str | None = None):
+        super().__init__(input_shape, name)
+        if kind not in KINDS:
+            raise ValueError(f"`kind` must be one of {', '.join(map(repr, KINDS))}. Received: kind={kind!r}")
+        self.kind = kind
+        self.pool_size = pair(pool_size, "pool_size")
+        self.strides = self.pool_size if strides is None else pair(strides, "strides")
+        self.padding = check_padding(padding)
+
+    def compute_output_shape(self, input_shape):
+        (oh, ow), _ = spatial_output_shape(self, input_shape, self.pool_size, self.strides, self.padding,
+                                           "pool_size")
+        return (oh, ow, input_shape[2])
+
+    def _build(self, input_shape, rng):
+        self._out_hw, self._pads = spatial_output_shape(self, input_shape, self.pool_size, self.strides,
+                                                        self.padding, "pool_size")
+        # Windows do not overlap: the backward pass is a reshape, with no accumulation.
+        self._disjoint = self.strides == self.pool_size
+        if self.kind == "average":
+            # Keras's "same" average excludes the padding: count the real pixels in each window.
+            ones = pad_images(np.ones((1, *input_shape[:2], 1), self.dtype), self._pads)
+            self._counts = windows(ones, self.pool_size, self.strides, self._out_hw).sum(axis=(3, 4))[0]
+
+    def forward(self, x, training=False):
+        self._check_input(x)
+        self._x_shape = x.shape
+        padded = pad_images(x, self._pads, _FILL[self.kind])
+        self._padded_shape = padded.shape
+        if self.kind == "average":
+            return windows(padded, self.pool_size, self.strides, self._out_hw).sum(axis=(3, 4)) / self._counts
+        # A running max (min) over the window offsets: each step compares every window at once.
+        # (Much faster than copying the windows out to take an argmax.)
+        reduce = np.maximum if self.kind == "max" else np.minimum
+        best = None
+        for i, j in self._offsets():
+            candidate = padded[offset_slices(i, j, self.strides, self._out_hw)]
+            best = candidate.copy() if best is None else reduce(best, candidate, out=best)
+        self._padded, self._best = padded, best
+        return best
+
+    def backward(self, grad):
+        if not self.needs_input_grad:
+            return None
+        n, (oh, ow), c = len(grad), self._out_hw, grad.shape[3]
+        ph, pw = self.pool_size
+        grad_padded = np.zeros(self._padded_shape, grad.dtype)
+        if self.kind == "average":
+            grad = grad / self._counts
+            if self._disjoint:  # every input pixel is in at most one window: a broadcast and a reshape
+                grad_windows = np.broadcast_to(grad[:, :, None, :, None, :], (n, oh, ph, ow, pw, c))
+                grad_padded[:, :oh * ph, :ow * pw] = grad_windows.reshape(n, oh * ph, ow * pw, c)
+                return crop_images(grad_padded, self._pads)
+            for i, j in self._offsets():
+                grad_padded[offset_slices(i, j, self.strides, self._out_hw)] += grad
+            return crop_images(grad_padded, self._pads)
+        # Each window's gradient goes to the first offset (row-major) holding its max/min:
+        # `remaining` drops to exactly 0 once a window has handed its gradient out.
+        remaining = grad.copy()
+        for i, j in self._offsets():
+            where = offset_slices(i, j, self.strides, self._out_hw)
+            taken = remaining * (self._padded[where] == self._best)
+            if self._disjoint:
+                grad_padded[where] = taken
+            else:
+                grad_padded[where] += taken
+            remaining -= taken
+        return crop_images(grad_padded, self._pads)
+
+    def _offsets(self):
+        return [(i, j) for i in range(self.pool_size[0]) for j in range(self.pool_size[1])]
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": list(self.pool_size), "strides": list(self.strides),
+                "padding": self.padding}
+
+
+class MaxPooling2D(_Pooling2D):
+    """Largest value in each window, per channel.
+
+    Args:
+        pool_size: Window height and width, an int or a pair. Defaults to (2, 2).
+        strides: Step between windows, an int or a pair. Defaults to `pool_size`.
+        padding: "valid" (windows inside the image) or "same" (output `ceil(input / stride)`,
+            padding never selected). Defaults to "valid".
+        input_shape: `(height, width, channels)`; only needed on a model's first layer.
+        name: Layer name. Defaults to one the model assigns.
+
+    Input `(batch, h, w, c)` -> output `(batch, out_h, out_w, c)`. The gradient goes to
+    the first maximum of each window.
+    """
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding: str = "valid", input_shape=None,
+                 name: str | None = None):
+        super().__init__(pool_size, strides, padding, "max", input_shape, name)
+
+
+class AveragePooling2D(_Pooling2D):
+    """Mean of each window, per channel; with "same" padding the padding is not counted (as Keras).
+
+    Args: as `MaxPooling2D`.
+    """
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding: str = "valid", input_shape=None,
+                 name: str | None = None):
+        super().__init__(pool_size, strides, padding, "average", input_shape, name)
+
+
+class Pool2d(_Pooling2D):
+    """The blog's pooling layer.
+
+    Args:
+        kernel_size: Window size, an int or a pair. Defaults to (2, 2).
+        stride: Step between windows. Defaults to `kernel_size`.
+        kind: "max", "average" or "min". Defaults to "max".
+        padding: None or "valid" (none), "zero" or "same". Defaults to None.
+        input_shape: `(height, width, channels)`; only needed on a model's first layer.
+    """
+
+    def __init__(self, kernel_size=(2, 2), stride=None, kind: str = "max", padding=None, input_shape=None,
+                 name: str | None = None):
+        super().__init__(kernel_size, stride, check_padding(padding, aliases={"zero": "same", None: "valid"}),
+                         kind, input_shape, name)
+
+    def get_config(self):
+        config = super().get_config()
+        return {"name": config["name"], "input_shape": config["input_shape"], "kernel_size": config["pool_size"],
+                "stride": config["strides"], "kind": self.kind, "padding": self.padding}
+
+
+class GlobalAveragePooling2D(Layer):
+    """Mean over height and width: `(batch, h, w, c)` -> `(batch, c)`."""
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(f"Layer {self.name!r} (GlobalAveragePooling2D) expects images of shape "
+                             f"(height, width, channels). Received: input_shape={tuple(input_shape)}")
+        return (input_shape[2],)
+
+    def forward(self, x, training=False):
+        self._check_input(x)
+        self._x_shape = x.shape
+        return x.mean(axis=(1, 2))
+
+    def backward(self, grad):
+        if not self.needs_input_grad:
+            return None
+        n, h, w, c = self._x_shape
+        return np.ascontiguousarray(np.broadcast_to((grad / (h * w))[:, None, None, :], self._x_shape))

@@ -1,0 +1,58 @@
+"""The contract every layer class keeps (see `barenet.layers.base`)."""
+
+import numpy as np
+import pytest
+
+import barenet as bn
+from barenet.layers import LAYERS
+
+# One example per registered class, with the sample shape it is built for.
+EXAMPLES = {
+    "Dense": (lambda: bn.Dense(3, "relu"), (5,)),
+    "FFL": (lambda: bn.FFL(neurons=3, activation="tanh"), (5,)),
+    "Conv2D": (lambda: bn.Conv2D(3, (3, 2), strides=2, padding="same", activation="relu"), (7, 9, 2)),
+    "Conv2d": (lambda: bn.Conv2d(filters=2, kernel_size=3, padding="zero"), (7, 9, 2)),
+    "MaxPooling2D": (lambda: bn.MaxPooling2D(3, 2, "same"), (7, 9, 2)),
+    "AveragePooling2D": (lambda: bn.AveragePooling2D(2), (7, 9, 2)),
+    "GlobalAveragePooling2D": (lambda: bn.GlobalAveragePooling2D(), (7, 9, 2)),
+    "Pool2d": (lambda: bn.Pool2d(kernel_size=(2, 3), kind="min"), (7, 9, 2)),
+    "Flatten": (lambda: bn.Flatten(), (7, 9, 2)),
+    "Reshape": (lambda: bn.Reshape((-1, 2)), (7, 9, 2)),
+    "Dropout": (lambda: bn.Dropout(0.5), (7, 9, 2)),
+    "BatchNormalization": (lambda: bn.BatchNormalization(), (7, 9, 2)),
+}
+
+
+def test_every_registered_layer_has_an_example_and_a_public_name():
+    assert set(EXAMPLES) == set(LAYERS)
+    for name, cls in LAYERS.items():
+        assert cls.__name__ == name and getattr(bn, name) is cls
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+@pytest.mark.parametrize("training", [False, True])
+def test_contract(name, training, rng):
+    make, shape = EXAMPLES[name]
+    layer = make()
+    layer.name = "layer"
+    layer.build(shape, np.random.default_rng(0), "float32")
+    x = rng.normal(size=(4, *shape)).astype(np.float32)
+    out = layer.forward(x, training=training)
+    assert out.shape == (4, *layer.compute_output_shape(shape)) == (4, *layer.output_shape)
+    assert out.dtype == np.float32
+    params_before = {key: value for key, value in layer.params.items()}
+    grad_x = layer.backward(np.ones_like(out))
+    assert grad_x.shape == x.shape and grad_x.dtype == np.float32
+    assert set(layer.grads) == set(layer.params)
+    for key, value in layer.params.items():
+        assert value is params_before[key]  # updated in place, never rebound
+        assert layer.grads[key].shape == value.shape and layer.grads[key].dtype == np.float32
+    assert layer.count_params() == sum(v.size for v in layer.params.values())
+    clone = type(layer).from_config(layer.get_config())
+    assert clone.get_config() == layer.get_config()
+    clone.build(shape, np.random.default_rng(0), "float32")
+    assert clone.output_shape == layer.output_shape
+    assert set(clone.params) == set(layer.params)
+    layer.needs_input_grad = False
+    layer.forward(x, training=training)
+    assert layer.backward(np.ones_like(out)) is None
