@@ -3,7 +3,9 @@
     python benchmarks/benchmark.py [--data-dir DIR] [--epochs 3] [--threads 2] [--cases mlp32 ...]
 
 Every (library, case) runs in its own subprocess with the same thread count pinned
-(OMP/OpenBLAS/MKL environment variables, plus `torch.set_num_threads`), the same
+(OMP/OpenBLAS/MKL environment variables, `torch.set_num_threads`, and XLA's or
+TensorFlow's thread settings for Keras, whose backend is KERAS_BACKEND or the first
+installed of TensorFlow, JAX and PyTorch), the same
 data (Fashion-MNIST scaled to [0, 1], float32), the same Glorot-uniform weights and
 zero biases, the same batch size and optimizer (Adam, learning rate 1e-3). It
 reports the median seconds per epoch (the first epoch is a warm-up and excluded),
@@ -142,7 +144,7 @@ def run_keras(case, data, epochs, seed, threads):
                  layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
                  layers.Dense(128, "relu"), layers.Dense(10, "softmax")]
     model = keras.Sequential(stack)
-    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", ["accuracy"])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     times = []
     for _ in range(epochs):
         start = time.perf_counter()
@@ -152,7 +154,10 @@ def run_keras(case, data, epochs, seed, threads):
     probabilities = model.predict(x_test, batch_size=case["batch_size"], verbose=0)
     inference = time.perf_counter() - start
     accuracy = float(np.mean(probabilities.argmax(axis=1) == y_test))
-    return times, inference, accuracy, {"keras": keras.__version__, "backend": keras.backend.backend()}
+    backend = keras.backend.backend()
+    backend_module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(backend)
+    backend_version = getattr(__import__(backend_module), "__version__", "?") if backend_module else "?"
+    return times, inference, accuracy, {"keras": f"{keras.__version__} (backend {backend} {backend_version})"}
 
 
 def worker(library, case_name, data_dir, epochs, seed, threads) -> dict:
@@ -177,10 +182,24 @@ def worker(library, case_name, data_dir, epochs, seed, threads) -> dict:
 
 
 # --- the driver -----------------------------------------------------------------------------
-def installed(library: str) -> bool:
+def installed(library: str, env: dict) -> bool:
     module = {"barenet": "numpy", "pytorch": "torch", "keras": "keras"}[library]
-    probe = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True)
+    probe = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, env=env)
     return probe.returncode == 0
+
+
+def keras_environment(threads: int) -> dict:
+    """Keras's backend (KERAS_BACKEND if set, else TensorFlow, JAX or PyTorch, the first installed)
+    and, for JAX, XLA's CPU thread count pinned like the others'."""
+    import importlib.util
+
+    backend = os.environ.get("KERAS_BACKEND") or next(
+        (name for name in ("tensorflow", "jax", "torch") if importlib.util.find_spec(name)), "tensorflow")
+    env = {"KERAS_BACKEND": backend, "TF_NUM_INTRAOP_THREADS": str(threads), "TF_NUM_INTEROP_THREADS": "1"}
+    if backend == "jax":
+        flags = f"--xla_cpu_multi_thread_eigen={'true' if threads > 1 else 'false'} intra_op_parallelism_threads={threads}"
+        env["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + flags).strip()
+    return env
 
 
 def machine_info(threads: int) -> list[str]:
@@ -235,7 +254,8 @@ def main(argv=None) -> int:
 
     env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src"),
            **{v: str(args.threads) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}}
-    libraries = [lib for lib in args.libraries if installed(lib)]
+    env.update(keras_environment(args.threads))
+    libraries = [lib for lib in args.libraries if installed(lib, env)]
     results, versions = [], {}
     for case in args.cases:
         for library in libraries:
