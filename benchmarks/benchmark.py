@@ -171,14 +171,31 @@ def worker(library, case_name, data_dir, epochs, seed, threads) -> dict:
             times, inference, accuracy, versions = run_pytorch(case, data, epochs, seed, threads)
         else:
             times, inference, accuracy, versions = run_keras(case, data, epochs, seed, threads)
-    measured = sorted(times[1:]) or times
-    median = measured[len(measured) // 2] if len(measured) % 2 else sum(measured[len(measured) // 2 - 1:len(measured) // 2 + 1]) / 2
     return {
-        "library": library, "case": case_name, "epoch_times": times, "epoch_s": median,
-        "samples_per_s": len(data[0]) / median, "inference_samples_per_s": len(data[2]) / inference,
+        "library": library, "case": case_name, "epoch_times": times, "epoch_s": median(times[1:] or times),
+        "samples_per_s": len(data[0]) / median(times[1:] or times), "inference_samples_per_s": len(data[2]) / inference,
         "peak_rss_mib": peak_rss_mib(), "training_rss_mib": peak_rss_mib() - baseline,
         "test_accuracy": accuracy, "versions": versions,
     }
+
+
+def median(values) -> float:
+    values = sorted(values)
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
+def combine(rounds: list[dict]) -> dict:
+    """One row from several rounds of a (library, case): the median over every measured epoch
+    and every inference pass, the largest memory figures, the first round's accuracy."""
+    measured = [t for r in rounds for t in (r["epoch_times"][1:] or r["epoch_times"])]
+    epoch_s = median(measured)
+    samples = rounds[0]["samples_per_s"] * rounds[0]["epoch_s"]
+    return {**rounds[0], "epoch_s": epoch_s, "samples_per_s": samples / epoch_s,
+            "inference_samples_per_s": median([r["inference_samples_per_s"] for r in rounds]),
+            "peak_rss_mib": max(r["peak_rss_mib"] for r in rounds),
+            "training_rss_mib": max(r["training_rss_mib"] for r in rounds),
+            "accuracies": [r["test_accuracy"] for r in rounds]}
 
 
 # --- the driver -----------------------------------------------------------------------------
@@ -240,6 +257,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", default=os.environ.get("BARENET_FASHION_MNIST_DIR", DEFAULT_DATA))
     parser.add_argument("--epochs", type=int, default=3, help="epochs per run; the first is a warm-up (default 3)")
+    parser.add_argument("--repeats", type=int, default=1, help="rounds of every (library, case) run (default 1)")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES))
@@ -256,23 +274,28 @@ def main(argv=None) -> int:
            **{v: str(args.threads) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}}
     env.update(keras_environment(args.threads))
     libraries = [lib for lib in args.libraries if installed(lib, env)]
-    results, versions = [], {}
-    for case in args.cases:
-        for library in libraries:
-            print(f"running {library} {case} ...", file=sys.stderr, flush=True)
-            proc = subprocess.run([sys.executable, __file__, "--worker", library, case, "--data-dir", str(args.data_dir),
-                                   "--epochs", str(args.epochs), "--threads", str(args.threads), "--seed", str(args.seed)],
-                                  env=env, capture_output=True, text=True)
-            if proc.returncode:
-                print(f"{library} {case} failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
-                continue
-            result = json.loads(proc.stdout.strip().splitlines()[-1])
-            versions.update(result["versions"])
-            results.append(result)
+    runs, versions = [], {}
+    # Libraries take turns, round after round, so a slow spell of the machine hits them alike.
+    for round_number in range(args.repeats):
+        for case in args.cases:
+            for library in libraries:
+                print(f"round {round_number + 1}/{args.repeats}: running {library} {case} ...", file=sys.stderr, flush=True)
+                proc = subprocess.run([sys.executable, __file__, "--worker", library, case, "--data-dir",
+                                       str(args.data_dir), "--epochs", str(args.epochs), "--threads", str(args.threads),
+                                       "--seed", str(args.seed)], env=env, capture_output=True, text=True)
+                if proc.returncode:
+                    print(f"{library} {case} failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
+                    continue
+                result = json.loads(proc.stdout.strip().splitlines()[-1])
+                versions.update(result["versions"])
+                runs.append(result)
+    results = [combine([r for r in runs if (r["library"], r["case"]) == key])
+               for key in dict.fromkeys((r["library"], r["case"]) for r in runs)]
     report = ["# Benchmark results", "",
-              f"`python benchmarks/benchmark.py --epochs {args.epochs} --threads {args.threads}` on "
+              f"`python benchmarks/benchmark.py --epochs {args.epochs} --repeats {args.repeats} --threads {args.threads}` on "
               f"{time.strftime('%Y-%m-%d')}; Fashion-MNIST, float32, Adam 1e-3, Glorot-uniform init. "
-              f"Median of {max(args.epochs - 1, 1)} epoch(s) after a warm-up epoch.", "",
+              f"Median of {max(args.epochs - 1, 1) * args.repeats} epoch(s): {args.repeats} round(s) of {args.epochs} "
+              f"epoch(s), each round's first epoch a warm-up and left out; libraries take turns.", "",
               *machine_info(args.threads),
               "- Versions: " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())),
               "- Libraries not installed (left out): " + (", ".join(sorted(set(args.libraries) - set(libraries))) or "none"),
