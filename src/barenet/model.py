@@ -24,6 +24,7 @@ from . import losses, metrics as metrics_module, optimizers
 from .callbacks import Callback, CallbackList, History, interrupt_at_batch_boundary
 from .layers.base import Layer, check_positive_int, snake_case
 from .progress import ProgressLogger, render_table
+from .reductions import total
 
 _FLOAT_DTYPES = ("float32", "float64")
 _PREDICT_CHUNK = 1024
@@ -287,7 +288,7 @@ class Sequential:
                 params[f"{layer.name}/{key}"] = value
                 grads[f"{layer.name}/{key}"] = layer.grads[key]
         for key, grad in grads.items():
-            if not math.isfinite(grad.sum()):
+            if not math.isfinite(total(grad)):
                 raise _SkippedStep(f"the gradient of {key} is not finite (loss {logs['loss']:.4g})", logs)
         self.optimizer.apply_gradients(params, grads)
         return logs

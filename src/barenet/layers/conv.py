@@ -13,13 +13,13 @@ Also home to the window helpers the pooling layers share (`conv_output_size`,
 
 from __future__ import annotations
 
-import functools
 import math
 import numbers
 
 import numpy as np
 
 from .. import activations, initializers, regularizers
+from ..reductions import column_sums
 from .base import Layer, check_positive_int
 
 PADDINGS = ("valid", "same")
@@ -96,22 +96,6 @@ def spatial_output_shape(layer: Layer, input_shape, kernel, strides, padding, ke
             f"{input_shape[1] + left + right} pixels. Received: {kernel_arg}={kernel}, input_shape={tuple(input_shape)}"
         )
     return (oh, ow), ((top, bottom), (left, right))
-
-
-def column_sums(matrix: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """`matrix.sum(axis=0)` into `out`, as a product with a vector of ones.
-
-    For the tall gradient matrices of a convolution (one row per output pixel) BLAS
-    does this several times faster than NumPy's reduction along axis 0.
-    """
-    return np.matmul(_ones(len(matrix), matrix.dtype), matrix, out=out)
-
-
-@functools.lru_cache(maxsize=16)
-def _ones(length: int, dtype) -> np.ndarray:
-    ones = np.ones(length, dtype)
-    ones.flags.writeable = False
-    return ones
 
 
 def pad_images(x: np.ndarray, pads, value=0) -> np.ndarray:

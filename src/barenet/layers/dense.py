@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import activations, initializers, regularizers
+from ..reductions import column_sums
 from .base import Layer, check_positive_int
 
 
@@ -74,7 +75,7 @@ class Dense(Layer):
         """
         np.matmul(self._x.T, grad, out=self.grads["weights"])
         if self.use_bias:
-            np.sum(grad, axis=0, out=self.grads["biases"])
+            column_sums(grad, out=self.grads["biases"])
         if self.regularizers:
             self._add_regularization_grads()
         return grad @ self.params["weights"].T if self.needs_input_grad else None
