@@ -92,3 +92,13 @@ def test_only_last_axis_and_input_checked(rng):
     layer = _built(bn.BatchNormalization(), (3,))
     with pytest.raises(ValueError, match="Received: input_shape=\\(4,\\)"):
         layer.forward(rng.normal(size=(2, 4)))
+
+
+def test_summary_counts_moving_statistics_as_non_trainable():
+    model = bn.Sequential([bn.Conv2D(8, 3, input_shape=(8, 8, 1)), bn.BatchNormalization(), bn.Flatten(), bn.Dense(10)])
+    lines = []
+    model.summary(print_fn=lines.append)
+    text = "\n".join(lines)
+    assert "Total params: 3,002" in text  # 80 + 32 + 2,890, BatchNormalization's 32 as Keras counts them
+    assert "Trainable params: 2,986" in text and "Non-trainable params: 16" in text
+    assert model.count_params() == 2986

@@ -436,15 +436,24 @@ class Sequential:
 
     # --- summary ---------------------------------------------------------------------------
     def summary(self, print_fn=print) -> None:
-        """Print a table of layers: name, type, output shape, activation, parameters, and totals."""
+        """Print a table of layers: name, type, output shape, activation, parameters, and totals.
+
+        A layer's count includes its non-trainable state (BatchNormalization's moving
+        statistics), as Keras counts it; the footer splits the total.
+        """
         rows = []
         for layer in self.layers:
             shape = "?" if layer.output_shape is None else str((None, *layer.output_shape))
             activation = getattr(layer, "activation", None)
-            rows.append((layer.name, type(layer).__name__, shape,
-                         activation.name if activation is not None else "", f"{layer.count_params():,}"))
+            rows.append((layer.name, type(layer).__name__, shape, activation.name if activation is not None else "",
+                         f"{layer.count_params() + _state_size(layer):,}"))
+        trainable = self.count_params()
+        frozen = sum(_state_size(layer) for layer in self.layers)
+        footer = [f"Total params: {trainable + frozen:,}"]
+        if frozen:
+            footer += [f"Trainable params: {trainable:,}", f"Non-trainable params: {frozen:,}"]
         header = ("Layer", "Type", "Output shape", "Activation", "Params")
-        print_fn(render_table(f'Model: "{self.name}"', header, rows, [f"Total params: {self.count_params():,}"]))
+        print_fn(render_table(f'Model: "{self.name}"', header, rows, footer))
 
     # --- checks ----------------------------------------------------------------------------
     def _check_compiled(self, method: str) -> None:
@@ -507,6 +516,11 @@ class Sequential:
 
 
 NN = Sequential
+
+
+def _state_size(layer: Layer) -> int:
+    """Numbers in a layer's non-trainable `state` (0 for most layers)."""
+    return int(sum(value.size for value in (getattr(layer, "state", None) or {}).values()))
 
 
 class _SkippedStep(ArithmeticError):
