@@ -23,6 +23,8 @@ import re
 
 import numpy as np
 
+from .. import activations, initializers, regularizers
+
 
 class Layer:
     """Base class for layers.
@@ -111,6 +113,42 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r} output_shape={self.output_shape}>"
+
+
+class KernelLayer(Layer):
+    """A layer computing `activation(x * weights + biases)` for some product `*` (Dense, Conv2D).
+
+    Holds what such layers share: the activation, whether there is a bias, the
+    initializers and the weight penalties, and their config entries.
+    """
+
+    def __init__(self, activation=None, use_bias: bool = True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, input_shape=None,
+                 name: str | None = None):
+        super().__init__(input_shape, name)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self._kernel_initializer_name = kernel_initializer if isinstance(kernel_initializer, str) else None
+        self._bias_initializer_name = bias_initializer if isinstance(bias_initializer, str) else None
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        if self.kernel_regularizer is not None:
+            self.regularizers["weights"] = self.kernel_regularizer
+        if self.bias_regularizer is not None and self.use_bias:
+            self.regularizers["biases"] = self.bias_regularizer
+
+    def kernel_config(self) -> dict:
+        """The config entries of the arguments above (`use_bias` included)."""
+        return {
+            "activation": self.activation.get_config(),
+            "use_bias": self.use_bias,
+            "kernel_initializer": self._kernel_initializer_name or "glorot_uniform",
+            "bias_initializer": self._bias_initializer_name or "zeros",
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+        }
 
 
 def normalize_shape(shape, argument: str) -> tuple[int, ...]:

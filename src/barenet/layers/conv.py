@@ -18,9 +18,8 @@ import numbers
 
 import numpy as np
 
-from .. import activations, initializers, regularizers
 from ..reductions import column_sums
-from .base import Layer, check_positive_int
+from .base import KernelLayer, Layer, check_positive_int
 
 PADDINGS = ("valid", "same")
 
@@ -112,7 +111,7 @@ def crop_images(x: np.ndarray, pads) -> np.ndarray:
 
 
 # --- the layer ----------------------------------------------------------------------------------
-class Conv2D(Layer):
+class Conv2D(KernelLayer):
     """2-D convolution over channels-last images: `activation(conv(x, weights) + biases)`.
 
     Args:
@@ -140,23 +139,12 @@ class Conv2D(Layer):
     def __init__(self, filters: int, kernel_size, strides=1, padding: str = "valid", activation=None,
                  use_bias: bool = True, input_shape=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, name: str | None = None):
-        super().__init__(input_shape, name)
+        super().__init__(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+                         bias_regularizer, input_shape, name)
         self.filters = check_positive_int("filters", filters)
         self.kernel_size = pair(kernel_size, "kernel_size")
         self.strides = pair(strides, "strides")
         self.padding = check_padding(padding)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self._kernel_initializer_name = kernel_initializer if isinstance(kernel_initializer, str) else None
-        self._bias_initializer_name = bias_initializer if isinstance(bias_initializer, str) else None
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        if self.kernel_regularizer is not None:
-            self.regularizers["weights"] = self.kernel_regularizer
-        if self.bias_regularizer is not None and self.use_bias:
-            self.regularizers["biases"] = self.bias_regularizer
 
     def compute_output_shape(self, input_shape):
         (oh, ow), _ = spatial_output_shape(self, input_shape, self.kernel_size, self.strides, self.padding,
@@ -217,12 +205,7 @@ class Conv2D(Layer):
             "kernel_size": list(self.kernel_size),
             "strides": list(self.strides),
             "padding": self.padding,
-            "activation": self.activation.get_config(),
-            "use_bias": self.use_bias,
-            "kernel_initializer": self._kernel_initializer_name or "glorot_uniform",
-            "bias_initializer": self._bias_initializer_name or "zeros",
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            **self.kernel_config(),
         }
 
 

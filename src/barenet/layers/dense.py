@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import activations, initializers, regularizers
 from ..reductions import column_sums
-from .base import Layer, check_positive_int
+from .base import KernelLayer, Layer, check_positive_int
 
 
-class Dense(Layer):
+class Dense(KernelLayer):
     """Fully connected layer: `activation(x @ weights + biases)`.
 
     Args:
@@ -30,20 +29,9 @@ class Dense(Layer):
     def __init__(self, units: int, activation=None, use_bias: bool = True, input_dim: int | None = None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", input_shape=None,
                  name: str | None = None, kernel_regularizer=None, bias_regularizer=None):
-        super().__init__(input_shape if input_shape is not None else input_dim, name)
+        super().__init__(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+                         bias_regularizer, input_shape if input_shape is not None else input_dim, name)
         self.units = check_positive_int("units", units)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self._kernel_initializer_name = kernel_initializer if isinstance(kernel_initializer, str) else None
-        self._bias_initializer_name = bias_initializer if isinstance(bias_initializer, str) else None
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        if self.kernel_regularizer is not None:
-            self.regularizers["weights"] = self.kernel_regularizer
-        if self.bias_regularizer is not None and self.use_bias:
-            self.regularizers["biases"] = self.bias_regularizer
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 1:
@@ -116,16 +104,7 @@ class Dense(Layer):
         self.params[key][...] = value
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "units": self.units,
-            "activation": self.activation.get_config(),
-            "use_bias": self.use_bias,
-            "kernel_initializer": self._kernel_initializer_name or "glorot_uniform",
-            "bias_initializer": self._bias_initializer_name or "zeros",
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-        }
+        return {**super().get_config(), "units": self.units, **self.kernel_config()}
 
 
 class FFL(Dense):
@@ -158,14 +137,6 @@ class FFL(Dense):
         self._initial_weights = self._initial_biases = None
 
     def get_config(self):
-        return {
-            "name": self.name,
-            "input_shape": list(self.input_shape) if self.input_shape else None,
-            "neurons": self.units,
-            "activation": self.activation.get_config(),
-            "is_bias": self.use_bias,
-            "kernel_initializer": self._kernel_initializer_name or "glorot_uniform",
-            "bias_initializer": self._bias_initializer_name or "zeros",
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-        }
+        config = {**Layer.get_config(self), "neurons": self.units, **self.kernel_config()}
+        config["is_bias"] = config.pop("use_bias")
+        return config
