@@ -102,3 +102,21 @@ def test_summary_counts_moving_statistics_as_non_trainable():
     assert "Total params: 3,002" in text  # 80 + 32 + 2,890, BatchNormalization's 32 as Keras counts them
     assert "Trainable params: 2,986" in text and "Non-trainable params: 16" in text
     assert model.count_params() == 2986
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
+def test_a_skipped_step_puts_the_moving_statistics_back():
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((64, 4)).astype("float32"), rng.integers(0, 3, 64)
+    model = bn.Sequential([bn.Dense(8, input_dim=4), bn.BatchNormalization(), bn.Dense(3, "softmax")], seed=0)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    layer = model.layers[1]
+    before = {key: value.copy() for key, value in layer.state.items()}
+    weights = model.get_weights()
+    logs = model.train_on_batch(np.full((16, 4), 3e38, "float32"), y[:16])  # the loss overflows
+    assert not np.isfinite(logs["loss"])
+    for key, value in layer.state.items():
+        np.testing.assert_array_equal(value, before[key])
+    for got, want in zip(model.get_weights(), weights):
+        np.testing.assert_array_equal(got, want)

@@ -270,7 +270,18 @@ class Sequential:
 
     def _train_step(self, x, y) -> dict:
         """Forward, loss, backward, update. Raises `_SkippedStep`, without updating, when the
-        loss or a gradient is not finite."""
+        loss or a gradient is not finite (layer state that the forward pass moved, such as
+        BatchNormalization's moving statistics, is put back too)."""
+        saved_state = [(value, value.copy()) for layer in self.layers
+                       for value in (getattr(layer, "state", None) or {}).values()]
+        try:
+            return self._train_step_unchecked(x, y)
+        except _SkippedStep:
+            for value, before in saved_state:
+                value[...] = before
+            raise
+
+    def _train_step_unchecked(self, x, y) -> dict:
         out = self.forward(x, training=True)
         logs = self._compute_logs(y, out)
         if not math.isfinite(logs["loss"]):
