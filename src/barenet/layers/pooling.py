@@ -3,9 +3,10 @@ blog's `Pool2d` (kinds "max", "average", "min"), channels-last.
 
 Nothing loops over pixels or samples: average pooling sums a strided view of the windows;
 max/min pooling keep a running max (min) over the `ph * pw` window offsets, each step one
-comparison of every window at once. Max/min pooling send each window's gradient to ONE
-element, the first maximum (minimum) in row-major window order, as PyTorch does; ties
-never split the gradient. The backward pass adds one strided slice per window offset;
+comparison of every window at once, and remember which offset won each window. Max/min
+pooling send each window's gradient to ONE element, the first maximum (minimum) in
+row-major window order, as PyTorch does; ties never split the gradient. The backward
+pass writes (or adds) one strided slice per window offset;
 for average pooling with non-overlapping windows (strides == pool size, the default) it
 is a broadcast and a reshape.
 """
@@ -57,14 +58,22 @@ class _Pooling2D(Layer):
         self._padded_shape = padded.shape
         if self.kind == "average":
             return windows(padded, self.pool_size, self.strides, self._out_hw).sum(axis=(3, 4)) / self._counts
-        # A running max (min) over the window offsets: each step compares every window at once.
-        # (Much faster than copying the windows out to take an argmax.)
-        reduce = np.maximum if self.kind == "max" else np.minimum
-        best = None
-        for i, j in self._offsets():
+        # A running max (min) over the window offsets, each step comparing every window at
+        # once, and the number of the offset that holds it. Offsets come in row-major order
+        # and a later one takes over only by strictly beating the best so far, so that
+        # number only grows, and it ends as the FIRST offset holding the max (min): the
+        # one that gets the gradient, as in PyTorch.
+        reduce, beats = (np.maximum, np.greater) if self.kind == "max" else (np.minimum, np.less)
+        offsets = self._offsets()
+        best = padded[offset_slices(*offsets[0], self.strides, self._out_hw)].copy()
+        index_type = np.uint8 if len(offsets) <= 256 else np.uint32
+        self._winner = np.zeros(best.shape, index_type)
+        beaten = np.empty(best.shape, bool)
+        for k, (i, j) in enumerate(offsets[1:], 1):
             candidate = padded[offset_slices(i, j, self.strides, self._out_hw)]
-            best = candidate.copy() if best is None else reduce(best, candidate, out=best)
-        self._padded, self._best = padded, best
+            beats(candidate, best, out=beaten)
+            reduce(best, candidate, out=best)
+            np.maximum(self._winner, beaten * index_type(k), out=self._winner)
         return best
 
     def backward(self, grad):
@@ -72,7 +81,9 @@ class _Pooling2D(Layer):
             return None
         n, (oh, ow), c = len(grad), self._out_hw, grad.shape[3]
         ph, pw = self.pool_size
-        grad_padded = np.zeros(self._padded_shape, grad.dtype)
+        covered = self._disjoint and self._padded_shape[1:3] == (oh * ph, ow * pw)
+        # When the windows tile the input exactly, every entry is written below: no zeroing needed.
+        grad_padded = (np.empty if covered and self.kind != "average" else np.zeros)(self._padded_shape, grad.dtype)
         if self.kind == "average":
             grad = grad / self._counts
             if self._disjoint:  # every input pixel is in at most one window: a broadcast and a reshape
@@ -82,17 +93,13 @@ class _Pooling2D(Layer):
             for i, j in self._offsets():
                 grad_padded[offset_slices(i, j, self.strides, self._out_hw)] += grad
             return crop_images(grad_padded, self._pads)
-        # Each window's gradient goes to the first offset (row-major) holding its max/min:
-        # `remaining` drops to exactly 0 once a window has handed its gradient out.
-        remaining = grad.copy()
-        for i, j in self._offsets():
-            where = offset_slices(i, j, self.strides, self._out_hw)
-            taken = remaining * (self._padded[where] == self._best)
-            if self._disjoint:
-                grad_padded[where] = taken
-            else:
-                grad_padded[where] += taken
-            remaining -= taken
+        # Each window's gradient goes to the offset that won it in the forward pass.
+        if self._disjoint:
+            for k, (i, j) in enumerate(self._offsets()):
+                np.multiply(grad, self._winner == k, out=grad_padded[offset_slices(i, j, self.strides, self._out_hw)])
+        else:
+            for k, (i, j) in enumerate(self._offsets()):
+                grad_padded[offset_slices(i, j, self.strides, self._out_hw)] += grad * (self._winner == k)
         return crop_images(grad_padded, self._pads)
 
     def _offsets(self):
