@@ -103,9 +103,9 @@ def test_cli_trains_the_cnn_on_digits(tmp_path, capsys):
 def test_fashion_mnist_two_conv_blocks_reach_90_percent():
     """Two conv+pool blocks and a dense head, 4 epochs of Adam with cosine decay, all 60k images.
 
-    Measured on 2 shared cores with one BLAS thread (OPENBLAS_NUM_THREADS=1): test accuracy
-    0.912 / 0.912 for seeds 0 / 1 after 4 epochs, about 70-78 s of training. Three epochs
-    gave 0.905-0.910 over seeds 0-2 (too little margin), two epochs 0.898-0.904.
+    Measured on 2 cores: test accuracy 0.9137 for seed 0 after 4 epochs in 48 s of training
+    (0.912 for seeds 0 and 1 with earlier code). Three epochs gave 0.905-0.910 over seeds
+    0-2 (too little margin), two epochs 0.898-0.904.
     """
     if not (FASHION_DIR / "t10k-images-idx3-ubyte.gz").exists():
         pytest.skip(f"Fashion-MNIST IDX files not found in {FASHION_DIR}")
