@@ -12,6 +12,7 @@ One step (`apply_gradients`) does, in Keras's order:
     iterations += 1                       # `update` sees the 1-based step number
     param *= 1 - lr * weight_decay        # decoupled weight decay (Loshchilov & Hutter), if set
     update(param, grad, slots, lr)        # the algorithm
+    every 100 steps: zero subnormal slot entries (speed only; see `_flush_subnormal_slots`)
 
 State for exact resume: `get_state()` -> `{"iterations": int, "slots": {key: {slot: array}}}`
 (Nadam adds a float `"u_product"`); `set_state(state)` restores it. Config for
