@@ -67,3 +67,17 @@ def test_sigmoid_no_overflow_warning():
 def test_unknown_name_lists_valid_ones():
     with pytest.raises(ValueError, match="Unknown activation 'relux'.*relu.*swish"):
         activations.get("relux")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_forward_in_place_gives_the_same_values_and_gradient(name, rng):
+    x = _input(name, rng).astype(np.float32)
+    grad = rng.normal(size=x.shape).astype(np.float32)
+    fresh, in_place = activations.get(name), activations.get(name)
+    expected = fresh.forward(x)
+    buffer = x.copy()
+    got = in_place.forward_in_place(buffer)
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(in_place.backward(grad), fresh.backward(grad))
+    if name == "relu":
+        assert got is buffer  # no second array

@@ -27,6 +27,14 @@ class Activation:
     def forward(self, x: np.ndarray) -> np.ndarray:
         return x
 
+    def forward_in_place(self, x: np.ndarray) -> np.ndarray:
+        """`forward(x)`, free to overwrite `x` and return it.
+
+        Layers call this on their own freshly computed pre-activations, which nothing else
+        holds, to save allocating a second array of the same size (ReLU does so).
+        """
+        return self.forward(x)
+
     def backward(self, grad: np.ndarray) -> np.ndarray:
         return grad
 
@@ -51,6 +59,10 @@ class ReLU(Activation):
     def forward(self, x):
         self._mask = x > 0
         return np.maximum(x, 0)
+
+    def forward_in_place(self, x):
+        self._mask = x > 0
+        return np.maximum(x, 0, out=x)
 
     def backward(self, grad):
         return grad * self._mask

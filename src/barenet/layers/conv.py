@@ -171,7 +171,7 @@ class Conv2D(KernelLayer):
         z = self._columns @ self.params["weights"].reshape(-1, self.filters)
         if self.use_bias:
             z += self.params["biases"]
-        return self.activation.forward(z.reshape(len(x), *self._out_hw, self.filters))
+        return self.activation.forward_in_place(z.reshape(len(x), *self._out_hw, self.filters))
 
     def backward(self, grad):
         return self.backward_preactivation(self.activation.backward(grad))

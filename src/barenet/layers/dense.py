@@ -51,7 +51,7 @@ class Dense(KernelLayer):
         z = x @ self.params["weights"]
         if self.use_bias:
             z += self.params["biases"]
-        return self.activation.forward(z)
+        return self.activation.forward_in_place(z)
 
     def backward(self, grad):
         return self.backward_preactivation(self.activation.backward(grad))
