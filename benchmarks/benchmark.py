@@ -173,7 +173,7 @@ def worker(library, case_name, data_dir, epochs, seed, threads) -> dict:
             times, inference, accuracy, versions = run_keras(case, data, epochs, seed, threads)
     return {
         "library": library, "case": case_name, "epoch_times": times, "epoch_s": median(times[1:] or times),
-        "samples_per_s": len(data[0]) / median(times[1:] or times), "inference_samples_per_s": len(data[2]) / inference,
+        "train_samples": len(data[0]), "samples_per_s": len(data[0]) / median(times[1:] or times), "inference_samples_per_s": len(data[2]) / inference,
         "peak_rss_mib": peak_rss_mib(), "training_rss_mib": peak_rss_mib() - baseline,
         "test_accuracy": accuracy, "versions": versions,
     }
@@ -190,8 +190,7 @@ def combine(rounds: list[dict]) -> dict:
     and every inference pass, the largest memory figures, the first round's accuracy."""
     measured = [t for r in rounds for t in (r["epoch_times"][1:] or r["epoch_times"])]
     epoch_s = median(measured)
-    samples = rounds[0]["samples_per_s"] * rounds[0]["epoch_s"]
-    return {**rounds[0], "epoch_s": epoch_s, "samples_per_s": samples / epoch_s,
+    return {**rounds[0], "epoch_s": epoch_s, "samples_per_s": rounds[0]["train_samples"] / epoch_s,
             "inference_samples_per_s": median([r["inference_samples_per_s"] for r in rounds]),
             "peak_rss_mib": max(r["peak_rss_mib"] for r in rounds),
             "training_rss_mib": max(r["training_rss_mib"] for r in rounds),

@@ -272,8 +272,7 @@ class Sequential:
         """Forward, loss, backward, update. Raises `_SkippedStep`, without updating, when the
         loss or a gradient is not finite (layer state that the forward pass moved, such as
         BatchNormalization's moving statistics, is put back too)."""
-        saved_state = [(value, value.copy()) for layer in self.layers
-                       for value in (getattr(layer, "state", None) or {}).values()]
+        saved_state = [(value, value.copy()) for layer in self.layers for value in layer.state.values()]
         try:
             return self._train_step_unchecked(x, y)
         except _SkippedStep:
@@ -531,7 +530,7 @@ NN = Sequential
 
 def _state_size(layer: Layer) -> int:
     """Numbers in a layer's non-trainable `state` (0 for most layers)."""
-    return int(sum(value.size for value in (getattr(layer, "state", None) or {}).values()))
+    return int(sum(value.size for value in layer.state.values()))
 
 
 class _SkippedStep(ArithmeticError):

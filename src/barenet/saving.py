@@ -255,7 +255,7 @@ def _weights_index(model, arrays: dict) -> list:
             "name": layer.name,
             "class_name": type(layer).__name__,
             "params": {key: _add_array(arrays, value) for key, value in layer.params.items()},
-            "state": {key: _add_array(arrays, value) for key, value in _layer_state(layer).items()},
+            "state": {key: _add_array(arrays, value) for key, value in layer.state.items()},
         })
     return index
 
@@ -562,7 +562,7 @@ def _read_weights(archive: _Archive, weights, model, cast: bool) -> list:
     for i, (entry, layer) in enumerate(zip(weights, model.layers)):
         where = f"weights[{i}] (layer {layer.name!r})"
         _require(isinstance(entry, dict), f"{where} must be an object.")
-        for group, targets in (("params", layer.params), ("state", _layer_state(layer))):
+        for group, targets in (("params", layer.params), ("state", layer.state)):
             saved = _field(entry, group, dict, where)
             _require(set(saved) == set(targets),
                      f"{where} has {group} {sorted(saved)}; the model's layer has {sorted(targets)}.")
@@ -742,10 +742,6 @@ def _check_model(model) -> None:
         raise TypeError(f"`model` must be a barenet Sequential/NN. Received: {type(model).__name__}")
     if not model.layers:
         raise RuntimeError("The model has no layers. Add layers with add() first.")
-
-
-def _layer_state(layer) -> dict:
-    return getattr(layer, "state", None) or {}
 
 
 def _field(container: dict, key: str, kind: type, where: str):

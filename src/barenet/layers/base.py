@@ -9,6 +9,8 @@ then maps whole batches (batch axis first):
 Trainable arrays live in `params`; `backward` fills `grads` under the same keys.
 Both hold the same array objects for the layer's lifetime (updated in place,
 never rebound), so optimizers and savers can keep references to them.
+Non-trainable arrays that training updates (BatchNormalization's moving statistics)
+live in `state`, also updated in place; savers store them beside `params`.
 
 Weight penalties: a layer maps param keys to `barenet.regularizers` objects in
 `self.regularizers`; `regularization_loss()` is their total on the current params
@@ -46,6 +48,7 @@ class Layer:
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         self.regularizers: dict = {}  # param key -> Regularizer
+        self.state: dict[str, np.ndarray] = {}  # non-trainable arrays, updated in place (saved too)
         self.output_shape: tuple[int, ...] | None = None
         self.dtype: np.dtype | None = None
         self.built = False
@@ -119,7 +122,8 @@ class KernelLayer(Layer):
     """A layer computing `activation(x * weights + biases)` for some product `*` (Dense, Conv2D).
 
     Holds what such layers share: the activation, whether there is a bias, the
-    initializers and the weight penalties, and their config entries.
+    initializers and the weight penalties, their config entries, and the blog's
+    `weights` / `biases` attributes (the `params` arrays, assigned with a shape check).
     """
 
     def __init__(self, activation=None, use_bias: bool = True, kernel_initializer="glorot_uniform",
@@ -138,6 +142,33 @@ class KernelLayer(Layer):
             self.regularizers["weights"] = self.kernel_regularizer
         if self.bias_regularizer is not None and self.use_bias:
             self.regularizers["biases"] = self.bias_regularizer
+
+    # The blog's attribute names, the same arrays as `params`.
+    @property
+    def weights(self) -> np.ndarray | None:
+        return self.params.get("weights")
+
+    @weights.setter
+    def weights(self, value):
+        self._assign("weights", value)
+
+    @property
+    def biases(self) -> np.ndarray | None:
+        return self.params.get("biases")
+
+    @biases.setter
+    def biases(self, value):
+        self._assign("biases", value)
+
+    def _assign(self, key: str, value, argument: str | None = None) -> None:
+        """Copy `value` into `params[key]` after checking its shape; errors name `argument` (default `key`)."""
+        if key not in self.params:
+            raise ValueError(f"Layer {self.name!r} has no {key!r} yet: build it (add it to a model with a known input) first.")
+        value = np.asarray(value)
+        if value.shape != self.params[key].shape:
+            raise ValueError(f"`{argument or key}` of layer {self.name!r} must have shape {self.params[key].shape}. "
+                             f"Received: shape {value.shape}")
+        self.params[key][...] = value
 
     def kernel_config(self) -> dict:
         """The config entries of the arguments above (`use_bias` included)."""

@@ -237,12 +237,10 @@ class Conv2d(Conv2D):
 
     def _build(self, input_shape, rng):
         super()._build(input_shape, rng)
-        for key, value in (("weights", self._initial_kernel), ("biases", self._initial_bias)):
-            if value is not None and key in self.params:
-                if value.shape != self.params[key].shape:
-                    raise ValueError(f"`{'kernel' if key == 'weights' else 'bias'}` of layer {self.name!r} must "
-                                     f"have shape {self.params[key].shape}. Received: shape {value.shape}")
-                self.params[key][...] = value
+        if self._initial_kernel is not None:
+            self._assign("weights", self._initial_kernel, "kernel")
+        if self._initial_bias is not None and self.use_bias:
+            self._assign("biases", self._initial_bias, "bias")
         self._initial_kernel = self._initial_bias = None
 
     def get_config(self):

@@ -68,23 +68,6 @@ class Dense(KernelLayer):
             self._add_regularization_grads()
         return grad @ self.params["weights"].T if self.needs_input_grad else None
 
-    # The blog's attribute names, the same arrays as `params`.
-    @property
-    def weights(self) -> np.ndarray | None:
-        return self.params.get("weights")
-
-    @weights.setter
-    def weights(self, value):
-        self._assign("weights", value)
-
-    @property
-    def biases(self) -> np.ndarray | None:
-        return self.params.get("biases")
-
-    @biases.setter
-    def biases(self, value):
-        self._assign("biases", value)
-
     @property
     def neurons(self) -> int:
         return self.units
@@ -92,16 +75,6 @@ class Dense(KernelLayer):
     @property
     def isbias(self) -> bool:
         return self.use_bias
-
-    def _assign(self, key, value):
-        if key not in self.params:
-            raise ValueError(f"Layer {self.name!r} has no {key!r} yet: build it (add it to a model with a known input) first.")
-        value = np.asarray(value)
-        if value.shape != self.params[key].shape:
-            raise ValueError(
-                f"`{key}` of layer {self.name!r} must have shape {self.params[key].shape}. Received: shape {value.shape}"
-            )
-        self.params[key][...] = value
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, **self.kernel_config()}

@@ -44,7 +44,6 @@ class BatchNormalization(Layer):
         self.axis = int(axis)
         self.momentum, self.epsilon = float(momentum), float(epsilon)
         self.center, self.scale = bool(center), bool(scale)
-        self.state: dict[str, np.ndarray] = {}
 
     def compute_output_shape(self, input_shape):
         if self.axis not in (-1, len(input_shape)):

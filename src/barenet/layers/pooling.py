@@ -53,7 +53,6 @@ class _Pooling2D(Layer):
 
     def forward(self, x, training=False):
         self._check_input(x)
-        self._x_shape = x.shape
         padded = pad_images(x, self._pads, _FILL[self.kind])
         self._padded_shape = padded.shape
         if self.kind == "average":
