@@ -62,13 +62,13 @@ def test_every_sample_once_per_epoch_and_short_last_batch_updates(rng, monkeypat
     model.compile("sgd", "categorical_crossentropy")
     x, labels = _data(rng, n=10)
     seen = []
-    original = model._train_step
+    original = model.train_step_arrays
 
-    def spy(xb, yb):
-        seen.append(xb.copy())
-        return original(xb, yb)
+    def spy(xs, ys):
+        seen.append(xs[0].copy())
+        return original(xs, ys)
 
-    monkeypatch.setattr(model, "_train_step", spy)
+    monkeypatch.setattr(model, "train_step_arrays", spy)
     model.fit(x, bn.to_categorical(labels, 3), epochs=2, batch_size=4, verbose=0)
     assert [len(b) for b in seen] == [4, 4, 2, 4, 4, 2]
     for epoch in (seen[:3], seen[3:]):

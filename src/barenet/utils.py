@@ -1,10 +1,12 @@
-"""Label helpers: Keras's `to_categorical` and the blog's `one_hot_encoding`."""
+"""Utilities: `to_categorical` (the blog's `one_hot_encoding`) and `set_random_seed`, as in `keras.utils`."""
 
 from __future__ import annotations
 
 import numbers
 
 import numpy as np
+
+from .seeding import set_random_seed  # noqa: F401 - Keras: keras.utils.set_random_seed
 
 
 def to_categorical(y, num_classes: int | None = None, dtype="float32") -> np.ndarray:

@@ -1,6 +1,7 @@
 """Layers. Every layer follows the `Layer` contract in `layers.base`."""
 
 from .base import Layer
+from .input_layer import Input, InputLayer
 from .conv import Conv2d, Conv2D
 from .core import Dropout, Flatten, Reshape
 from .dense import FFL, Dense
@@ -12,5 +13,5 @@ LAYERS = {cls.__name__: cls for cls in (
     Flatten, Reshape, Dropout, BatchNormalization,
 )}
 
-__all__ = ["Layer", "Dense", "FFL", "Conv2D", "Conv2d", "MaxPooling2D", "AveragePooling2D",
+__all__ = ["Layer", "Input", "InputLayer", "Dense", "FFL", "Conv2D", "Conv2d", "MaxPooling2D", "AveragePooling2D",
            "GlobalAveragePooling2D", "Pool2d", "Flatten", "Reshape", "Dropout", "BatchNormalization", "LAYERS"]

@@ -1,16 +1,31 @@
 """The `Layer` base class: the contract every barenet layer follows.
 
-A layer is built once its input shape is known (`build(input_shape, rng, dtype)`),
-then maps whole batches (batch axis first):
+A layer is written in one of two ways, and both are called the same way, `layer(x)`:
 
-    forward(x, training=False) -> output
-    backward(grad) -> grad_input       # grad is dLoss/dOutput of the last forward
+1. Hand-derived (the teaching core: Dense, Conv2D, pooling, ...). The layer creates
+   its arrays in `_build(input_shape, rng)` and maps whole batches (batch axis first):
 
-Trainable arrays live in `params`; `backward` fills `grads` under the same keys.
-Both hold the same array objects for the layer's lifetime (updated in place,
-never rebound), so optimizers and savers can keep references to them.
-Non-trainable arrays that training updates (BatchNormalization's moving statistics)
-live in `state`, also updated in place; savers store them beside `params`.
+       forward(x, training=False) -> output
+       backward(dL_dy) -> dL_dx        # dL_dy is dLoss/dOutput of the last forward
+
+   Trainable arrays live in `params`; `backward` fills `grads` under the same keys.
+   Both hold the same array objects for the layer's lifetime (updated in place,
+   never rebound), so optimizers and savers can keep references to them.
+   Non-trainable arrays that training updates (BatchNormalization's moving
+   statistics) live in `state`, also updated in place. Shapes given to
+   `_build` and `compute_output_shape` are one sample's (no batch axis). Inside a
+   graph such a layer is one node whose backward is `backward` (see
+   `autodiff.function`): its math is never re-derived by the engine.
+
+2. Keras's way (custom layers): `build(input_shape)` creates weights with
+   `add_weight(...)`, and `call(inputs)` computes with `barenet.ops` or operators
+   on tensors; the autodiff engine derives the gradient. `input_shape` includes the
+   batch axis (None), as in Keras.
+
+Forward values that `backward` needs are cached by *rebinding* attributes whose
+names start with an underscore (`self._x = x`), never by writing into a kept
+buffer: a layer called twice in one graph has its cache saved after each call
+and put back before the matching backward.
 
 Weight penalties: a layer maps param keys to `barenet.regularizers` objects in
 `self.regularizers`; `regularization_loss()` is their total on the current params
@@ -20,49 +35,173 @@ Weight penalties: a layer maps param keys to `barenet.regularizers` objects in
 
 from __future__ import annotations
 
+import inspect
 import numbers
 import re
 
 import numpy as np
 
 from .. import activations, initializers, regularizers
+from ..autodiff import Tensor, Variable
+from ..autodiff.function import layer_node
+from ..autodiff.symbolic import call_symbolic, contains_symbolic
+from ..seeding import context_generator
+
+
+class CallContext:
+    """What an outer call passes down to the layers it calls: the training flag, the
+    generator that builds (and drops out) and the dtype to build in."""
+
+    training = False
+    rng: np.random.Generator | None = None
+    dtype: np.dtype | None = None
+    losses: list | None = None  # where add_loss() collects during a model call
+
+
+CONTEXT = CallContext()
+
+
+class call_context:
+    """`with call_context(training=..., rng=..., dtype=...)`: set the context for nested calls."""
+
+    def __init__(self, **values):
+        self.values = {key: value for key, value in values.items() if value is not None}
+
+    def __enter__(self):
+        self.saved = {key: getattr(CONTEXT, key) for key in self.values}
+        for key, value in self.values.items():
+            setattr(CONTEXT, key, value)
+        return CONTEXT
+
+    def __exit__(self, *exc):
+        for key, value in self.saved.items():
+            setattr(CONTEXT, key, value)
+
+
+# Attributes that are configuration, not a forward pass's cache (see `_cache_snapshot`).
+_NOT_CACHE = frozenset({"_grads_pass", "_sublayers", "_variables", "_building", "_inbound_nodes",
+                        "_kernel_initializer_name", "_bias_initializer_name", "_call_accepts_training",
+                        "_losses"})
 
 
 class Layer:
     """Base class for layers.
 
-    `needs_input_grad` is False on a model's first layer, whose `backward` may then
-    skip computing (and return None for) the gradient of its input.
+    `needs_input_grad` is False when nothing upstream needs the gradient of the input
+    (a model's first layer): `backward` may then skip computing it and return None.
 
     Args:
         input_shape: Shape of one sample (no batch axis), e.g. `(784,)` or `(28, 28, 1)`;
-            only needed on the first layer of a model. An int means `(int,)`.
+            only needed on the first layer of a Sequential model. An int means `(int,)`.
         name: Unique name within a model. Defaults to one the model assigns.
+        trainable: Whether the optimizer updates this layer's weights. Defaults to True.
+        dtype: Weight dtype. Defaults to the model's (float32 unless told otherwise).
     """
 
     needs_input_grad = True
 
-    def __init__(self, input_shape=None, name: str | None = None):
+    def __init__(self, input_shape=None, name: str | None = None, trainable: bool = True, dtype=None,
+                 input_dim=None, **kwargs):
+        if kwargs:
+            raise TypeError(f"{type(self).__name__} got unexpected keyword arguments: {', '.join(kwargs)}")
+        if input_shape is None and input_dim is not None:
+            input_shape = input_dim
         self.input_shape = normalize_shape(input_shape, "input_shape") if input_shape is not None else None
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"`name` must be a string. Received: name={name!r}")
         self.name = name
+        self.trainable = bool(trainable)
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         self.regularizers: dict = {}  # param key -> Regularizer
         self.state: dict[str, np.ndarray] = {}  # non-trainable arrays, updated in place (saved too)
         self.output_shape: tuple[int, ...] | None = None
-        self.dtype: np.dtype | None = None
+        self.dtype: np.dtype | None = None if dtype is None else np.dtype(dtype)
         self.built = False
 
+    def __setattr__(self, name, value):
+        # Keras's tracking: layers assigned to attributes (or in lists) become sublayers.
+        if isinstance(value, Layer) and value is not self and not name.startswith("_"):
+            _add_sublayer(self, value)
+        elif isinstance(value, (list, tuple)) and not name.startswith("_"):
+            for item in value:
+                if isinstance(item, Layer) and item is not self:
+                    _add_sublayer(self, item)
+        object.__setattr__(self, name, value)
+
+    # --- calling -------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        """Apply the layer: to a symbolic tensor (records a graph node) or to values/tensors."""
+        if not args:
+            if "inputs" not in kwargs:
+                raise TypeError(f"Layer {self.name or type(self).__name__!r} needs its inputs as the first argument.")
+            args = (kwargs.pop("inputs"),)
+        if contains_symbolic(args) or contains_symbolic(kwargs):
+            return call_symbolic(self, args, kwargs)
+        training = kwargs.pop("training", None)
+        training = CONTEXT.training if training is None else bool(training)
+        inputs = _to_tensors(args[0], self.dtype)
+        if not self.built:
+            self._maybe_build(_shapes_of(inputs), CONTEXT.rng or context_generator(), _float_dtype(inputs))
+        with call_context(training=training):
+            CONTEXT.training = training  # call_context skips False
+            if self.is_hand_written:
+                return layer_node(self, inputs, training)
+            if self._call_accepts("training"):
+                kwargs["training"] = training
+            return self.call(inputs, *args[1:], **kwargs)
+
+    def call(self, inputs, *args, **kwargs):
+        """The computation, Keras's way (override it in custom layers)."""
+        raise NotImplementedError(f"{type(self).__name__} defines neither call() nor forward()/backward().")
+
+    @property
+    def is_hand_written(self) -> bool:
+        """Whether this layer has its own forward/backward (else the engine differentiates `call`)."""
+        return type(self).forward is not Layer.forward
+
+    def _call_accepts(self, argument: str) -> bool:
+        accepts = self.__dict__.get("_call_accepts_training")
+        if accepts is None:
+            parameters = inspect.signature(self.call).parameters
+            accepts = argument in parameters or any(p.kind == p.VAR_KEYWORD for p in parameters.values())
+            self._call_accepts_training = accepts
+        return accepts
+
     # --- building ------------------------------------------------------------------------
-    def build(self, input_shape: tuple[int, ...], rng: np.random.Generator, dtype="float32") -> None:
-        """Create parameters for samples of `input_shape`; subclasses extend `_build`."""
-        input_shape = normalize_shape(input_shape, "input_shape")
-        self.dtype = np.dtype(dtype)
-        self.output_shape = self.compute_output_shape(input_shape)
-        self._build(input_shape, rng)
-        self.input_shape = input_shape
-        self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+    def _maybe_build(self, input_shape, rng: np.random.Generator, dtype) -> None:
+        """Build for inputs of `input_shape` (batch axis included; a list for several inputs)."""
+        if self.built:
+            return
+        if self.dtype is None:
+            self.dtype = np.dtype(dtype or "float32")
+        self._rng = rng
+        self._building = True
+        try:
+            self.build(input_shape)
+        finally:
+            self._building = False
+        if self.is_hand_written:
+            self.input_shape = tuple(input_shape[1:])
+            self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
         self.built = True
+
+    def build(self, input_shape, rng: np.random.Generator | None = None, dtype=None) -> None:
+        """Create the layer's weights for inputs of `input_shape`.
+
+        Keras's custom layers override this as `build(self, input_shape)` and call
+        `add_weight`. Hand-derived layers implement `_build` instead; calling
+        `layer.build(sample_shape, rng, dtype)` directly builds one of them outside a model.
+        """
+        if not self.__dict__.get("_building"):  # called directly, with one sample's shape
+            sample = normalize_shape(input_shape, "input_shape")
+            self.built = False
+            self._maybe_build((None, *sample), rng if rng is not None else context_generator(), dtype)
+            return
+        if self.is_hand_written:
+            sample = normalize_shape(input_shape[1:], "input_shape")
+            self.output_shape = self.compute_output_shape(sample)
+            self._build(sample, self._rng)
 
     def _build(self, input_shape: tuple[int, ...], rng: np.random.Generator) -> None:
         """Create `self.params` (none by default)."""
@@ -71,11 +210,34 @@ class Layer:
         """Shape of one output sample for one input sample of `input_shape`."""
         return input_shape
 
-    # --- computing -----------------------------------------------------------------------
+    def add_weight(self, shape=None, initializer="glorot_uniform", dtype=None, trainable: bool = True,
+                   regularizer=None, name: str | None = None) -> Variable:
+        """Create a weight (Keras's signature) and return it as a `Variable`.
+
+        Trainable weights go in `params`, non-trainable ones in `state`; the variable
+        wraps the same array, so the optimizer's in-place updates are what `call` sees.
+        """
+        shape = () if shape is None else tuple(int(d) for d in shape)
+        variables = self.__dict__.setdefault("_variables", {})
+        name = name or f"variable_{len(variables)}"
+        if name in variables:
+            raise ValueError(f"Layer {self.name!r} already has a weight named {name!r}.")
+        dtype = np.dtype(dtype or self.dtype or "float32")
+        rng = self.__dict__.get("_rng") or CONTEXT.rng or context_generator()
+        value = np.asarray(initializers.get(initializer)(shape, rng, dtype), dtype=dtype)
+        (self.params if trainable else self.state)[name] = value
+        reg = regularizers.get(regularizer)
+        if reg is not None and trainable:
+            self.regularizers[name] = reg
+        variable = Variable(value, name=name, trainable=trainable)
+        variables[name] = variable
+        return variable
+
+    # --- computing (hand-derived layers) ----------------------------------------------------
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         raise NotImplementedError
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, dL_dy: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
     def _check_input(self, x: np.ndarray) -> None:
@@ -85,6 +247,33 @@ class Layer:
                 f"Layer {self.name!r} ({type(self).__name__}) was built for input_shape={self.input_shape} "
                 f"(plus a batch axis). Received: input_shape={tuple(x.shape[1:])} (a batch of shape {x.shape})"
             )
+
+    def _cache_snapshot(self):
+        """What the last forward pass cached (underscore attributes, the activation's too)."""
+        own = {key: value for key, value in self.__dict__.items() if key[0] == "_" and key not in _NOT_CACHE}
+        own["needs_input_grad"] = self.needs_input_grad
+        activation = self.__dict__.get("activation")
+        if isinstance(activation, activations.Activation):
+            return own, activation, dict(activation.__dict__)
+        return own, None, None
+
+    def _cache_restore(self, snapshot) -> None:
+        own, activation, activation_cache = snapshot
+        self.__dict__.update(own)
+        if activation is not None:
+            activation.__dict__.update(activation_cache)
+
+    # --- extra losses --------------------------------------------------------------------
+    def add_loss(self, loss) -> None:
+        """Add a term to the training loss (a scalar tensor computed in `call`), as in Keras."""
+        if CONTEXT.losses is not None:
+            CONTEXT.losses.append(loss)
+        else:
+            self.__dict__.setdefault("_losses", []).append(loss)
+
+    @property
+    def losses(self) -> list:
+        return list(self.__dict__.get("_losses", []))
 
     # --- weight penalties ------------------------------------------------------------------
     def regularization_loss(self) -> float:
@@ -98,6 +287,11 @@ class Layer:
                 self.grads[key] += reg.gradient(self.params[key])
 
     # --- describing ----------------------------------------------------------------------
+    @property
+    def sublayers(self) -> list:
+        """Layers assigned to this layer's attributes, in order (Keras's tracking)."""
+        return list(self.__dict__.get("_sublayers", []))
+
     def count_params(self) -> int:
         return int(sum(p.size for p in self.params.values()))
 
@@ -108,7 +302,10 @@ class Layer:
 
     def get_config(self) -> dict:
         """Constructor arguments as plain Python values; `type(layer)(**config)` rebuilds it."""
-        return {"name": self.name, "input_shape": list(self.input_shape) if self.input_shape else None}
+        config = {"name": self.name, "input_shape": list(self.input_shape) if self.input_shape else None}
+        if not self.trainable:
+            config["trainable"] = False
+        return config
 
     @classmethod
     def from_config(cls, config: dict) -> "Layer":
@@ -116,6 +313,46 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r} output_shape={self.output_shape}>"
+
+
+def _add_sublayer(owner: Layer, layer: Layer) -> None:
+    sublayers = owner.__dict__.setdefault("_sublayers", [])
+    if not any(existing is layer for existing in sublayers):
+        sublayers.append(layer)
+
+
+def _to_tensors(inputs, dtype):
+    """Arrays (and nested lists of them) as engine Tensors; float arrays cast to `dtype`."""
+    if isinstance(inputs, Tensor):
+        return inputs
+    if isinstance(inputs, (list, tuple)) and inputs and all(
+            isinstance(item, (Tensor, np.ndarray)) or isinstance(item, (list, tuple)) for item in inputs) \
+            and any(isinstance(item, Tensor) or (isinstance(item, np.ndarray) and item.ndim >= 1) for item in inputs):
+        return [_to_tensors(item, dtype) for item in inputs]
+    array = np.asarray(inputs)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"Layer inputs must be numeric arrays or tensors. Received: dtype {array.dtype}")
+    if array.dtype.kind == "f" and dtype is not None and array.dtype != dtype:
+        array = array.astype(dtype)
+    elif array.dtype == np.float64 and dtype is None and not isinstance(inputs, np.ndarray):
+        array = array.astype(np.float32)
+    return Tensor(array)
+
+
+def _shapes_of(inputs):
+    if isinstance(inputs, list):
+        return [_shapes_of(item) for item in inputs]
+    return (None, *inputs.shape[1:])
+
+
+def _float_dtype(inputs):
+    if isinstance(inputs, list):
+        for item in inputs:
+            found = _float_dtype(item)
+            if found is not None:
+                return found
+        return None
+    return inputs.dtype if inputs.dtype.kind == "f" else None
 
 
 class KernelLayer(Layer):

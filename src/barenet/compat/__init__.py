@@ -1,0 +1,1 @@
+"""Compatibility layers: the blog's API over the Keras one."""

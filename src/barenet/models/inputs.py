@@ -1,0 +1,97 @@
+"""Checking what users pass to fit/evaluate/predict: arrays, their shapes, dtypes and labels."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import losses
+
+
+def as_numeric(value, name: str) -> np.ndarray:
+    """`value` as a non-empty numeric array without NaN/inf, or a clear error naming `name`."""
+    if value is None:
+        raise TypeError(f"`{name}` must be a numeric array. Received: None")
+    if hasattr(value, "value") and isinstance(getattr(value, "value"), np.ndarray):  # an engine Tensor
+        value = value.value
+    try:
+        arr = np.asarray(value)
+    except ValueError as error:  # ragged nested lists
+        raise ValueError(f"`{name}` must be a rectangular numeric array. Received: {error}") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"`{name}` must be a numeric array. Received: dtype {arr.dtype}")
+    if arr.ndim == 0 or len(arr) == 0:
+        raise ValueError(f"`{name}` must not be empty. Received: shape {arr.shape}")
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        raise ValueError(f"`{name}` contains NaN or inf. Received: {int((~np.isfinite(arr)).sum())} non-finite values")
+    return arr
+
+
+def check_input(x: np.ndarray, name: str, expected, owner: str, dtype) -> np.ndarray:
+    """Check `x`'s samples against `expected` (one sample's shape; None = any size) and cast floats
+    (and, for float inputs, integers) to `dtype`."""
+    if x.ndim < 2 and expected is not None:
+        if x.ndim == 1 and tuple(expected) == (1,):
+            x = x[:, None]
+        elif len(expected) != 0:
+            raise ValueError(f"`{name}` must have a batch axis first: shape (samples, *features). "
+                             f"Received: shape {x.shape}")
+    if expected is not None:
+        sample = x.shape[1:]
+        if len(sample) != len(expected) or any(e is not None and e != s for e, s in zip(expected, sample)):
+            shown = tuple(expected)
+            raise ValueError(f"`{name}` has samples of shape {sample}, but {owner} expects {shown}. "
+                             f"Received: {name}.shape={x.shape}")
+    if dtype is not None and (dtype.kind == "f" or x.dtype.kind == "f"):
+        return x.astype(dtype, copy=False)
+    return x
+
+
+def check_targets(y: np.ndarray, name: str, output_shape, loss, output_owner: str, dtype) -> np.ndarray:
+    """Check targets `y` against one output (sample shape `output_shape`, or None when unknown)."""
+    if isinstance(loss, losses.SparseCategoricalCrossentropy):
+        labels = y.reshape(len(y), -1)
+        if labels.shape[1] != 1 or np.any(labels != np.round(labels)):
+            raise ValueError(f"`{name}` must hold integer class labels, shape (samples,) or (samples, 1), "
+                             f"for sparse_categorical_crossentropy. Received: shape {y.shape}, dtype {y.dtype}")
+        if output_shape is not None and output_shape[-1] is not None and (
+                labels.min() < 0 or labels.max() >= output_shape[-1]):
+            raise ValueError(f"`{name}` labels must lie in [0, {output_shape[-1]}). "
+                             f"Received: min {labels.min()}, max {labels.max()}")
+        return labels.reshape(-1).astype(np.intp)
+    if y.ndim == 1 and output_shape is not None and tuple(output_shape) == (1,):
+        y = y[:, None]
+    if output_shape is not None and isinstance(loss, losses.Loss) and (
+            len(y.shape[1:]) != len(output_shape)
+            or any(o is not None and o != s for o, s in zip(output_shape, y.shape[1:]))):
+        raise ValueError(
+            f"`{name}` has targets of shape {y.shape[1:]}, but {output_owner} produces {tuple(output_shape)}. "
+            f"Received: {name}.shape={y.shape} "
+            "(one-hot encode class labels with to_categorical, or use sparse_categorical_crossentropy)."
+        )
+    return y.astype(dtype, copy=False) if y.dtype.kind in "biuf" else y
+
+
+def split_structure(value, names: list, what: str) -> list:
+    """An array, a list/tuple of arrays or a dict by name, as a list in `names` order."""
+    if isinstance(value, dict):
+        missing = [name for name in names if name not in value]
+        unknown = [key for key in value if key not in names]
+        if missing or unknown:
+            raise ValueError(f"`{what}` must be a dict with keys {names}. "
+                             f"Received: keys {list(value)}")
+        return [value[name] for name in names]
+    if len(names) == 1:
+        if isinstance(value, (list, tuple)) and len(value) == 1 and not np.isscalar(value[0]) \
+                and np.ndim(value[0]) >= 1 and not _is_rows(value):
+            return [value[0]]
+        return [value]
+    if not isinstance(value, (list, tuple)) or len(value) != len(names):
+        count = len(value) if isinstance(value, (list, tuple)) else type(value).__name__
+        raise ValueError(f"`{what}` must be a list of {len(names)} arrays (one per {names}) or a dict by name. "
+                         f"Received: {count}")
+    return list(value)
+
+
+def _is_rows(value) -> bool:
+    """Whether a one-element list is itself one row of data (not a wrapped array)."""
+    return not isinstance(value[0], np.ndarray) and not hasattr(value[0], "value")

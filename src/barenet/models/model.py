@@ -1,0 +1,470 @@
+"""`Model`: what every model kind shares — compile, fit, evaluate, predict, weights, summary, saving.
+
+Keras's three ways to build a model are three subclasses of this one class:
+
+- `Functional` (`Model(inputs, outputs)`): a graph of layer calls and ops, replayed on data;
+- `Sequential`: a functional graph that is a straight stack of layers;
+- your subclass (`class Net(Model)` with `call(self, inputs, training=False)`): ordinary
+  Python, run eagerly on engine tensors.
+
+All are trained by the same `training.train_step` and `training.fit_loop`.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .. import losses, metrics as metrics_module, optimizers, training
+from ..autodiff import Tensor
+from ..callbacks import Callback
+from ..layers.base import Layer, call_context, check_positive_int, snake_case
+from ..seeding import new_model_generator
+from .inputs import as_numeric, check_input, check_targets, split_structure
+from ..autodiff.symbolic import call_symbolic, contains_symbolic, flatten_outputs
+from .trainer import Trainer
+
+_FLOAT_DTYPES = ("float32", "float64")
+
+
+class Model(Trainer, Layer):
+    """A trainable model; `Model(inputs, outputs)` builds a functional one, a subclass defines `call`.
+
+    Args:
+        inputs, outputs: For a functional model: its `Input` tensors and the tensors computed
+            from them (a tensor, a list, or a dict by name).
+        seed: Seed for the model's own random generator (shuffling, validation split, dropout,
+            and the weights of layers it builds). Defaults to None (drawn from barenet's generator,
+            see `barenet.utils.set_random_seed`).
+        dtype: "float32" or "float64" for the weights it builds and the inputs it casts.
+            Defaults to "float32".
+        name: Model name. Defaults to the class name in snake case.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from .functional import Functional
+            return object.__new__(Functional)
+        return object.__new__(cls)
+
+    def __init__(self, *args, seed: int | None = None, dtype=None, name: str | None = None,
+                 trainable: bool = True, **kwargs):
+        if args or kwargs:
+            unexpected = ", ".join(list(kwargs) or ["positional arguments"])
+            raise TypeError(f"{type(self).__name__}() got unexpected arguments: {unexpected}. A functional model "
+                            "is Model(inputs=..., outputs=...).")
+        dtype = np.dtype(dtype or "float32")
+        if str(dtype) not in _FLOAT_DTYPES:
+            raise ValueError(f"`dtype` must be one of {', '.join(_FLOAT_DTYPES)}. Received: dtype={dtype!r}")
+        super().__init__(name=name or snake_case(type(self).__name__), trainable=trainable)
+        self.seed = seed
+        self.rng = new_model_generator(seed)
+        self.dtype = dtype
+        self.optimizer: optimizers.Optimizer | None = None
+        self.loss = None
+        self.metrics: list = []
+        self.compiled_loss: list = []
+        self.compiled_metrics: list = []
+        self.loss_weights_list: list = []
+        self.stop_training = False
+        self.history = None
+        self._input_names: list[str] | None = None
+
+    # --- structure (functional and Sequential override these) ------------------------------------
+    @property
+    def input_names(self) -> list[str]:
+        return self._input_names or ["input"]
+
+    @property
+    def output_names(self) -> list[str]:
+        return [f"output_{i}" for i in range(max(1, len(self.compiled_loss)))]
+
+    def input_specs(self) -> list:
+        """One sample's shape per input (None where unknown); [None] before a subclass is built."""
+        return [None] * len(self.input_names)
+
+    def output_specs(self) -> list:
+        """One output sample's shape per output (None where unknown)."""
+        return getattr(self, "_output_shapes", None) or [None] * len(self.output_names)
+
+    def can_fuse_output(self, index: int, loss) -> bool:
+        """Whether output `index` may take the fused softmax/sigmoid + cross-entropy gradient."""
+        return False
+
+    def weight_layers(self, with_prefix: bool = False) -> list:
+        """Every layer holding weights or state, nested ones included, each once, in order.
+
+        With `with_prefix`, pairs `(prefix, layer)` where `prefix + key` names a weight
+        ("dense/weights"; a nested model's layers are prefixed with its name too).
+        """
+        found, seen = [], set()
+
+        def visit(layer, prefix):
+            if id(layer) in seen:
+                return
+            seen.add(id(layer))
+            if layer.params or layer.state:
+                found.append((f"{prefix}{layer.name}/", layer))
+            children = layer.layers if isinstance(layer, Model) else layer.sublayers
+            for child in children:
+                visit(child, f"{prefix}{layer.name}/" if isinstance(layer, Model) else prefix)
+
+        for layer in self.layers:
+            visit(layer, "")
+        return found if with_prefix else [layer for _, layer in found]
+
+    @property
+    def layers(self) -> list:
+        return [layer for layer in self.sublayers]
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """The layer called `name` (or at position `index`)."""
+        if index is not None:
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No layer named {name!r}. Layers: {', '.join(str(layer.name) for layer in self.layers)}")
+
+    # --- calling ---------------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        if not args:
+            args = (kwargs.pop("inputs"),)
+        if contains_symbolic(args) or contains_symbolic(kwargs):
+            if not self.built and type(self).call is not Model.call:
+                self._build_by_calling(args[0])
+            return call_symbolic(self, args, kwargs)
+        training = bool(kwargs.pop("training", False))
+        with call_context(rng=self.rng, dtype=self.dtype):
+            outputs = self._call_eager(args[0], training, args[1:], kwargs)
+        self.built = True
+        return outputs
+
+    def _call_eager(self, inputs, training, args, kwargs):
+        inputs = _tensors_of(inputs, self.dtype)
+        from ..layers.base import CONTEXT
+        previous, CONTEXT.training = CONTEXT.training, training
+        try:
+            if self._call_accepts("training"):
+                kwargs = {**kwargs, "training": training}
+            outputs = self.call(inputs, *args, **kwargs)
+        finally:
+            CONTEXT.training = previous
+        for item in flatten_outputs(outputs):
+            if not isinstance(item, Tensor):
+                raise TypeError(f"{type(self).__name__}.call() must return a tensor (or a list/dict of tensors). "
+                                f"Received: {type(item).__name__}")
+        if not self._assign_names_done():
+            self._assign_names()
+        return outputs
+
+    def call(self, inputs, training=False):
+        raise NotImplementedError(f"{type(self).__name__} must define call(self, inputs, training=False), "
+                                  "or be built as Model(inputs=..., outputs=...).")
+
+    def _build_by_calling(self, symbolic_inputs):
+        from ..autodiff.symbolic import flatten_symbolic
+        specs = [t.shape for t in flatten_symbolic(symbolic_inputs)]
+        dummy = [np.zeros((1, *[1 if d is None else d for d in shape[1:]]), self.dtype) for shape in specs]
+        from ..autodiff import no_grad
+        with no_grad():
+            self(dummy[0] if isinstance(symbolic_inputs, type(symbolic_inputs)) and len(dummy) == 1 else dummy)
+
+    def run_graph(self, xs: list, training: bool) -> list:
+        """Outputs (a flat list of Tensors) for inputs `xs` (a list of arrays, one per input)."""
+        structure = self._input_structure_for(xs)
+        return flatten_outputs(self(structure, training=training))
+
+    def _input_structure_for(self, xs: list):
+        if len(xs) == 1 and not getattr(self, "_inputs_are_list", False):
+            return xs[0]
+        if getattr(self, "_input_keys", None):
+            return dict(zip(self._input_keys, xs))
+        return list(xs)
+
+    def _assign_names_done(self) -> bool:
+        return all(layer.name is not None for layer in self.layers)
+
+    def _assign_names(self) -> None:
+        """Give unnamed layers unique names in Keras's style (dense, dense_1, ...)."""
+        taken = {layer.name for layer in self.layers if layer.name is not None}
+        for layer in self.layers:
+            if layer.name is None:
+                layer.name = unique_name(snake_case(type(layer).__name__), taken)
+                taken.add(layer.name)
+
+    # --- compiling -------------------------------------------------------------------------------
+    def compile(self, optimizer="sgd", loss="mean_squared_error", metrics=None, loss_weights=None) -> None:
+        """Configure training (Keras spelling).
+
+        Args:
+            optimizer: An `Optimizer` or a name from `barenet.optimizers.OPTIMIZERS`. Defaults to "sgd".
+            loss: A `Loss`, a loss name from `barenet.losses.LOSSES`, or a function
+                `loss(y_true, y_pred)` written with `barenet.ops`; for several outputs, a list
+                (one per output) or a dict by output name. Defaults to "mean_squared_error".
+            metrics: Metric names; for several outputs, a list applied to each, a list of lists,
+                or a dict by output name. Defaults to none.
+            loss_weights: Weights of the outputs' losses in the total (list or dict). Defaults to 1 each.
+        """
+        if not self.layers and not self._can_compile_empty():
+            raise RuntimeError("The model has no layers. Add layers with add() before compiling.")
+        names = self.output_names
+        optimizer = optimizers.get(optimizer)
+        per_output_loss = [self._resolve_loss(item) for item in _per_output(loss, names, "loss")]
+        per_output_metrics = _per_output_metrics(metrics, names)
+        for group in per_output_metrics:
+            for name in group:
+                metrics_module.get(name)
+        weights = [1.0] * len(names) if loss_weights is None else _per_output(loss_weights, names, "loss_weights")
+        for weight in weights:
+            if isinstance(weight, bool) or not isinstance(weight, numbers.Real):
+                raise ValueError(f"`loss_weights` must hold numbers. Received: {loss_weights!r}")
+        self.optimizer, self.loss = optimizer, per_output_loss[0] if len(names) == 1 else per_output_loss
+        self.metrics = list(per_output_metrics[0]) if len(names) == 1 else per_output_metrics
+        self.compiled_loss, self.compiled_metrics = per_output_loss, per_output_metrics
+        self.loss_weights_list = [float(w) for w in weights]
+
+    def _can_compile_empty(self) -> bool:
+        return type(self).call is not Model.call
+
+    def _resolve_loss(self, loss):
+        if loss is None or isinstance(loss, losses.Loss):
+            return loss
+        if callable(loss) and not isinstance(loss, str):
+            return loss
+        return losses.get(loss)
+
+    @property
+    def compiled(self) -> bool:
+        return self.optimizer is not None and bool(self.compiled_loss)
+
+    def _check_compiled(self, method: str) -> None:
+        if not self.compiled:
+            raise RuntimeError(f"Call compile_model() or compile() before {method}().")
+
+    # --- data ------------------------------------------------------------------------------------
+    def _prepare_x(self, x, name: str = "x") -> list:
+        arrays = split_structure(x, self.input_names, name)
+        if isinstance(x, dict):
+            self._input_keys = list(self.input_names)
+        elif isinstance(x, (list, tuple)) and len(self.input_names) > 1:
+            self._inputs_are_list = True
+        labels = [name if len(arrays) == 1 else f"{name}[{i}]" for i in range(len(arrays))]
+        arrays = [as_numeric(a, label) for a, label in zip(arrays, labels)]
+        if len({len(a) for a in arrays}) > 1:
+            raise ValueError(f"All inputs in `{name}` must have the same number of samples. "
+                             f"Received: {[len(a) for a in arrays]}")
+        specs = self.input_specs()
+        checked = [check_input(a, label, spec, self._input_owner(i), self._input_dtype(i))
+                   for i, (a, label, spec) in enumerate(zip(arrays, labels, specs))]
+        if not self.built:
+            self._build_from_arrays(checked)
+        return checked
+
+    def _input_owner(self, index: int) -> str:
+        return f"input {self.input_names[index]!r}"
+
+    def _input_dtype(self, index: int):
+        return self.dtype
+
+    def _build_from_arrays(self, xs: list) -> None:
+        """Build a model whose shapes were unknown by calling it on one sample."""
+        from ..autodiff import no_grad
+        with no_grad():
+            outputs = self.run_graph([x[:1] for x in xs], training=False)
+        self._output_shapes = [tuple(out.shape[1:]) for out in outputs]
+
+    def _prepare_y(self, y, xs, name: str = "y") -> list:
+        names = self.output_names
+        arrays = split_structure(y, names, name)
+        if len(arrays) != len(self.compiled_loss):
+            raise ValueError(f"`{name}` must hold one target array per output ({len(self.compiled_loss)}). "
+                             f"Received: {len(arrays)}")
+        labels = [name if len(arrays) == 1 else f"{name}[{names[i]!r}]" for i in range(len(arrays))]
+        arrays = [as_numeric(a, label) for a, label in zip(arrays, labels)]
+        for array, label in zip(arrays, labels):
+            if len(array) != len(xs[0]):
+                x_name = "x" if name == "y" else "x_val"
+                raise ValueError(f"`{x_name}` and `{label}` must have the same length. Received: "
+                                 f"len({x_name})={len(xs[0])}, len({label})={len(array)}")
+        specs = self.output_specs()
+        return [check_targets(a, label, spec, loss, self._output_owner(i), self.dtype)
+                for i, (a, label, spec, loss) in enumerate(zip(arrays, labels, specs, self.compiled_loss))]
+
+    def _output_owner(self, index: int) -> str:
+        return f"output {self.output_names[index]!r}"
+
+    def _prepare_data(self, x, y, x_name="x", y_name="y"):
+        if y is None:
+            raise TypeError(f"`{y_name}` must be a numeric array. Received: None")
+        xs = self._prepare_x(x, x_name)
+        return xs, self._prepare_y(y, xs, y_name)
+
+    # --- weights ---------------------------------------------------------------------------------
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of every parameter array, layer by layer."""
+        return [value.copy() for layer in self.weight_layers() for value in layer.params.values()]
+
+    def set_weights(self, weights) -> None:
+        """Set every parameter array from a list shaped like `get_weights()`."""
+        targets = [value for layer in self.weight_layers() for value in layer.params.values()]
+        if len(weights) != len(targets):
+            raise ValueError(f"`weights` must hold {len(targets)} arrays. Received: {len(weights)}")
+        for i, (target, value) in enumerate(zip(targets, weights)):
+            if np.shape(value) != target.shape:
+                raise ValueError(f"`weights[{i}]` must have shape {target.shape}. Received: {np.shape(value)}")
+        for target, value in zip(targets, weights):
+            target[...] = value
+
+    def count_params(self) -> int:
+        return sum(layer.count_params() for layer in self.weight_layers())
+
+    # --- saving (the work is in barenet.saving) --------------------------------------------------
+    def save(self, path) -> None:
+        """Save architecture, compile settings, weights, optimizer and generator state to one file.
+
+        A zip model file (suffix `.barenet` by convention), written atomically; a path ending
+        in `.json` writes the blog's JSON instead (Dense/FFL models). Load with
+        `barenet.load_model(path)`. See `barenet.saving`.
+        """
+        from .. import saving
+
+        saving.save_model(self, path)
+
+    def save_weights(self, path) -> None:
+        """Save the weights (and non-trainable layer state) alone, atomically; see `load_weights`."""
+        from .. import saving
+
+        saving.save_weights(self, path)
+
+    def load_weights(self, path) -> None:
+        """Set the weights from a `save_weights` or `save` file; shapes must match, layer by layer.
+
+        Raises `barenet.ModelFileError` for a bad or mismatched file, before anything changes.
+        """
+        from .. import saving
+
+        saving.load_weights(self, path)
+
+    # --- summary ---------------------------------------------------------------------------------
+    def summary(self, print_fn=print) -> None:
+        """Print a table of layers: name, type, output shape, parameters (and, in a graph, what
+        each layer is connected to), and totals.
+
+        A layer's count includes its non-trainable state (BatchNormalization's moving
+        statistics), as Keras counts it; the footer splits the total.
+        """
+        from ..progress import render_table
+
+        if not self.built:
+            raise ValueError(f"Model {self.name!r} is not built yet: call it on data (or fit it) first, "
+                             "or give its first layer an input_shape.")
+        rows, header = self.summary_rows()
+        trainable = sum(layer.count_params() for layer in self.weight_layers() if layer.trainable)
+        frozen = sum(state_size(layer) + (0 if layer.trainable else layer.count_params())
+                     for layer in self.weight_layers())
+        footer = [f"Total params: {trainable + frozen:,}"]
+        if frozen:
+            footer += [f"Trainable params: {trainable:,}", f"Non-trainable params: {frozen:,}"]
+        print_fn(render_table(f'Model: "{self.name}"', header, rows, footer))
+
+    def summary_rows(self):
+        rows = []
+        for layer in self.layers:
+            rows.append((layer.name, type(layer).__name__, _shape_text(layer), activation_name(layer),
+                         f"{_layer_total(layer):,}"))
+        return rows, ("Layer", "Type", "Output shape", "Activation", "Params")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r} layers={len(self.layers)} params={self.count_params()}>"
+
+
+def activation_name(layer: Layer) -> str:
+    activation = getattr(layer, "activation", None)
+    return getattr(activation, "name", "") if activation is not None else ""
+
+
+def state_size(layer: Layer) -> int:
+    """Numbers in a layer's non-trainable `state` (0 for most layers)."""
+    return int(sum(value.size for value in layer.state.values()))
+
+
+def _layer_total(layer: Layer) -> int:
+    if isinstance(layer, Model):
+        return sum(sub.count_params() + state_size(sub) for sub in layer.weight_layers())
+    return layer.count_params() + state_size(layer) + sum(_layer_total(sub) for sub in layer.sublayers)
+
+
+def _shape_text(layer: Layer) -> str:
+    shape = layer.output_shape
+    if shape is None:
+        return "?"
+    if isinstance(shape, list):
+        return ", ".join(str(s) for s in shape)
+    return str((None, *shape))
+
+
+def unique_name(base: str, taken) -> str:
+    if base not in taken:
+        return base
+    i = 1
+    while f"{base}_{i}" in taken:
+        i += 1
+    return f"{base}_{i}"
+
+
+def _tensors_of(inputs, dtype):
+    """Call arguments as engine Tensors (float arrays cast to the model's dtype), keeping nesting."""
+    if isinstance(inputs, Tensor):
+        return inputs
+    if isinstance(inputs, dict):
+        return {key: _tensors_of(value, dtype) for key, value in inputs.items()}
+    if isinstance(inputs, (list, tuple)) and inputs and all(
+            isinstance(item, (Tensor, np.ndarray, list, tuple, dict)) for item in inputs) and any(
+            isinstance(item, (Tensor, np.ndarray)) and np.ndim(item) >= 1 for item in inputs):
+        return [_tensors_of(item, dtype) for item in inputs]
+    array = np.asarray(inputs)
+    if array.dtype.kind == "f" and array.dtype != dtype:
+        array = array.astype(dtype)
+    return Tensor(array)
+
+
+def _per_output(value, names: list, what: str) -> list:
+    """A setting given once, as a list (one per output) or as a dict by output name."""
+    if isinstance(value, dict):
+        unknown = [key for key in value if key not in names]
+        if unknown:
+            raise ValueError(f"`{what}` names unknown outputs {unknown}. Outputs: {names}")
+        return [value.get(name) for name in names]
+    if isinstance(value, (list, tuple)) and len(names) > 1:
+        if len(value) != len(names):
+            raise ValueError(f"`{what}` must have one entry per output ({len(names)}: {names}). Received: {len(value)}")
+        return list(value)
+    if isinstance(value, (list, tuple)) and what == "loss_weights":
+        return list(value)
+    return [value] * len(names)
+
+
+def _per_output_metrics(metrics, names: list) -> list:
+    if metrics is None:
+        return [[] for _ in names]
+    if isinstance(metrics, str):
+        raise TypeError(f"`metrics` must be a list of metric names. Received: {metrics!r} (wrap it in a list)")
+    if isinstance(metrics, dict):
+        unknown = [key for key in metrics if key not in names]
+        if unknown:
+            raise ValueError(f"`metrics` names unknown outputs {unknown}. Outputs: {names}")
+        return [_as_list(metrics.get(name)) for name in names]
+    metrics = list(metrics)
+    if len(names) > 1 and metrics and all(isinstance(m, (list, tuple)) or m is None for m in metrics):
+        if len(metrics) != len(names):
+            raise ValueError(f"`metrics` must have one list per output ({len(names)}). Received: {len(metrics)}")
+        return [_as_list(m) for m in metrics]
+    return [list(metrics) for _ in names]
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)

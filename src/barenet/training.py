@@ -1,0 +1,239 @@
+"""Training: the one train step and the epoch loop, shared by every kind of model.
+
+    train_step:  forward (the model's graph, on engine tensors)
+                 -> loss per output (+ weight penalties + add_loss terms)
+                 -> backward (hand-derived layers run their own backward inside it)
+                 -> optimizer update
+    fit_loop:    epochs of shuffled mini-batches, callbacks, validation, Ctrl-C
+
+A step whose loss or gradient is not finite is skipped (no weight changes; layer state
+the forward pass moved, such as BatchNormalization's moving statistics, is put back)
+and reported as a `StepResult` with `skipped` set: the loop then stops with a message,
+keeping the last good weights.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import losses as losses_module, metrics as metrics_module
+from .autodiff import Tensor, backward, no_grad
+from .autodiff import ops as engine_ops
+from .autodiff.function import grads_from_pass
+from .callbacks import CallbackList, History, interrupt_at_batch_boundary
+from .layers.base import call_context
+from .reductions import total
+
+PREDICT_CHUNK = 1024
+
+
+@dataclass
+class StepResult:
+    """What one training step reports: its logs, and why it was skipped (None if it was not)."""
+
+    logs: dict
+    skipped: str | None = None
+
+
+# --- one step ----------------------------------------------------------------------------------
+def train_step(model, xs: list, ys: list) -> StepResult:
+    """Forward, loss, backward and update on one batch (inputs `xs`, targets `ys`, one per output)."""
+    saved_state = [(value, value.copy()) for layer in model.weight_layers() for value in layer.state.values()]
+    for layer in model.weight_layers():
+        for variable in layer.__dict__.get("_variables", {}).values():
+            variable.grad = None
+    with call_context(losses=[]) as context:
+        outputs = model.run_graph(xs, training=True)
+        extra_losses = list(context.losses)
+    logs, roots, seeds = _losses_and_seeds(model, ys, outputs, extra_losses)
+    if not math.isfinite(logs["loss"]):
+        return _skip(saved_state, logs, f"the loss is {logs['loss']}")
+    pass_number = backward(roots, seeds)
+    params, grads = collect_gradients(model, pass_number)
+    for key, grad in grads.items():
+        if not math.isfinite(total(grad)):
+            return _skip(saved_state, logs, f"the gradient of {key} is not finite (loss {logs['loss']:.4g})")
+    model.optimizer.apply_gradients(params, grads)
+    return StepResult(logs)
+
+
+def _skip(saved_state, logs, reason) -> StepResult:
+    for value, before in saved_state:
+        value[...] = before
+    return StepResult(logs, reason)
+
+
+def collect_gradients(model, pass_number: int):
+    """`params` and `grads` dicts (keys "layer/weight") of the trainable weights that got a
+    gradient in backward pass `pass_number`."""
+    params, grads = {}, {}
+    for prefix, layer in model.weight_layers(with_prefix=True):
+        if not layer.trainable or not layer.params:
+            continue
+        if layer.is_hand_written:
+            if grads_from_pass(layer, pass_number):
+                for key, value in layer.params.items():
+                    params[prefix + key], grads[prefix + key] = value, layer.grads[key]
+            continue
+        for key, variable in layer.__dict__.get("_variables", {}).items():
+            if variable.trainable and variable.grad is not None:
+                grad = variable.grad
+                if key in layer.regularizers:
+                    grad = grad + layer.regularizers[key].gradient(variable.value)
+                params[prefix + key], grads[prefix + key] = variable.value, grad
+    return params, grads
+
+
+def _losses_and_seeds(model, ys, outputs, extra_losses):
+    """The logs of a training batch and the backward pass's roots and seed gradients."""
+    roots, seeds = [], []
+    logs, total_loss = {}, 0.0
+    for i, (out, y) in enumerate(zip(outputs, ys)):
+        loss, weight = model.compiled_loss[i], model.loss_weights_list[i]
+        if loss is None:
+            continue
+        if isinstance(loss, losses_module.Loss):
+            value = loss(y, out.value)
+            if model.can_fuse_output(i, loss):
+                out.vjp = out.vjp.preactivation  # seed dL/dz: the stable softmax/sigmoid + CE gradient
+                seed = loss.logits_gradient(y, out.value)
+            else:
+                seed = loss.gradient(y, out.value)
+            roots.append(out)
+            seeds.append(seed if weight == 1 else seed * out.dtype.type(weight))
+        else:  # a function of (y_true, y_pred) written with ops: the engine differentiates it
+            loss_tensor = _reduce_to_scalar(loss(Tensor(np.asarray(y)), out))
+            value = float(loss_tensor.value)
+            roots.append(loss_tensor if weight == 1 else loss_tensor * weight)
+            seeds.append(None)
+        total_loss += weight * value
+        if len(outputs) > 1:
+            logs[f"{model.output_names[i]}_loss"] = value
+    for extra in extra_losses:
+        extra = _reduce_to_scalar(extra if isinstance(extra, Tensor) else Tensor(np.asarray(extra)))
+        total_loss += float(extra.value)
+        roots.append(extra)
+        seeds.append(None)
+    total_loss += sum(layer.regularization_loss() for layer in model.weight_layers())
+    logs = {"loss": total_loss, **logs, **metric_logs(model, ys, [out.value for out in outputs])}
+    return logs, roots, seeds
+
+
+def _reduce_to_scalar(tensor):
+    if not isinstance(tensor, Tensor):
+        tensor = Tensor(np.asarray(tensor))
+    return tensor if tensor.ndim == 0 else engine_ops.mean(tensor)
+
+
+def metric_logs(model, ys, predictions) -> dict:
+    logs = {}
+    several = len(predictions) > 1
+    for i, (y, prediction) in enumerate(zip(ys, predictions)):
+        for name in model.compiled_metrics[i]:
+            logs[f"{model.output_names[i]}_{name}" if several else name] = metrics_module.get(name)(y, prediction)
+    return logs
+
+
+def loss_logs(model, ys, predictions) -> dict:
+    """Loss (with weight penalties) and metrics of predictions, no gradients (evaluate)."""
+    logs, total_loss = {}, 0.0
+    for i, (y, prediction) in enumerate(zip(ys, predictions)):
+        loss, weight = model.compiled_loss[i], model.loss_weights_list[i]
+        if loss is None:
+            continue
+        if isinstance(loss, losses_module.Loss):
+            value = loss(y, prediction)
+        else:
+            with no_grad():
+                value = float(_reduce_to_scalar(loss(Tensor(np.asarray(y)), Tensor(prediction))).value)
+        total_loss += weight * value
+        if len(predictions) > 1:
+            logs[f"{model.output_names[i]}_loss"] = value
+    total_loss += sum(layer.regularization_loss() for layer in model.weight_layers())
+    return {"loss": total_loss, **logs, **metric_logs(model, ys, predictions)}
+
+
+# --- inference ---------------------------------------------------------------------------------
+def predict_arrays(model, xs: list, batch_size: int | None) -> list:
+    """The model's outputs (a list, one array per output) for inputs `xs`, in chunks."""
+    chunk = batch_size or PREDICT_CHUNK
+    n = len(xs[0])
+    with no_grad():
+        if n <= chunk:
+            return [out.value for out in model.run_graph(xs, training=False)]
+        parts = [[out.value for out in model.run_graph([x[i:i + chunk] for x in xs], training=False)]
+                 for i in range(0, n, chunk)]
+    return [np.concatenate(column) for column in zip(*parts)]
+
+
+# --- the loop ----------------------------------------------------------------------------------
+def fit_loop(model, xs, ys, epochs, batch_size, validation, shuffle, callbacks, verbose) -> History:
+    """Run `epochs` passes over `(xs, ys)`; returns the model's new `History`."""
+    from .progress import ProgressLogger
+
+    n = len(xs[0])
+    model.history = History()
+    params = {"epochs": epochs, "steps": math.ceil(n / batch_size), "samples": n, "verbose": verbose}
+    logger = [ProgressLogger(verbose)] if verbose else []
+    # History last, as in Keras, so it records what other callbacks add to the logs.
+    hooks = CallbackList([*logger, *callbacks, model.history], model, params)
+    model.stop_training = False
+    hooks.on_train_begin({})
+    with interrupt_at_batch_boundary() as interrupt:
+        epoch = 0
+        try:
+            for epoch in range(epochs):
+                hooks.on_epoch_begin(epoch, {})
+                logs = _run_epoch(model, xs, ys, batch_size, shuffle, hooks, interrupt, epoch)
+                if logs is None:  # stopped inside the epoch
+                    break
+                if validation is not None:
+                    val_logs = loss_logs(model, validation[1], predict_arrays(model, validation[0], None))
+                    logs.update({f"val_{key}": value for key, value in val_logs.items()})
+                model.on_epoch_logs(epoch, logs)
+                hooks.on_epoch_end(epoch, logs)
+                if model.stop_training:
+                    break
+        except KeyboardInterrupt:  # a second Ctrl-C, or one raised by a callback
+            stop(model, f"Training interrupted (Ctrl-C) in epoch {epoch + 1}; the model and its history "
+                        "are kept, the unfinished epoch is not recorded.")
+    hooks.on_train_end({})
+    return model.history
+
+
+def _run_epoch(model, xs, ys, batch_size, shuffle, hooks, interrupt, epoch) -> dict | None:
+    """One pass over the data; the mean logs, or None when training stopped inside the epoch."""
+    n = len(xs[0])
+    order = model.rng.permutation(n) if shuffle else None
+    totals: dict[str, float] = {}
+    for batch, start in enumerate(range(0, n, batch_size)):
+        hooks.on_batch_begin(batch, {})
+        rows = slice(start, start + batch_size) if order is None else order[start:start + batch_size]
+        xb, yb = [x[rows] for x in xs], [y[rows] for y in ys]
+        result = model.train_step_arrays(xb, yb)
+        if result.skipped:
+            stop(model, f"Training stopped in epoch {epoch + 1}, batch {batch + 1}: {result.skipped}. That "
+                        "batch's update was skipped, so the weights are the last good ones. Try a lower "
+                        "learning rate, or check the data for extreme values.")
+            return None
+        size = len(xb[0])
+        for key, value in result.logs.items():
+            totals[key] = totals.get(key, 0.0) + value * size
+        hooks.on_batch_end(batch, result.logs)
+        if interrupt is not None and interrupt["hit"]:
+            stop(model, f"Training interrupted (Ctrl-C) after batch {batch + 1} of epoch {epoch + 1}; the "
+                        "model and its history are kept, the unfinished epoch is not recorded.")
+            return None
+        if model.stop_training:
+            return None
+    return {key: value / n for key, value in totals.items()}
+
+
+def stop(model, reason: str) -> None:
+    model.stop_training = True
+    model.history.stop_reason = reason
+    print(reason, file=sys.stderr, flush=True)
