@@ -106,11 +106,13 @@ class ProgressLogger(Callback):
 
 
 def render_table(title: str, header, rows, footer) -> str:
-    """A text table: with rich's box drawing when rich is installed, plain columns otherwise."""
+    """A text table: with rich's box drawing when rich is installed, plain columns otherwise.
+
+    The "Params" column is right-aligned, the others left-aligned."""
     if rich is not None:
         table = rich.table.Table(title=title, box=rich.box.SIMPLE_HEAD, title_justify="left")
         for i, name in enumerate(header):
-            table.add_column(name, justify="right" if i == len(header) - 1 else "left", no_wrap=True)
+            table.add_column(name, justify="right" if name == "Params" else "left", no_wrap=True)
         for row in rows:
             table.add_row(*row)
         console = rich.console.Console(width=200, record=True, file=_Discard(), color_system=None)
@@ -121,7 +123,8 @@ def render_table(title: str, header, rows, footer) -> str:
     rule = "-" * (sum(widths) + 2 * (len(header) - 1))
 
     def line(row):
-        return "  ".join(c.ljust(w) if j < len(row) - 1 else c.rjust(w) for j, (c, w) in enumerate(zip(row, widths)))
+        return "  ".join(c.rjust(w) if header[j] == "Params" else c.ljust(w)
+                         for j, (c, w) in enumerate(zip(row, widths))).rstrip()
 
     return "\n".join([title, rule, line(header), rule, *map(line, rows), rule, *footer, rule])
 

@@ -42,6 +42,19 @@ class StepResult:
 # --- one step ----------------------------------------------------------------------------------
 def train_step(model, xs: list, ys: list) -> StepResult:
     """Forward, loss, backward and update on one batch (inputs `xs`, targets `ys`, one per output)."""
+    result, params, grads = forward_backward(model, xs, ys)
+    if result.skipped is None:
+        model.optimizer.apply_gradients(params, grads)
+    return result
+
+
+def forward_backward(model, xs: list, ys: list):
+    """Forward, loss and backward on one batch, no update: `(StepResult, params, grads)`.
+
+    `grads[key]` is dLoss/d`params[key]` for every trainable weight that took part
+    ("layer/weight" keys). When the loss or a gradient is not finite the result is
+    marked skipped and the layer state the forward pass moved is put back.
+    """
     saved_state = [(value, value.copy()) for layer in model.weight_layers() for value in layer.state.values()]
     for layer in model.weight_layers():
         for variable in layer.__dict__.get("_variables", {}).values():
@@ -51,14 +64,14 @@ def train_step(model, xs: list, ys: list) -> StepResult:
         extra_losses = list(context.losses)
     logs, roots, seeds = _losses_and_seeds(model, ys, outputs, extra_losses)
     if not math.isfinite(logs["loss"]):
-        return _skip(saved_state, logs, f"the loss is {logs['loss']}")
+        return _skip(saved_state, logs, f"the loss is {logs['loss']}"), {}, {}
     pass_number = backward(roots, seeds)
     params, grads = collect_gradients(model, pass_number)
     for key, grad in grads.items():
         if not math.isfinite(total(grad)):
-            return _skip(saved_state, logs, f"the gradient of {key} is not finite (loss {logs['loss']:.4g})")
-    model.optimizer.apply_gradients(params, grads)
-    return StepResult(logs)
+            reason = f"the gradient of {key} is not finite (loss {logs['loss']:.4g})"
+            return _skip(saved_state, logs, reason), params, grads
+    return StepResult(logs), params, grads
 
 
 def _skip(saved_state, logs, reason) -> StepResult:
@@ -92,13 +105,14 @@ def _losses_and_seeds(model, ys, outputs, extra_losses):
     """The logs of a training batch and the backward pass's roots and seed gradients."""
     roots, seeds = [], []
     logs, total_loss = {}, 0.0
+    fusable = _fusable_outputs(outputs, extra_losses)
     for i, (out, y) in enumerate(zip(outputs, ys)):
         loss, weight = model.compiled_loss[i], model.loss_weights_list[i]
         if loss is None:
             continue
         if isinstance(loss, losses_module.Loss):
             value = loss(y, out.value)
-            if model.can_fuse_output(i, loss):
+            if i in fusable and _fuses_with(out, loss):
                 out.vjp = out.vjp.preactivation  # seed dL/dz: the stable softmax/sigmoid + CE gradient
                 seed = loss.logits_gradient(y, out.value)
             else:
@@ -121,6 +135,41 @@ def _losses_and_seeds(model, ys, outputs, extra_losses):
     total_loss += sum(layer.regularization_loss() for layer in model.weight_layers())
     logs = {"loss": total_loss, **logs, **metric_logs(model, ys, [out.value for out in outputs])}
     return logs, roots, seeds
+
+
+def _fuses_with(out: Tensor, loss) -> bool:
+    """Whether `out` is the softmax (sigmoid) output of a hand-derived layer and `loss` the matching
+    cross-entropy: then the layer's backward takes dL/dz = (p - y) / n directly."""
+    activation = getattr(out.source, "activation", None)
+    return (loss.fused_activation is not None and getattr(activation, "name", None) == loss.fused_activation
+            and hasattr(out.vjp, "preactivation"))
+
+
+def _fusable_outputs(outputs, extra_losses) -> set:
+    """Indices of outputs whose loss is the only path their gradient takes (nothing else that is
+    differentiated uses them), so the fused gradient may replace the output's own."""
+    if len(outputs) == 1 and not extra_losses:
+        return {0}
+    others = [t for t in extra_losses if isinstance(t, Tensor)]
+    fusable = set()
+    for i, out in enumerate(outputs):
+        rest = [t for j, t in enumerate(outputs) if j != i] + others
+        if not any(t is out for t in rest) and not _reaches(rest, out):
+            fusable.add(i)
+    return fusable
+
+
+def _reaches(roots, target) -> bool:
+    """Whether `target` is among `roots` or their ancestors."""
+    stack, seen = list(roots), set()
+    while stack:
+        node = stack.pop()
+        if node is target:
+            return True
+        if id(node) not in seen:
+            seen.add(id(node))
+            stack.extend(node.parents)
+    return False
 
 
 def _reduce_to_scalar(tensor):

@@ -170,7 +170,11 @@ def call_symbolic(layer, args, kwargs):
         specs = ((inputs.shape[0], *layer.output_shape), layer.dtype)
     if specs is None:
         specs = _probe(lambda a, k: layer(*a, **{**k, "training": False}), args, kwargs)
-    return _finish(node, specs)
+    outputs = _finish(node, specs)
+    if layer.output_shape is None:  # a layer written with call(): record what the probe found
+        shapes = [t.shape[1:] for t in flatten_symbolic(outputs)]
+        layer.output_shape = shapes[0] if len(shapes) == 1 else shapes
+    return outputs
 
 
 def _finish(node: Node, specs):

@@ -108,9 +108,9 @@ class Variable(Tensor):
     __slots__ = ("name", "_trainable")
 
     def __init__(self, value: np.ndarray, name: str = "variable", trainable: bool = True):
+        self._trainable = bool(trainable)
         super().__init__(value, requires_grad=trainable)
         self.name = name
-        self._trainable = bool(trainable)
 
     @property
     def trainable(self) -> bool:

@@ -55,10 +55,6 @@ class Functional(Model):
             if id(tensor) not in used:
                 raise ValueError(f"Input {i} ({tensor.node.operation.name or 'unnamed'}, shape {tensor.shape}) is "
                                  "not used to compute any output. Remove it from `inputs`.")
-        self._consumers = {}
-        for node in self._nodes:
-            for tensor in node.inputs:
-                self._consumers[id(tensor)] = self._consumers.get(id(tensor), 0) + 1
         self._graph_layers = []
         for tensor in self._inputs:
             self._graph_layers.append(tensor.node.operation)
@@ -105,15 +101,6 @@ class Functional(Model):
     def _input_dtype(self, index: int):
         dtype = self._inputs[index].dtype
         return self.dtype if dtype.kind == "f" else dtype
-
-    def can_fuse_output(self, index: int, loss) -> bool:
-        tensor = self._outputs[index]
-        layer = tensor.node.operation
-        activation = getattr(layer, "activation", None)
-        return (tensor.node.is_layer and loss.fused_activation is not None and activation is not None
-                and getattr(activation, "name", None) == loss.fused_activation
-                and hasattr(layer, "backward_preactivation") and self._consumers.get(id(tensor), 0) == 0
-                and sum(t is tensor for t in self._outputs) == 1)
 
     def _assign_names(self) -> None:
         taken = {layer.name for layer in self._graph_layers if layer.name is not None}

@@ -88,10 +88,6 @@ class Model(Trainer, Layer):
         """One output sample's shape per output (None where unknown)."""
         return getattr(self, "_output_shapes", None) or [None] * len(self.output_names)
 
-    def can_fuse_output(self, index: int, loss) -> bool:
-        """Whether output `index` may take the fused softmax/sigmoid + cross-entropy gradient."""
-        return False
-
     def weight_layers(self, with_prefix: bool = False) -> list:
         """Every layer holding weights or state, nested ones included, each once, in order.
 
@@ -107,9 +103,11 @@ class Model(Trainer, Layer):
             if layer.params or layer.state:
                 found.append((f"{prefix}{layer.name}/", layer))
             children = layer.layers if isinstance(layer, Model) else layer.sublayers
+            name_unnamed(children)
             for child in children:
-                visit(child, f"{prefix}{layer.name}/" if isinstance(layer, Model) else prefix)
+                visit(child, f"{prefix}{layer.name}/")
 
+        name_unnamed(self.layers)
         for layer in self.layers:
             visit(layer, "")
         return found if with_prefix else [layer for _, layer in found]
@@ -187,12 +185,7 @@ class Model(Trainer, Layer):
         return all(layer.name is not None for layer in self.layers)
 
     def _assign_names(self) -> None:
-        """Give unnamed layers unique names in Keras's style (dense, dense_1, ...)."""
-        taken = {layer.name for layer in self.layers if layer.name is not None}
-        for layer in self.layers:
-            if layer.name is None:
-                layer.name = unique_name(snake_case(type(layer).__name__), taken)
-                taken.add(layer.name)
+        name_unnamed(self.layers)
 
     # --- compiling -------------------------------------------------------------------------------
     def compile(self, optimizer="sgd", loss="mean_squared_error", metrics=None, loss_weights=None) -> None:
@@ -207,8 +200,7 @@ class Model(Trainer, Layer):
                 or a dict by output name. Defaults to none.
             loss_weights: Weights of the outputs' losses in the total (list or dict). Defaults to 1 each.
         """
-        if not self.layers and not self._can_compile_empty():
-            raise RuntimeError("The model has no layers. Add layers with add() before compiling.")
+        self._check_has_layers("compiling")
         names = self.output_names
         optimizer = optimizers.get(optimizer)
         per_output_loss = [self._resolve_loss(item) for item in _per_output(loss, names, "loss")]
@@ -225,8 +217,8 @@ class Model(Trainer, Layer):
         self.compiled_loss, self.compiled_metrics = per_output_loss, per_output_metrics
         self.loss_weights_list = [float(w) for w in weights]
 
-    def _can_compile_empty(self) -> bool:
-        return type(self).call is not Model.call
+    def _check_has_layers(self, doing: str) -> None:
+        """Sequential raises when it has no layers yet; other models always have a call."""
 
     def _resolve_loss(self, loss):
         if loss is None or isinstance(loss, losses.Loss):
@@ -403,6 +395,15 @@ def _shape_text(layer: Layer) -> str:
     if isinstance(shape, list):
         return ", ".join(str(s) for s in shape)
     return str((None, *shape))
+
+
+def name_unnamed(layers) -> None:
+    """Give the unnamed layers among siblings unique names in Keras's style (dense, dense_1, ...)."""
+    taken = {layer.name for layer in layers if layer.name is not None}
+    for layer in layers:
+        if layer.name is None:
+            layer.name = unique_name(snake_case(type(layer).__name__), taken)
+            taken.add(layer.name)
 
 
 def unique_name(base: str, taken) -> str:

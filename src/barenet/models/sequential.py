@@ -185,9 +185,9 @@ class Sequential(BlogModel, Functional):
     def _build_from_arrays(self, xs: list) -> None:
         self.build(xs[0].shape[1:])
 
-    def can_fuse_output(self, index: int, loss) -> bool:
-        self._ensure_graph()
-        return super().can_fuse_output(index, loss)
+    def _check_has_layers(self, doing: str) -> None:
+        if not self._stack:
+            raise RuntimeError(f"The model has no layers. Add layers with add() before {doing}.")
 
     def run_graph(self, xs: list, training: bool) -> list:
         self._ensure_graph()

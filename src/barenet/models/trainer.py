@@ -82,13 +82,25 @@ class Trainer:
         xs, ys = self._prepare_data(x, y)
         return self.train_step_arrays(xs, ys).logs
 
+    def compute_gradients(self, x, y) -> dict:
+        """dLoss/dWeight for one batch, without updating: `{"layer/weight": array}`.
+
+        The same forward and backward pass as a training step (training mode), so a
+        reader can check any gradient against finite differences or another library.
+        """
+        self._check_compiled("compute_gradients")
+        xs, ys = self._prepare_data(x, y)
+        result, _, grads = training.forward_backward(self, xs, ys)
+        if result.skipped:
+            raise FloatingPointError(f"No gradients: {result.skipped}.")
+        return {key: np.array(grad) for key, grad in grads.items()}
+
     def predict(self, x, batch_size: int | None = None):
         """Outputs for `x`, computed in batches of `batch_size` (default 1024) in inference mode.
 
         One array for a single-output model; a list (or dict, for dict outputs) otherwise.
         """
-        if not self.layers and not self._can_compile_empty():
-            raise RuntimeError("The model has no layers. Add layers with add() first.")
+        self._check_has_layers("predicting")
         if batch_size is not None:
             batch_size = check_positive_int("batch_size", batch_size)
         xs = self._prepare_x(x)

@@ -1,0 +1,164 @@
+"""Functional models: Input, layers called on tensors, Model(inputs, outputs), merge layers, ops nodes."""
+
+import numpy as np
+import pytest
+
+import barenet as bn
+from barenet import ops
+
+
+def residual(seed=0):
+    bn.utils.set_random_seed(seed)
+    x = bn.Input(shape=(4,), name="features")
+    h = bn.Dense(8, activation="relu")(x)
+    y = bn.Dense(3, activation="softmax")(h + bn.Dense(8)(h))
+    return bn.Model(inputs=x, outputs=y, seed=seed)
+
+
+def test_layers_names_inputs_outputs_and_get_layer():
+    model = residual()
+    assert [layer.name for layer in model.layers] == ["features", "dense", "dense_1", "dense_2"]
+    assert isinstance(model.layers[0], bn.InputLayer)
+    assert model.get_layer("dense_1") is model.layers[2]
+    assert model.inputs[0].shape == (None, 4) and model.outputs[0].shape == (None, 3)
+    with pytest.raises(ValueError, match="No layer named 'nope'"):
+        model.get_layer("nope")
+
+
+def test_summary_lists_connections():
+    lines = []
+    residual().summary(print_fn=lines.append)
+    text = lines[0]
+    assert "Connected to" in text and "Total params: 139" in text
+    row = next(line for line in text.splitlines() if line.strip().startswith("dense_2"))
+    assert row.rstrip().endswith("add")  # the `h + ...` op node feeds dense_2
+
+
+def test_fit_learns_and_predict_matches_a_manual_forward(rng):
+    model = residual()
+    model.compile(bn.optimizers.Adam(0.02), "sparse_categorical_crossentropy", ["accuracy"])
+    x = rng.normal(size=(300, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype(int) + (x[:, 1] > 0)
+    history = model.fit(x, y, epochs=30, batch_size=32, verbose=0)
+    assert history.history["accuracy"][-1] > 0.9
+    d, d1, d2 = (model.get_layer(n) for n in ("dense", "dense_1", "dense_2"))
+    h = np.maximum(x @ d.params["weights"] + d.params["biases"], 0)
+    z = (h + h @ d1.params["weights"] + d1.params["biases"]) @ d2.params["weights"] + d2.params["biases"]
+    expected = np.exp(z - z.max(1, keepdims=True))
+    expected /= expected.sum(1, keepdims=True)
+    np.testing.assert_allclose(model.predict(x), expected, rtol=1e-4, atol=1e-6)
+
+
+def test_ops_on_symbolic_tensors_become_nodes(rng):
+    x = bn.Input(shape=(6,))
+    y = 2 * x[:, :3] - ops.exp(x[:, 3:]) / 4
+    model = bn.Model(x, y)
+    data = rng.normal(size=(5, 6)).astype("float32")
+    np.testing.assert_allclose(model.predict(data), 2 * data[:, :3] - np.exp(data[:, 3:]) / 4, rtol=1e-6)
+    assert model.outputs[0].shape == (None, 3)
+
+
+@pytest.mark.parametrize("layer, numpy_fn", [
+    (bn.Add(), lambda a, b: a + b), (bn.Subtract(), lambda a, b: a - b), (bn.Multiply(), lambda a, b: a * b),
+    (bn.Average(), lambda a, b: (a + b) / 2), (bn.Maximum(), np.maximum), (bn.Minimum(), np.minimum),
+    (bn.Concatenate(), lambda a, b: np.concatenate([a, b], -1)),
+    (bn.Dot(axes=1), lambda a, b: (a * b).sum(1, keepdims=True)),
+])
+def test_merge_layers_values_and_finite_difference_gradients(layer, numpy_fn, rng):
+    from gradcheck import assert_close, numerical_grad
+
+    a, b = bn.Input(shape=(3,), dtype="float64"), bn.Input(shape=(3,), dtype="float64")
+    model = bn.Model([a, b], bn.Dense(2, name="head")(layer([a, b])))
+    xa, xb = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    head = model.get_layer("head")
+    hidden = numpy_fn(xa, xb)
+    np.testing.assert_allclose(model.predict([xa, xb]), hidden @ head.params["weights"] + head.params["biases"])
+    model.compile("sgd", "mse")
+    y = rng.normal(size=(4, 2))
+    grads = model.compute_gradients([xa, xb], y)
+    for key in ("weights", "biases"):
+        numeric = numerical_grad(lambda: model.evaluate([xa, xb], y)["loss"], head.params[key])
+        assert_close(grads[f"head/{key}"], numeric)
+
+
+def test_dot_of_sequences_and_normalize(rng):
+    a, b = bn.Input(shape=(2, 3), dtype="float64"), bn.Input(shape=(4, 3), dtype="float64")
+    model = bn.Model([a, b], bn.Dot(axes=2)([a, b]))
+    xa, xb = rng.normal(size=(5, 2, 3)), rng.normal(size=(5, 4, 3))
+    np.testing.assert_allclose(model.predict([xa, xb]), xa @ xb.transpose(0, 2, 1))
+    p, q = bn.Input(shape=(3,), dtype="float64"), bn.Input(shape=(3,), dtype="float64")
+    cosine = bn.Model([p, q], bn.Dot(axes=1, normalize=True)([p, q]))
+    expected = (xa[:, 0] * xb[:, 0]).sum(1) / np.linalg.norm(xa[:, 0], axis=1) / np.linalg.norm(xb[:, 0], axis=1)
+    np.testing.assert_allclose(cosine.predict([xa[:, 0], xb[:, 0]])[:, 0], expected, rtol=1e-9)
+
+
+def test_model_used_as_a_layer_inside_another(rng):
+    inner = residual()
+    x = bn.Input(shape=(4,))
+    outer = bn.Model(x, bn.Dense(1, name="score")(inner(x)))
+    data = rng.normal(size=(3, 4)).astype("float32")
+    score = outer.get_layer("score")
+    expected = inner.predict(data) @ score.params["weights"] + score.params["biases"]
+    np.testing.assert_allclose(outer.predict(data), expected, rtol=1e-5)
+    outer.compile("sgd", "mse")
+    grads = outer.compute_gradients(data, np.ones((3, 1)))
+    assert "functional/dense/weights" in grads and "score/weights" in grads
+
+
+def test_dict_outputs_and_per_output_metrics(rng):
+    x = bn.Input(shape=(4,))
+    h = bn.Dense(5, activation="relu")(x)
+    model = bn.Model(x, {"kind": bn.Dense(3, activation="softmax")(h), "size": bn.Dense(1)(h)})
+    model.compile("adam", {"kind": "sparse_categorical_crossentropy", "size": "mse"},
+                  metrics={"kind": ["accuracy"]})
+    data = rng.normal(size=(20, 4))
+    history = model.fit(data, {"kind": rng.integers(0, 3, 20), "size": rng.normal(size=20)}, epochs=2, verbose=0)
+    assert set(history.history) == {"loss", "kind_loss", "size_loss", "kind_accuracy"}
+    prediction = model.predict(data)
+    assert set(prediction) == {"kind", "size"} and prediction["kind"].shape == (20, 3)
+
+
+# --- bad input ---------------------------------------------------------------------------------------
+def test_calling_a_layer_on_the_wrong_size_names_layer_and_shapes():
+    dense = bn.Dense(3, name="proj")
+    dense(bn.Input(shape=(4,)))
+    with pytest.raises(ValueError, match=r"Layer 'proj' \(Dense\) expects inputs of shape \(None, 4\)\. "
+                                         r"Received: a tensor of shape \(None, 5\)"):
+        dense(bn.Input(shape=(5,)))
+    with pytest.raises(ValueError, match="expects flat inputs"):
+        bn.Dense(3)(bn.Input(shape=(4, 4)))
+
+
+def test_disconnected_unused_inputs_and_non_tensors_are_errors():
+    a, b = bn.Input(shape=(3,)), bn.Input(shape=(3,))
+    y = bn.Dense(2)(a)
+    with pytest.raises(ValueError, match="Graph disconnected"):
+        bn.Model(b, y)
+    with pytest.raises(ValueError, match="Input 1 .* not used"):
+        bn.Model([a, b], y)
+    with pytest.raises(TypeError, match="symbolic tensors"):
+        bn.Model(a, np.zeros(3))
+
+
+def test_merge_shape_mismatch_is_a_clear_error():
+    a, b = bn.Input(shape=(3,)), bn.Input(shape=(4,))
+    with pytest.raises(ValueError, match=r"Layer 'add' \(Add\) needs inputs of the same shape.*\(None, 3\), \(None, 4\)"):
+        bn.Add()([a, b])
+    with pytest.raises(ValueError, match="must be called on a list"):
+        bn.Concatenate()(a)
+    with pytest.raises(ValueError, match="match except on axis -1"):
+        bn.Concatenate()([bn.Input(shape=(2, 3)), bn.Input(shape=(4, 3))])
+    with pytest.raises(ValueError, match="needs 2 inputs"):
+        bn.Subtract()([a, a, a])
+
+
+def test_wrong_input_count_or_names_at_fit(rng):
+    a, b = bn.Input(shape=(3,), name="a"), bn.Input(shape=(2,), name="b")
+    model = bn.Model([a, b], bn.Dense(1)(bn.Concatenate()([a, b])))
+    model.compile("sgd", "mse")
+    with pytest.raises(ValueError, match="list of 2 arrays"):
+        model.fit(rng.normal(size=(4, 3)), np.zeros(4), verbose=0)
+    with pytest.raises(ValueError, match=r"dict with keys \['a', 'b'\]"):
+        model.predict({"a": np.zeros((2, 3))})
+    with pytest.raises(ValueError, match=r"`x\[1\]` has samples of shape \(3,\), but input 'b' expects \(2,\)"):
+        model.predict([np.zeros((2, 3)), np.zeros((2, 3))])
