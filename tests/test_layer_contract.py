@@ -23,8 +23,11 @@ EXAMPLES = {
 }
 
 
+HAND_WRITTEN = {name: cls for name, cls in LAYERS.items() if cls.forward is not bn.Layer.forward}
+
+
 def test_every_registered_layer_has_an_example_and_a_public_name():
-    assert set(EXAMPLES) == set(LAYERS)
+    assert set(EXAMPLES) == set(HAND_WRITTEN)
     for name, cls in LAYERS.items():
         assert cls.__name__ == name and getattr(bn, name) is cls
 
@@ -56,3 +59,28 @@ def test_contract(name, training, rng):
     layer.needs_input_grad = False
     layer.forward(x, training=training)
     assert layer.backward(np.ones_like(out)) is None
+
+
+@pytest.mark.parametrize("name", sorted(set(EXAMPLES) - {"Dropout"}))
+def test_a_layer_called_twice_in_one_graph_gets_both_gradients(name, rng):
+    """A shared layer: each call's cached forward values are put back before its backward, and the
+    second backward adds to the first's weight gradients."""
+    make, shape = EXAMPLES[name]
+    layer = make()
+    a, b = bn.Input(shape=shape, dtype="float64"), bn.Input(shape=shape, dtype="float64")
+    model = bn.Model([a, b], bn.Add()([layer(a), layer(b)]))
+    model.compile("sgd", "mse")
+    xa, xb = rng.normal(size=(3, *shape)), rng.normal(size=(3, *shape))
+    out = layer.forward(xa, training=True) + layer.forward(xb, training=True)
+    grads = model.compute_gradients([xa, xb], np.zeros_like(out))
+    dL_dout = 2 * out / out.size
+    expected = {key: np.zeros_like(value) for key, value in layer.params.items()}
+    for x in (xa, xb):
+        layer.needs_input_grad = True
+        layer.forward(x, training=True)
+        layer.backward(dL_dout)
+        for key in expected:
+            expected[key] += layer.grads[key]
+    assert set(grads) == {f"{layer.name}/{key}" for key in expected}
+    for key, value in expected.items():
+        np.testing.assert_allclose(grads[f"{layer.name}/{key}"], value, rtol=1e-10, atol=1e-12)
