@@ -37,6 +37,7 @@ CASES = {
     "mlp32": {"model": "mlp", "batch_size": 32, "title": "MLP 784-128-10, batch 32"},
     "mlp128": {"model": "mlp", "batch_size": 128, "title": "MLP 784-128-10, batch 128"},
     "cnn64": {"model": "cnn", "batch_size": 64, "title": "CNN C32-P-C64-P-D128-D10, batch 64"},
+    "res32": {"model": "resmlp", "batch_size": 32, "title": "Residual MLP 784-128-(128 + skip)-10 (functional), batch 32"},
 }
 LIBRARIES = ("barenet", "pytorch", "keras")
 
@@ -53,7 +54,7 @@ def load_data(data_dir: Path, model: str):
         raise SystemExit(f"Missing {name} in {data_dir}: pass --data-dir with the Fashion-MNIST IDX files.")
 
     x_train, y_train, x_test, y_test = (read_idx(find(name)) for name in FILES)
-    shape = (-1, 784) if model == "mlp" else (-1, 28, 28, 1)
+    shape = (-1, 28, 28, 1) if model == "cnn" else (-1, 784)
     scale = lambda x: (x.reshape(shape).astype("float32") / 255)
     return scale(x_train), y_train.astype("int64"), scale(x_test), y_test.astype("int64")
 
@@ -69,13 +70,18 @@ def run_barenet(case, data, epochs, seed):
     import barenet as bn
 
     x_train, y_train, x_test, y_test = data
-    if case["model"] == "mlp":
-        layers = [bn.Dense(128, "relu", input_dim=784), bn.Dense(10, "softmax")]
+    if case["model"] == "resmlp":
+        bn.utils.set_random_seed(seed)
+        inputs = bn.Input(shape=(784,))
+        hidden = bn.Dense(128, "relu")(inputs)
+        outputs = bn.Dense(10, "softmax")(hidden + bn.Dense(128, "relu")(hidden))
+        model = bn.Model(inputs, outputs, seed=seed)
+    elif case["model"] == "mlp":
+        model = bn.Sequential([bn.Dense(128, "relu", input_dim=784), bn.Dense(10, "softmax")], seed=seed)
     else:
-        layers = [bn.Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)), bn.MaxPooling2D(2),
-                  bn.Conv2D(64, 3, activation="relu"), bn.MaxPooling2D(2), bn.Flatten(),
-                  bn.Dense(128, "relu"), bn.Dense(10, "softmax")]
-    model = bn.Sequential(layers, seed=seed)
+        model = bn.Sequential([bn.Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)), bn.MaxPooling2D(2),
+                               bn.Conv2D(64, 3, activation="relu"), bn.MaxPooling2D(2), bn.Flatten(),
+                               bn.Dense(128, "relu"), bn.Dense(10, "softmax")], seed=seed)
     model.compile(bn.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", ["accuracy"])
     times = []
     for _ in range(epochs):
@@ -97,7 +103,9 @@ def run_pytorch(case, data, epochs, seed, threads):
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     x_train, y_train, x_test, y_test = (torch.from_numpy(a) for a in data)
-    if case["model"] == "mlp":
+    if case["model"] == "resmlp":
+        model = ResidualMLP(nn)
+    elif case["model"] == "mlp":
         model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
     else:  # channels-first for torch
         x_train, x_test = x_train.permute(0, 3, 1, 2).contiguous(), x_test.permute(0, 3, 1, 2).contiguous()
@@ -130,6 +138,19 @@ def run_pytorch(case, data, epochs, seed, threads):
     return times, inference, accuracy, {"torch": torch.__version__, "numpy": np.__version__}
 
 
+def ResidualMLP(nn):  # noqa: N802 - builds a torch module class lazily (torch is imported in the worker)
+    class Residual(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.first, self.second, self.out = nn.Linear(784, 128), nn.Linear(128, 128), nn.Linear(128, 10)
+
+        def forward(self, x):
+            hidden = self.first(x).relu()
+            return self.out(hidden + self.second(hidden).relu())
+
+    return Residual()
+
+
 def run_keras(case, data, epochs, seed, threads):
     import numpy as np
     import keras
@@ -137,13 +158,20 @@ def run_keras(case, data, epochs, seed, threads):
 
     keras.utils.set_random_seed(seed)
     x_train, y_train, x_test, y_test = data
-    if case["model"] == "mlp":
+    if case["model"] == "resmlp":
+        inputs = keras.Input((784,))
+        hidden = layers.Dense(128, "relu")(inputs)
+        outputs = layers.Dense(10, "softmax")(hidden + layers.Dense(128, "relu")(hidden))
+        stack = None
+        model = keras.Model(inputs, outputs)
+    elif case["model"] == "mlp":
         stack = [keras.Input((784,)), layers.Dense(128, "relu"), layers.Dense(10, "softmax")]
     else:
         stack = [keras.Input((28, 28, 1)), layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
                  layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
                  layers.Dense(128, "relu"), layers.Dense(10, "softmax")]
-    model = keras.Sequential(stack)
+    if stack is not None:
+        model = keras.Sequential(stack)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     times = []
     for _ in range(epochs):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 
-from .base import Layer
+from .base import CONTEXT, Layer
 
 
 class Flatten(Layer):
@@ -109,7 +109,10 @@ class Dropout(Layer):
         if not training or self.rate == 0:
             self._mask = None
             return x
-        keep = self._rng.random(x.shape, dtype=self.dtype) >= self.rate
+        # The mask comes from the generator of the model being run (so saving its state resumes
+        # dropout exactly), or the one this layer was built with when it runs on its own.
+        rng = CONTEXT.rng or self._rng
+        keep = rng.random(x.shape, dtype=self.dtype) >= self.rate
         self._mask = keep * self.dtype.type(1 / (1 - self.rate))
         return x * self._mask
 

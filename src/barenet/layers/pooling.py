@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Layer
-from .conv import check_padding, crop_images, offset_slices, pad_images, pair, spatial_output_shape, windows
+from .windows import check_padding, crop_images, offset_slices, pad_images, pair, spatial_output_shape, windows
 
 KINDS = ("max", "average", "min")
 # What "same" padding is filled with, so that padding never wins a max/min.

@@ -16,10 +16,9 @@ import numbers
 
 import numpy as np
 
-from .. import losses, metrics as metrics_module, optimizers, training
+from .. import losses, metrics as metrics_module, optimizers
 from ..autodiff import Tensor
-from ..callbacks import Callback
-from ..layers.base import Layer, call_context, check_positive_int, snake_case
+from ..layers.base import Layer, call_context, snake_case
 from ..seeding import new_model_generator
 from .inputs import as_numeric, check_input, check_targets, split_structure
 from ..autodiff.symbolic import call_symbolic, contains_symbolic, flatten_outputs
