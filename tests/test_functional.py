@@ -162,3 +162,26 @@ def test_wrong_input_count_or_names_at_fit(rng):
         model.predict({"a": np.zeros((2, 3))})
     with pytest.raises(ValueError, match=r"`x\[1\]` has samples of shape \(3,\), but input 'b' expects \(2,\)"):
         model.predict([np.zeros((2, 3)), np.zeros((2, 3))])
+
+
+def test_sequential_takes_an_input_pops_and_is_callable(rng):
+    model = bn.Sequential([bn.Input(shape=(4,)), bn.Dense(5, activation="relu"), bn.Dense(2)], seed=0)
+    assert model.built and model.input_shape == (4,)
+    x = rng.normal(size=(3, 4)).astype("float32")
+    out = model(x)  # a Tensor, as Keras returns a backend tensor
+    np.testing.assert_allclose(out.numpy(), model.predict(x), rtol=1e-6)
+    first = model.layers[0]
+    np.testing.assert_allclose(first(x).numpy(), np.maximum(x @ first.params["weights"] + first.params["biases"], 0),
+                               rtol=1e-6)
+    popped = model.pop()
+    assert popped.units == 2 and len(model.layers) == 1 and model.output_shape == (5,)
+    assert model.predict(x).shape == (3, 5)
+
+
+def test_a_cycle_in_a_hand_edited_graph_is_reported():
+    x = bn.Input(shape=(3,))
+    a = bn.Dense(3)(x)
+    b = bn.Dense(3)(a)
+    a.node.inputs.append(b)  # impossible through the API: make b feed the layer that made a
+    with pytest.raises(ValueError, match="cycle"):
+        bn.Model(x, b)

@@ -65,6 +65,7 @@ class call_context:
     """`with call_context(training=..., rng=..., dtype=...)`: set the context for nested calls."""
 
     def __init__(self, **values):
+        # None means "leave as it is"; False is a value (training=False).
         self.values = {key: value for key, value in values.items() if value is not None}
 
     def __enter__(self):
@@ -144,7 +145,6 @@ class Layer:
         if not self.built:
             self._maybe_build(_shapes_of(inputs), CONTEXT.rng or context_generator(), _float_dtype(inputs))
         with call_context(training=training):
-            CONTEXT.training = training  # call_context skips False
             if self.is_hand_written:
                 return layer_node(self, inputs, training)
             if self._call_accepts("training"):

@@ -161,12 +161,17 @@ class Model(Trainer, Layer):
                                   "or be built as Model(inputs=..., outputs=...).")
 
     def _build_by_calling(self, symbolic_inputs):
-        from ..autodiff.symbolic import flatten_symbolic
-        specs = [t.shape for t in flatten_symbolic(symbolic_inputs)]
-        dummy = [np.zeros((1, *[1 if d is None else d for d in shape[1:]]), self.dtype) for shape in specs]
+        """Build a subclassed model called on symbolic tensors by calling it once on zeros."""
         from ..autodiff import no_grad
+        from ..autodiff.symbolic import KerasTensor, substitute
+
+        def zeros(tensor: KerasTensor):
+            return np.zeros((1, *[1 if d is None else d for d in tensor.shape[1:]]), tensor.dtype)
+
+        from ..autodiff.symbolic import flatten_symbolic
+        values = {id(t): zeros(t) for t in flatten_symbolic(symbolic_inputs)}
         with no_grad():
-            self(dummy[0] if isinstance(symbolic_inputs, type(symbolic_inputs)) and len(dummy) == 1 else dummy)
+            self(substitute(symbolic_inputs, values))
 
     def run_graph(self, xs: list, training: bool) -> list:
         """Outputs (a flat list of Tensors) for inputs `xs` (a list of arrays, one per input)."""
