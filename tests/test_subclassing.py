@@ -136,3 +136,15 @@ def test_shared_layer_gradient_is_the_sum_of_both_calls(rng):
     g = 2 * (np.maximum(za, 0) + np.maximum(zb, 0) - y) / y.size
     expected = xa.T @ (g * (za > 0)) + xb.T @ (g * (zb > 0))
     np.testing.assert_allclose(grads["shared/weights"], expected, rtol=1e-10)
+
+
+def test_a_subclassed_model_inside_a_functional_one(rng):
+    x = bn.Input(shape=(4,))
+    inner = MLP(seed=1)
+    outer = bn.Model(x, bn.Dense(1, name="head")(inner(x)))
+    data = rng.normal(size=(5, 4)).astype("float32")
+    head = outer.get_layer("head")
+    expected = inner.predict(data) @ head.params["weights"] + head.params["biases"]
+    np.testing.assert_allclose(outer.predict(data), expected, rtol=1e-5)
+    outer.compile("sgd", "mse")
+    assert "mlp/dense/weights" in outer.compute_gradients(data, np.zeros((5, 1)))

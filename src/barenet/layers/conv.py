@@ -83,16 +83,16 @@ class Conv2D(KernelLayer):
             z += self.params["biases"]
         return self.activation.forward_in_place(z.reshape(len(x), *self._out_hw, self.filters))
 
-    def backward(self, grad):
-        return self.backward_preactivation(self.activation.backward(grad))
+    def backward(self, dL_dy):
+        return self.backward_preactivation(self.activation.backward(dL_dy))
 
-    def backward_preactivation(self, grad):
+    def backward_preactivation(self, dL_dz):
         """Backward pass given dLoss/d(conv(x) + biases), skipping the activation."""
-        grad = grad.reshape(-1, self.filters)
+        dL_dz = dL_dz.reshape(-1, self.filters)
         weights = self.params["weights"]
-        np.matmul(self._columns.T, grad, out=self.grads["weights"].reshape(-1, self.filters))
+        np.matmul(self._columns.T, dL_dz, out=self.grads["weights"].reshape(-1, self.filters))
         if self.use_bias:
-            column_sums(grad, out=self.grads["biases"])
+            column_sums(dL_dz, out=self.grads["biases"])
         if self.regularizers:
             self._add_regularization_grads()
         if not self.needs_input_grad:
@@ -101,10 +101,10 @@ class Conv2D(KernelLayer):
         # strided add per offset (a contiguous product adds faster than a strided slice of
         # one big product).
         n, c = self._x_shape[0], self._x_shape[3]
-        grad_padded = np.zeros(self._padded_shape, grad.dtype)
+        grad_padded = np.zeros(self._padded_shape, dL_dz.dtype)
         for i in range(self.kernel_size[0]):
             for j in range(self.kernel_size[1]):
-                share = (grad @ weights[i, j].T).reshape(n, *self._out_hw, c)
+                share = (dL_dz @ weights[i, j].T).reshape(n, *self._out_hw, c)
                 grad_padded[offset_slices(i, j, self.strides, self._out_hw)] += share
         return crop_images(grad_padded, self._pads)
 

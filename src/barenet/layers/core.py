@@ -23,8 +23,8 @@ class Flatten(Layer):
         self._check_input(x)
         return x.reshape(len(x), -1)
 
-    def backward(self, grad):
-        return grad.reshape(len(grad), *self.input_shape) if self.needs_input_grad else None
+    def backward(self, dL_dy):
+        return dL_dy.reshape(len(dL_dy), *self.input_shape) if self.needs_input_grad else None
 
 
 class Reshape(Layer):
@@ -63,8 +63,8 @@ class Reshape(Layer):
         self._check_input(x)
         return x.reshape(len(x), *self.output_shape)
 
-    def backward(self, grad):
-        return grad.reshape(len(grad), *self.input_shape) if self.needs_input_grad else None
+    def backward(self, dL_dy):
+        return dL_dy.reshape(len(dL_dy), *self.input_shape) if self.needs_input_grad else None
 
     def get_config(self):
         return {**super().get_config(), "target_shape": list(self.target_shape)}
@@ -116,10 +116,10 @@ class Dropout(Layer):
         self._mask = keep * self.dtype.type(1 / (1 - self.rate))
         return x * self._mask
 
-    def backward(self, grad):
+    def backward(self, dL_dy):
         if not self.needs_input_grad:
             return None
-        return grad if self._mask is None else grad * self._mask
+        return dL_dy if self._mask is None else dL_dy * self._mask
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate}

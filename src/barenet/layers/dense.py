@@ -53,20 +53,20 @@ class Dense(KernelLayer):
             z += self.params["biases"]
         return self.activation.forward_in_place(z)
 
-    def backward(self, grad):
-        return self.backward_preactivation(self.activation.backward(grad))
+    def backward(self, dL_dy):
+        return self.backward_preactivation(self.activation.backward(dL_dy))
 
-    def backward_preactivation(self, grad):
+    def backward_preactivation(self, dL_dz):
         """Backward pass given dLoss/d(x @ weights + biases), skipping the activation.
 
         The model calls this with the fused softmax/sigmoid + cross-entropy gradient.
         """
-        np.matmul(self._x.T, grad, out=self.grads["weights"])
+        np.matmul(self._x.T, dL_dz, out=self.grads["weights"])
         if self.use_bias:
-            column_sums(grad, out=self.grads["biases"])
+            column_sums(dL_dz, out=self.grads["biases"])
         if self.regularizers:
             self._add_regularization_grads()
-        return grad @ self.params["weights"].T if self.needs_input_grad else None
+        return dL_dz @ self.params["weights"].T if self.needs_input_grad else None
 
     @property
     def neurons(self) -> int:

@@ -83,11 +83,11 @@ class BatchNormalization(Layer):
             out += self.params["beta"]
         return out
 
-    def backward(self, grad):
-        axes = tuple(range(grad.ndim - 1))
+    def backward(self, dL_dy):
+        axes = tuple(range(dL_dy.ndim - 1))
         # d/dgamma and d/dbeta; the training-mode input gradient needs both sums anyway.
-        grad_gamma = np.sum(grad * self._normalized, axis=axes)
-        grad_beta = np.sum(grad, axis=axes)
+        grad_gamma = np.sum(dL_dy * self._normalized, axis=axes)
+        grad_beta = np.sum(dL_dy, axis=axes)
         if self.scale:
             self.grads["gamma"][...] = grad_gamma
         if self.center:
@@ -96,11 +96,11 @@ class BatchNormalization(Layer):
             return None
         scale = self._inv_std * self.params["gamma"] if self.scale else self._inv_std
         if not self._training:  # the statistics are constants
-            return grad * scale
+            return dL_dy * scale
         # The batch mean and variance depend on x too: the standard batch-norm backward,
         # dx = gamma / std * (g - mean(g) - xhat * mean(g * xhat)).
-        count = grad.size // grad.shape[-1]
-        return scale * (grad - grad_beta / count - self._normalized * (grad_gamma / count))
+        count = dL_dy.size // dL_dy.shape[-1]
+        return scale * (dL_dy - grad_beta / count - self._normalized * (grad_gamma / count))
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,

@@ -75,30 +75,30 @@ class _Pooling2D(Layer):
             np.maximum(self._winner, beaten * index_type(k), out=self._winner)
         return best
 
-    def backward(self, grad):
+    def backward(self, dL_dy):
         if not self.needs_input_grad:
             return None
-        n, (oh, ow), c = len(grad), self._out_hw, grad.shape[3]
+        n, (oh, ow), c = len(dL_dy), self._out_hw, dL_dy.shape[3]
         ph, pw = self.pool_size
         covered = self._disjoint and self._padded_shape[1:3] == (oh * ph, ow * pw)
         # When the windows tile the input exactly, every entry is written below: no zeroing needed.
-        grad_padded = (np.empty if covered and self.kind != "average" else np.zeros)(self._padded_shape, grad.dtype)
+        grad_padded = (np.empty if covered and self.kind != "average" else np.zeros)(self._padded_shape, dL_dy.dtype)
         if self.kind == "average":
-            grad = grad / self._counts
+            dL_dy = dL_dy / self._counts
             if self._disjoint:  # every input pixel is in at most one window: a broadcast and a reshape
-                grad_windows = np.broadcast_to(grad[:, :, None, :, None, :], (n, oh, ph, ow, pw, c))
+                grad_windows = np.broadcast_to(dL_dy[:, :, None, :, None, :], (n, oh, ph, ow, pw, c))
                 grad_padded[:, :oh * ph, :ow * pw] = grad_windows.reshape(n, oh * ph, ow * pw, c)
                 return crop_images(grad_padded, self._pads)
             for i, j in self._offsets():
-                grad_padded[offset_slices(i, j, self.strides, self._out_hw)] += grad
+                grad_padded[offset_slices(i, j, self.strides, self._out_hw)] += dL_dy
             return crop_images(grad_padded, self._pads)
         # Each window's gradient goes to the offset that won it in the forward pass.
         if self._disjoint:
             for k, (i, j) in enumerate(self._offsets()):
-                np.multiply(grad, self._winner == k, out=grad_padded[offset_slices(i, j, self.strides, self._out_hw)])
+                np.multiply(dL_dy, self._winner == k, out=grad_padded[offset_slices(i, j, self.strides, self._out_hw)])
         else:
             for k, (i, j) in enumerate(self._offsets()):
-                grad_padded[offset_slices(i, j, self.strides, self._out_hw)] += grad * (self._winner == k)
+                grad_padded[offset_slices(i, j, self.strides, self._out_hw)] += dL_dy * (self._winner == k)
         return crop_images(grad_padded, self._pads)
 
     def _offsets(self):
@@ -176,8 +176,8 @@ class GlobalAveragePooling2D(Layer):
         self._x_shape = x.shape
         return x.mean(axis=(1, 2))
 
-    def backward(self, grad):
+    def backward(self, dL_dy):
         if not self.needs_input_grad:
             return None
         n, h, w, c = self._x_shape
-        return np.ascontiguousarray(np.broadcast_to((grad / (h * w))[:, None, None, :], self._x_shape))
+        return np.ascontiguousarray(np.broadcast_to((dL_dy / (h * w))[:, None, None, :], self._x_shape))
