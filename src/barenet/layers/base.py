@@ -59,6 +59,7 @@ class CallContext:
 
 
 CONTEXT = CallContext()
+BUILDS = 0  # layers built so far in this process: models cache their weight list until it changes
 
 
 class call_context:
@@ -80,7 +81,7 @@ class call_context:
 
 
 # Attributes that are configuration, not a forward pass's cache (see `_cache_snapshot`).
-_NOT_CACHE = frozenset({"_grads_pass", "_sublayers", "_variables", "_building", "_inbound_nodes",
+_NOT_CACHE = frozenset({"_grads_pass", "_last_call", "_sublayers", "_variables", "_building", "_inbound_nodes",
                         "_kernel_initializer_name", "_bias_initializer_name", "_call_accepts_training",
                         "_losses"})
 
@@ -144,11 +145,11 @@ class Layer:
         inputs = _to_tensors(args[0], self.dtype)
         if not self.built:
             self._maybe_build(_shapes_of(inputs), CONTEXT.rng or context_generator(), _float_dtype(inputs))
-        with call_context(training=training):
-            if self.is_hand_written:
-                return layer_node(self, inputs, training)
-            if self._call_accepts("training"):
-                kwargs["training"] = training
+        if self.is_hand_written:
+            return layer_node(self, inputs, training)
+        if self._call_accepts("training"):
+            kwargs["training"] = training
+        with call_context(training=training):  # layers it calls inherit the flag
             return self.call(inputs, *args[1:], **kwargs)
 
     def call(self, inputs, *args, **kwargs):
@@ -185,6 +186,8 @@ class Layer:
             self.input_shape = tuple(input_shape[1:])
             self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
         self.built = True
+        global BUILDS
+        BUILDS += 1
 
     def build(self, input_shape, rng: np.random.Generator | None = None, dtype=None) -> None:
         """Create the layer's weights for inputs of `input_shape`.

@@ -93,6 +93,13 @@ class Model(Trainer, Layer):
         With `with_prefix`, pairs `(prefix, layer)` where `prefix + key` names a weight
         ("dense/weights"; a nested model's layers are prefixed with its name too).
         """
+        from ..layers import base
+
+        key = (base.BUILDS, tuple(id(layer) for layer in self.layers))
+        cached = self.__dict__.get("_weight_layers_cache")
+        if cached is not None and cached[0] == key:
+            found = cached[1]
+            return found if with_prefix else [layer for _, layer in found]
         found, seen = [], set()
 
         def visit(layer, prefix):
@@ -109,6 +116,7 @@ class Model(Trainer, Layer):
         name_unnamed(self.layers)
         for layer in self.layers:
             visit(layer, "")
+        self._weight_layers_cache = (key, found)
         return found if with_prefix else [layer for _, layer in found]
 
     @property
