@@ -1,40 +1,8 @@
-"""Saving and loading models: one zip file, the blog's JSON, and weights alone.
+"""The zip model file: writing config.json and the arrays, and reading them back checked and bounded.
 
-A model file (suffix `.barenet` by convention; any suffix but `.json` works) is a
-zip archive readable with nothing but the standard library and NumPy:
-
-    config.json        format name and version, barenet version, the architecture
-                       (layer class names from `barenet.layers.LAYERS` and their
-                       configs), the compile settings (optimizer class and
-                       hyperparameters, loss name, metric names), the optimizer's
-                       iteration count, the model's random-generator state, and an
-                       index of every array below (member, shape, dtype)
-    arrays/<n>.npy     one NumPy array per member: layer parameters, layer state
-                       (non-trainable arrays), optimizer slots
-
-    model.save("model.barenet")                 # or model.save_model(...), the blog's name
-    model = barenet.load_model("model.barenet") # compiled, ready to predict or keep training
-    model.save_weights("w.weights.barenet") / model.load_weights(...)
-    model.save_model("model.json")              # the blog's JSON (Dense/FFL models only)
-    barenet.load_model("model.json")            # a file the blog's save_model wrote
-
-Loading a model file restores training exactly: train 2 epochs, save, load and
-train 1 more gives the same weights, bit for bit, as 3 epochs straight, because
-the optimizer's slots and step count and the model's generator state (which
-drives shuffling) are saved too.
-
-Safety. Arrays load with `allow_pickle=False`; layer and optimizer classes are
-looked up in barenet's own registries by name, never imported from a name in
-the file. Everything in a file is checked before a model is returned (zip
-structure, members, JSON fields, known layer types, array shapes and dtypes
-against the rebuilt model, optimizer slots, format version), and every problem
-raises `ModelFileError` (a `ValueError`) saying what is wrong. Member sizes are
-bounded, so a zip bomb cannot exhaust memory.
-
-Writes are atomic: the file is written to a temporary file beside the target,
-flushed and fsynced, then renamed over the target with `os.replace`; on any
-error the temporary file is removed and a previous file at the target is left
-untouched.
+Turning a model into a config (`_model_config`, `_weights_index`) and rebuilding a model from
+one (`_model_from_archive`, `_layer_from_spec`) are separate small functions, so other model
+kinds can be added beside them.
 """
 
 from __future__ import annotations
@@ -43,179 +11,15 @@ import io
 import json
 import math
 import numbers
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from . import activations, layers as layers_module, losses, optimizers
-
-FORMAT_VERSION = 1
-MODEL_FORMAT = "barenet.model"
-WEIGHTS_FORMAT = "barenet.weights"
-DEFAULT_SUFFIX = ".barenet"
-CONFIG_MEMBER = "config.json"
-
-# Limits that keep a hostile file from exhausting memory or time.
-MAX_CONFIG_BYTES = 16 * 2**20
-MAX_BLOG_JSON_BYTES = 512 * 2**20
-MAX_MEMBERS = 100_000
-MAX_NPY_HEADER_BYTES = 2**16
-MAX_SAMPLE_ELEMENTS = 2**24  # per-sample output size above which a layer config is refused
-
-_BIT_GENERATORS = {"PCG64", "PCG64DXSM", "Philox", "SFC64", "MT19937"}
-_ARRAY_KINDS = "biuf"
-
-
-class ModelFileError(ValueError):
-    """A model, weights or blog-JSON file that cannot be loaded: truncated, not a zip,
-    missing members, unknown layer types, wrong shapes or dtypes, a newer format version.
-
-    Raised for every problem with the file's contents (and for a missing or unreadable
-    path), never another exception type; the message says what is wrong.
-    """
-
-
-# --- public API --------------------------------------------------------------------------
-def save_model(model, path) -> None:
-    """Write `model` to `path`: a zip model file, or the blog's JSON when `path` ends in `.json`.
-
-    Args:
-        model: A `Sequential`/`NN` with at least one layer. It need not be built or
-            compiled; what exists is saved (architecture always, weights once built,
-            compile settings and optimizer state once compiled).
-        path: Target file. A `.json` suffix writes the blog's JSON (see `export_blog_json`).
-
-    The write is atomic: on any error the previous file at `path` is left intact.
-    """
-    path = _check_path(path)
-    if path.suffix.lower() == ".json":
-        export_blog_json(model, path)
-        return
-    _check_model(model)
-    config, arrays = _model_config(model)
-    _atomic_write(path, lambda f: _write_zip(f, config, arrays))
-
-
-def load_model(path, dtype="float32"):
-    """Load a model saved by `save_model`, or a JSON file the blog's `save_model` wrote.
-
-    Args:
-        path: A barenet model file (zip) or the blog's JSON (detected from the content).
-        dtype: Only for the blog's JSON, which stores float64 lists: the model's dtype.
-            Defaults to "float32". A barenet model file keeps its own dtype.
-
-    Returns:
-        A new `Sequential`. From a barenet file it is compiled when the saved model was,
-        with optimizer state and random-generator state restored; from the blog's JSON
-        it is built but not compiled (the blog saves no training settings): call
-        `compile_model()`/`compile()` before training it.
-
-    Raises:
-        ModelFileError: The file is missing, unreadable, or not a valid model file.
-    """
-    path = _check_path(path)
-    head = _read_head(path)
-    if head.startswith(b"PK"):
-        return _guard(path, lambda: _load_zip_model(path))
-    if head.lstrip()[:1] == b"{":
-        return import_blog_json(path, dtype=dtype)
-    raise ModelFileError(
-        f"Cannot load {str(path)!r}: it is neither a barenet model file (a zip archive) nor the "
-        f"blog's JSON. It starts with {head[:8]!r}."
-    )
-
-
-def save_weights(model, path) -> None:
-    """Write the model's weights (and layer state) alone to a zip file at `path`, atomically."""
-    path = _check_path(path)
-    _check_model(model)
-    if not model.built:
-        raise RuntimeError("The model is not built, so it has no weights yet. Build it or fit it first.")
-    arrays: dict[str, np.ndarray] = {}
-    config = {
-        "format": WEIGHTS_FORMAT,
-        "format_version": FORMAT_VERSION,
-        "barenet_version": _barenet_version(),
-        "weights": _weights_index(model, arrays),
-    }
-    _atomic_write(path, lambda f: _write_zip(f, config, arrays))
-
-
-def load_weights(model, path) -> None:
-    """Set the model's weights from a weights file or a model file at `path`.
-
-    Layers are matched by position; every layer's parameter names and shapes must
-    match the model's (float arrays are cast to the model's dtype). Nothing
-    changes unless the whole file checks out.
-
-    Raises:
-        RuntimeError: The model is not built.
-        ModelFileError: The file is bad or does not fit the model.
-    """
-    path = _check_path(path)
-    _check_model(model)
-    if not model.built:
-        raise RuntimeError("Build the model (model.build(input_shape), or give the first layer an "
-                           "input_shape) before load_weights().")
-    _guard(path, lambda: _load_weights_zip(model, path))
-
-
-def export_blog_json(model, path) -> None:
-    """Write a Dense/FFL-only model to the blog's JSON format, atomically.
-
-    Produces `{"model": "NN", "<layer name>": {"type": "FFL", "name", "isbias", "neurons",
-    "input_shape", "output_shape", "weights", "biases", "activation", "parameters"}}` as the
-    blog's `save_model` does, with linear activations written as `null` and a layer
-    without biases as `"biases": null`. The blog's own loader knows only relu, sigmoid,
-    tanh and softmax; barenet's `load_model` reads any barenet activation name back.
-    """
-    path = _check_path(path)
-    _check_model(model)
-    if not model.built:
-        raise RuntimeError("The model is not built, so it has no weights yet. Build it or fit it first.")
-    document: dict = {"model": "NN"}
-    for layer in model.layers:
-        if not isinstance(layer, layers_module.Dense):
-            raise ValueError(
-                f"The blog's JSON holds only FFL/Dense layers. Received: layer {layer.name!r} of type "
-                f"{type(layer).__name__}. Save with a {DEFAULT_SUFFIX!r} suffix instead."
-            )
-        if layer.name == "model":
-            raise ValueError("The blog's JSON cannot hold a layer named 'model' (that key names the model class).")
-        activation = layer.activation.get_config()
-        document[layer.name] = {
-            "type": "FFL",
-            "name": layer.name,
-            "isbias": layer.use_bias,
-            "neurons": layer.units,
-            "input_shape": layer.input_shape[0],
-            "output_shape": layer.units,
-            "weights": layer.params["weights"].tolist(),
-            "biases": layer.params["biases"].tolist() if layer.use_bias else None,
-            "activation": None if activation == "linear" else activation,
-            "parameters": layer.count_params(),
-        }
-    data = json.dumps(document, allow_nan=True).encode("utf-8")
-    _atomic_write(path, lambda f: f.write(data))
-
-
-def import_blog_json(path, dtype="float32"):
-    """Build an (uncompiled) model from a JSON file written by the blog's `save_model`.
-
-    Layers are taken in file order. Each needs `type` "FFL" (or "Dense"), `neurons`,
-    `input_shape`, `weights` shaped `(input_shape, neurons)`, `biases` shaped
-    `(neurons,)` when `isbias` is true, and `activation` (a name, or null for linear).
-    Other keys the blog writes (`output_shape`, `parameters`, `name`) are checked when
-    present or ignored.
-
-    Raises:
-        ModelFileError: The file is not valid blog JSON.
-    """
-    path = _check_path(path)
-    return _guard(path, lambda: _import_blog_json(path, dtype))
+from .. import layers as layers_module, losses, optimizers
+from .checks import (CONFIG_MEMBER, FORMAT_VERSION, MAX_CONFIG_BYTES, MAX_MEMBERS, MAX_NPY_HEADER_BYTES,
+                     MAX_SAMPLE_ELEMENTS, MODEL_FORMAT, WEIGHTS_FORMAT, _ARRAY_KINDS, _BIT_GENERATORS,
+                     ModelFileError, _barenet_version, _field, _is_int, _require)
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -304,49 +108,6 @@ def _json_default(value):
     if isinstance(value, np.ndarray) and value.size <= 64:
         return value.tolist()
     raise TypeError(f"Cannot save a value of type {type(value).__name__} in a model config: {value!r}")
-
-
-def _atomic_write(path: Path, write) -> None:
-    """Write via `write(binary_file)` to a temporary file beside `path`, fsync, then rename over it."""
-    directory = path.parent
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, _new_file_mode(path))
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_directory(directory)
-
-
-def _new_file_mode(path: Path) -> int:
-    try:
-        return path.stat().st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def _fsync_directory(directory: Path) -> None:
-    # Makes the rename itself durable; not possible on every platform (Windows).
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # --- reading: the zip container ---------------------------------------------------------------
@@ -466,7 +227,7 @@ def _load_zip_model(path: Path):
 
 
 def _model_from_archive(archive: _Archive, config: dict):
-    from .model import Sequential
+    from ..model import Sequential
 
     spec = _field(config, "model", dict, "config")
     _require(spec.get("class_name") == "Sequential",
@@ -615,70 +376,6 @@ def _load_weights_zip(model, path: Path) -> None:
         target[...] = value
 
 
-# --- reading: the blog's JSON ---------------------------------------------------------------
-def _import_blog_json(path: Path, dtype):
-    from .model import Sequential
-
-    with open(path, "rb") as f:
-        raw = f.read(MAX_BLOG_JSON_BYTES + 1)
-    _require(len(raw) <= MAX_BLOG_JSON_BYTES, f"the JSON file is larger than {MAX_BLOG_JSON_BYTES} bytes.")
-    try:
-        document = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ModelFileError(f"it is not valid JSON: {error}") from None
-    _require(isinstance(document, dict), f"the blog's JSON must be an object. Received: {type(document).__name__}")
-    kind = document.get("model")
-    _require(kind in ("NN", "Sequential"), f"'model' must be 'NN' (the blog's model class). Received: {kind!r:.80}")
-    layer_items = [(name, spec) for name, spec in document.items() if name != "model"]
-    _require(layer_items, "it holds no layers.")
-    model = Sequential(dtype=dtype)
-    previous_units = None
-    for name, spec in layer_items:
-        where = f"layer {name!r:.80}"
-        _require(isinstance(spec, dict), f"{where} must be an object.")
-        _require(spec.get("type") in ("FFL", "Dense"),
-                 f"{where} has type {spec.get('type')!r:.80}; barenet reads FFL layers from the blog's JSON.")
-        units, inputs = spec.get("neurons"), spec.get("input_shape")
-        if isinstance(inputs, list) and len(inputs) == 1:
-            inputs = inputs[0]
-        if inputs is None:
-            inputs = previous_units
-        _require(_is_int(units) and 1 <= units <= MAX_SAMPLE_ELEMENTS,
-                 f"{where}: 'neurons' must be a positive integer. Received: {units!r:.80}")
-        _require(_is_int(inputs) and 1 <= inputs <= MAX_SAMPLE_ELEMENTS,
-                 f"{where}: 'input_shape' must be a positive integer. Received: {inputs!r:.80}")
-        _require(previous_units is None or inputs == previous_units,
-                 f"{where} takes {inputs} inputs but the previous layer has {previous_units} neurons.")
-        if "output_shape" in spec and spec["output_shape"] is not None:
-            _require(spec["output_shape"] in (units, [units]),
-                     f"{where}: output_shape {spec['output_shape']!r:.80} disagrees with neurons={units}.")
-        use_bias = spec.get("isbias", True)
-        _require(isinstance(use_bias, bool), f"{where}: 'isbias' must be true or false. Received: {use_bias!r:.80}")
-        activation = spec.get("activation")
-        _require(activation is None or (isinstance(activation, str) and activation.lower() in activations.ACTIVATIONS),
-                 f"{where}: unknown activation {activation!r:.80}. Expected null or one of: "
-                 f"{', '.join(activations.ACTIVATIONS)}.")
-        weights = _blog_array(spec.get("weights"), (inputs, units), f"{where} weights")
-        biases = _blog_array(spec.get("biases"), (units,), f"{where} biases") if use_bias else None
-        layer = layers_module.FFL(input_shape=inputs if previous_units is None else None, neurons=units,
-                                  activation=activation, is_bias=use_bias, weights=weights, bias=biases, name=name)
-        model.add(layer)
-        previous_units = units
-    return model
-
-
-def _blog_array(value, shape: tuple, where: str) -> np.ndarray:
-    _require(isinstance(value, list), f"{where} must be a (nested) list of numbers. Received: {type(value).__name__}")
-    try:
-        array = np.array(value)
-    except ValueError as error:
-        raise ModelFileError(f"{where} is not a rectangular list of numbers: {error}") from None
-    _require(array.dtype.kind in "iuf",
-             f"{where} must hold numbers only. Received: values of dtype {array.dtype}")
-    _require(array.shape == shape, f"{where} must have shape {shape}. Received: {array.shape}")
-    return array
-
-
 # --- optimizers ---------------------------------------------------------------------------------
 def _serialize_optimizer(optimizer) -> dict:
     serialize = getattr(optimizers, "serialize", None)
@@ -704,67 +401,3 @@ def _deserialize_optimizer(spec):
             raise
         raise ModelFileError(f"training.optimizer is invalid: {error}") from None
 
-
-# --- helpers ----------------------------------------------------------------------------------
-def _guard(path: Path, load):
-    """Run a loader, turning every failure into a ModelFileError naming the file."""
-    try:
-        return load()
-    except ModelFileError as error:
-        raise ModelFileError(f"Cannot load {str(path)!r}: {error}") from None
-    except FileNotFoundError:
-        raise ModelFileError(f"Cannot load {str(path)!r}: no such file.") from None
-    except Exception as error:  # damaged files fail in many ways deep inside zipfile/numpy/json
-        raise ModelFileError(f"Cannot load {str(path)!r}: the file is damaged or invalid "
-                             f"({type(error).__name__}: {error}).") from None
-
-
-def _read_head(path: Path) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            return f.read(64)
-    except FileNotFoundError:
-        raise ModelFileError(f"Cannot load {str(path)!r}: no such file.") from None
-    except OSError as error:
-        raise ModelFileError(f"Cannot load {str(path)!r}: {error}") from None
-
-
-def _check_path(path) -> Path:
-    if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"`path` must be a str or os.PathLike. Received: {type(path).__name__}")
-    return Path(path)
-
-
-def _check_model(model) -> None:
-    from .model import Sequential
-
-    if not isinstance(model, Sequential):
-        raise TypeError(f"`model` must be a barenet Sequential/NN. Received: {type(model).__name__}")
-    if not model.layers:
-        raise RuntimeError("The model has no layers. Add layers with add() first.")
-
-
-def _field(container: dict, key: str, kind: type, where: str):
-    value = container.get(key)
-    _require(isinstance(value, kind), f"{where}.{key} must be a JSON {'object' if kind is dict else 'array'}. "
-                                      f"Received: {value!r:.80}")
-    return value
-
-
-def _require(condition, message: str) -> None:
-    if not condition:
-        raise ModelFileError(message)
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _barenet_version() -> str:
-    from . import __version__
-
-    return __version__
-
-
-__all__ = ["ModelFileError", "save_model", "load_model", "save_weights", "load_weights",
-           "export_blog_json", "import_blog_json", "FORMAT_VERSION", "DEFAULT_SUFFIX"]
