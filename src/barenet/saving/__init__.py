@@ -36,8 +36,9 @@ flushed and fsynced, then renamed over the target with `os.replace`; on any
 error the temporary file is removed and a previous file at the target is left
 untouched.
 
-The package: `archive` (the zip format), `atomic` (atomic writes), `blog_json` (the blog's
-JSON), `checks` (`ModelFileError`, the limits, field checks); this module is the public API.
+The package: `archive` (model <-> config and arrays), `container` (the zip itself), `budgets`
+(sizes checked before building), `atomic` (atomic writes), `blog_json` (the blog's JSON),
+`checks` (`ModelFileError`, the limits, field checks); this module is the public API.
 """
 
 from __future__ import annotations
@@ -46,12 +47,13 @@ import os  # noqa: F401  (tests patch saving.os / saving.np)
 
 import numpy as np  # noqa: F401
 
-from .archive import _load_weights_zip, _load_zip_model, _model_config, _weights_index, _write_zip
+from .archive import _load_weights_zip, _load_zip_model, _model_config, _weights_index
+from .container import _write_zip
 from .atomic import atomic_write
 from .blog_json import _import_blog_json, export_blog_json
 from .checks import (CONFIG_MEMBER, DEFAULT_SUFFIX, FORMAT_VERSION, MAX_BLOG_JSON_BYTES, MAX_CONFIG_BYTES,
                      MAX_MEMBERS, MAX_NPY_HEADER_BYTES, MAX_SAMPLE_ELEMENTS, MODEL_FORMAT, WEIGHTS_FORMAT,
-                     ModelFileError, _barenet_version, _check_model, _check_path, _guard, _read_head)
+                     ModelFileError, _barenet_version, _check_model, _check_path, _guard, _open_regular, _read_head)
 
 
 # --- public API --------------------------------------------------------------------------
@@ -152,7 +154,12 @@ def import_blog_json(path, dtype="float32"):
         ModelFileError: The file is not valid blog JSON.
     """
     path = _check_path(path)
-    return _guard(path, lambda: _import_blog_json(path, dtype))
+
+    def load():
+        with _open_regular(path) as f:
+            return _import_blog_json(f, dtype)
+
+    return _guard(path, load)
 
 
 

@@ -1,4 +1,5 @@
-"""The zip model file: writing config.json and the arrays, and reading them back checked and bounded.
+"""A model as a zip model file: its config and arrays out, and a checked model back (see `container`
+for the zip itself and `budgets` for the sizes checked before anything is built).
 
 Turning a model into a config (`_model_config`, `_weights_index`) and rebuilding a model from
 one (`_model_from_archive`, `_layer_from_spec`) are separate small functions, so other model
@@ -7,19 +8,17 @@ kinds can be added beside them.
 
 from __future__ import annotations
 
-import io
-import json
-import math
 import numbers
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from .. import layers as layers_module, losses, optimizers
-from .checks import (CONFIG_MEMBER, FORMAT_VERSION, MAX_CONFIG_BYTES, MAX_MEMBERS, MAX_NPY_HEADER_BYTES,
-                     MAX_SAMPLE_ELEMENTS, MODEL_FORMAT, WEIGHTS_FORMAT, _ARRAY_KINDS, _BIT_GENERATORS,
-                     ModelFileError, _barenet_version, _field, _is_int, _require)
+from ..layers.base import snake_case
+from .budgets import built_numbers, check_layers, without_random_init
+from .checks import (FORMAT_VERSION, MAX_LAYERS, MODEL_FORMAT, WEIGHTS_FORMAT, _BIT_GENERATORS, ModelFileError,
+                     _barenet_version, _field, _is_int, _require)
+from .container import _Archive, _open_archive, _read_array
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -92,137 +91,10 @@ def _add_array(arrays: dict, value: np.ndarray) -> dict:
     return {"member": member, "shape": list(value.shape), "dtype": value.dtype.str}
 
 
-def _write_zip(f, config: dict, arrays: dict[str, np.ndarray]) -> None:
-    text = json.dumps(config, indent=1, default=_json_default, allow_nan=True)
-    with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-        # A fixed timestamp: the same model gives the same bytes.
-        zf.writestr(zipfile.ZipInfo(CONFIG_MEMBER, date_time=(1980, 1, 1, 0, 0, 0)), text.encode("utf-8"))
-        for member, value in arrays.items():
-            with zf.open(zipfile.ZipInfo(member, date_time=(1980, 1, 1, 0, 0, 0)), "w", force_zip64=True) as handle:
-                np.save(handle, np.ascontiguousarray(value), allow_pickle=False)
-
-
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray) and value.size <= 64:
-        return value.tolist()
-    raise TypeError(f"Cannot save a value of type {type(value).__name__} in a model config: {value!r}")
-
-
-# --- reading: the zip container ---------------------------------------------------------------
-class _Archive:
-    """A zip opened for reading, with its members checked and reads bounded."""
-
-    def __init__(self, zf: zipfile.ZipFile):
-        self.zf = zf
-        infos = zf.infolist()
-        if len(infos) > MAX_MEMBERS:
-            raise ModelFileError(f"it has {len(infos)} members; at most {MAX_MEMBERS} are allowed.")
-        self.infos: dict[str, zipfile.ZipInfo] = {}
-        for info in infos:
-            if info.filename in self.infos:
-                raise ModelFileError(f"member {info.filename!r} appears twice in the zip.")
-            if info.flag_bits & 0x1:
-                raise ModelFileError(f"member {info.filename!r} is encrypted.")
-            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                raise ModelFileError(f"member {info.filename!r} uses an unsupported compression method "
-                                     f"({info.compress_type}); expected stored or deflated.")
-            self.infos[info.filename] = info
-        self.used: set[str] = set()
-
-    def read(self, member: str, max_bytes: int) -> bytes:
-        info = self.infos.get(member)
-        if info is None:
-            raise ModelFileError(f"member {member!r} is missing from the zip.")
-        if info.file_size > max_bytes:
-            raise ModelFileError(f"member {member!r} is {info.file_size} bytes; at most {max_bytes} expected.")
-        self.used.add(member)
-        with self.zf.open(info) as handle:
-            data = handle.read(max_bytes + 1)
-        if len(data) > max_bytes:
-            raise ModelFileError(f"member {member!r} holds more than the {max_bytes} bytes expected.")
-        return data
-
-    def check_all_used(self) -> None:
-        extra = sorted(set(self.infos) - self.used)
-        if extra:
-            raise ModelFileError(f"the zip has unexpected members: {', '.join(map(repr, extra[:5]))}.")
-
-
-def _open_archive(path: Path, expected_formats: tuple[str, ...]):
-    try:
-        zf = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as error:
-        raise ModelFileError(f"it is not a valid zip archive (truncated or corrupted?): {error}") from None
-    try:
-        archive = _Archive(zf)
-        config = _read_config(archive, expected_formats)
-    except BaseException:
-        zf.close()
-        raise
-    return archive, config
-
-
-def _read_config(archive: _Archive, expected_formats: tuple[str, ...]) -> dict:
-    raw = archive.read(CONFIG_MEMBER, MAX_CONFIG_BYTES)
-    try:
-        config = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ModelFileError(f"{CONFIG_MEMBER} is not valid JSON: {error}") from None
-    _require(isinstance(config, dict), f"{CONFIG_MEMBER} must hold a JSON object. Received: {type(config).__name__}")
-    file_format = config.get("format")
-    _require(file_format in expected_formats,
-             f"{CONFIG_MEMBER} names format {file_format!r}; expected {' or '.join(map(repr, expected_formats))}.")
-    version = config.get("format_version")
-    _require(_is_int(version) and version >= 1,
-             f"format_version must be a positive integer. Received: {version!r}")
-    if version > FORMAT_VERSION:
-        raise ModelFileError(
-            f"it was written in format version {version} (barenet {config.get('barenet_version')!r}); "
-            f"this barenet ({_barenet_version()}) reads up to version {FORMAT_VERSION}. Upgrade barenet."
-        )
-    return config
-
-
-def _read_array(archive: _Archive, entry, target: np.ndarray, where: str, cast: bool = False) -> np.ndarray:
-    """Read the array `entry` points to and check it against `target` (shape, and dtype unless `cast`)."""
-    _require(isinstance(entry, dict), f"{where}: expected an array entry object. Received: {entry!r:.80}")
-    member, shape, dtype = entry.get("member"), entry.get("shape"), entry.get("dtype")
-    _require(isinstance(member, str), f"{where}: 'member' must be a string. Received: {member!r:.80}")
-    _require(isinstance(shape, list) and all(_is_int(d) and d >= 0 for d in shape),
-             f"{where}: 'shape' must be a list of non-negative integers. Received: {shape!r:.80}")
-    _require(tuple(shape) == target.shape,
-             f"{where} has shape {tuple(shape)} in the file, but the model's array has shape {target.shape}.")
-    _require(isinstance(dtype, str), f"{where}: 'dtype' must be a string. Received: {dtype!r:.80}")
-    try:
-        declared = np.dtype(dtype)
-    except (TypeError, ValueError):
-        raise ModelFileError(f"{where}: unknown dtype {dtype!r:.80}.") from None
-    _require(declared.kind in _ARRAY_KINDS and declared.fields is None,
-             f"{where}: dtype {dtype!r} is not a numeric dtype.")
-    if cast:
-        _require(declared.kind == target.dtype.kind or {declared.kind, target.dtype.kind} <= set("iu"),
-                 f"{where} has dtype {declared} in the file; the model's array is {target.dtype}.")
-    else:
-        _require(declared == target.dtype,
-                 f"{where} has dtype {declared} in the file, but the model's array is {target.dtype}.")
-    nbytes = math.prod(shape) * declared.itemsize
-    data = archive.read(member, nbytes + MAX_NPY_HEADER_BYTES)
-    try:
-        value = np.load(io.BytesIO(data), allow_pickle=False)
-    except Exception as error:  # np.load raises several types for damaged data
-        raise ModelFileError(f"{where}: member {member!r} is not a valid .npy array: {error}") from None
-    _require(isinstance(value, np.ndarray) and value.shape == tuple(shape) and value.dtype == declared,
-             f"{where}: member {member!r} holds {getattr(value, 'dtype', '?')} {getattr(value, 'shape', '?')}, "
-             f"but the config says {declared} {tuple(shape)}.")
-    return value
-
-
 # --- reading: models ----------------------------------------------------------------------------
 def _load_zip_model(path: Path):
     archive, config = _open_archive(path, (MODEL_FORMAT,))
-    with archive.zf:
+    with archive.zf, archive.zf.fp:
         return _model_from_archive(archive, config)
 
 
@@ -243,24 +115,22 @@ def _model_from_archive(archive: _Archive, config: dict):
 
     layer_specs = _field(spec, "layers", list, "model")
     _require(layer_specs, "model.layers is empty: a saved model has at least one layer.")
-    for i, layer_spec in enumerate(layer_specs):
-        layer = _layer_from_spec(layer_spec, i, model)
-        try:
-            model.add(layer)
-        except (TypeError, ValueError) as error:
-            raise ModelFileError(f"model.layers[{i}] cannot follow the layer before it: {error}") from None
-    input_shape = model_config.get("input_shape")
+    _require(len(layer_specs) <= MAX_LAYERS, f"model.layers holds {len(layer_specs)} layers; at most {MAX_LAYERS}.")
+    layers = _unique_names([_layer_from_spec(layer_spec, i) for i, layer_spec in enumerate(layer_specs)])
     weights = config.get("weights")
     if weights is not None:
-        _require(isinstance(input_shape, list) and input_shape,
-                 "model.config.input_shape must be a non-empty list when weights are saved.")
-        if not model.built:
-            model.build(input_shape)
-        _require(tuple(input_shape) == model.input_shape,
-                 f"model.config.input_shape {input_shape} disagrees with the rebuilt model's {model.input_shape}.")
+        input_shape = model_config.get("input_shape")
+        _require(isinstance(input_shape, list) and input_shape and all(_is_int(d) and d > 0 for d in input_shape),
+                 f"model.config.input_shape must be a list of positive integers when weights are saved. "
+                 f"Received: {input_shape!r:.80}")
+        _require(layers[0].input_shape is None or layers[0].input_shape == tuple(input_shape),
+                 f"model.config.input_shape {input_shape} disagrees with the first layer's {layers[0].input_shape}.")
+        plan = check_layers(layers, input_shape, np.dtype(dtype).itemsize, archive.array_bytes)
+        _assemble(model, layers, plan)
         values = _read_weights(archive, weights, model, cast=False)
     else:
-        _require(not model.built, "the architecture declares input shapes but the file holds no weights.")
+        _require(layers[0].input_shape is None, "the architecture declares input shapes but the file holds no weights.")
+        _assemble(model, layers, None)
         values = []
 
     training = config.get("training")
@@ -291,7 +161,8 @@ def _model_from_archive(archive: _Archive, config: dict):
     return model
 
 
-def _layer_from_spec(layer_spec, i: int, model):
+def _layer_from_spec(layer_spec, i: int):
+    """An unbuilt layer from its saved `{"class_name", "config"}` (nothing allocated yet)."""
     where = f"model.layers[{i}]"
     _require(isinstance(layer_spec, dict), f"{where} must be an object. Received: {layer_spec!r:.80}")
     class_name = layer_spec.get("class_name")
@@ -300,19 +171,48 @@ def _layer_from_spec(layer_spec, i: int, model):
                               f"Known: {', '.join(layers_module.LAYERS)}.")
     layer_config = _field(layer_spec, "config", dict, where)
     try:
-        layer = cls.from_config(dict(layer_config))
+        return cls.from_config(dict(layer_config))
     except (TypeError, ValueError) as error:
         raise ModelFileError(f"{where} ({class_name}) has an invalid config: {error}") from None
-    # Refuse absurd sizes before building allocates them.
-    previous = model.layers[-1].output_shape if model.layers else layer.input_shape
-    if previous is not None:
-        try:
-            out_shape = layer.compute_output_shape(tuple(previous))
-        except (TypeError, ValueError) as error:
-            raise ModelFileError(f"{where} ({class_name}) does not fit its input {tuple(previous)}: {error}") from None
-        _require(math.prod(out_shape) <= MAX_SAMPLE_ELEMENTS,
-                 f"{where} ({class_name}) would output {out_shape} per sample, more than {MAX_SAMPLE_ELEMENTS} elements.")
-    return layer
+
+
+def _unique_names(layers: list) -> list:
+    """Refuse duplicate names and name unnamed layers as `Sequential.add` would, with one set (O(n))."""
+    taken = set()
+    for i, layer in enumerate(layers):
+        if layer.name is not None:
+            _require(isinstance(layer.name, str) and layer.name not in taken,
+                     f"model.layers[{i}] repeats the layer name {layer.name!r:.80}: names must be unique.")
+            taken.add(layer.name)
+    for layer in layers:
+        if layer.name is None:
+            base = name = snake_case(type(layer).__name__)
+            suffix = 0
+            while name in taken:
+                suffix += 1
+                name = f"{base}_{suffix}"
+            layer.name = name
+            taken.add(name)
+    return layers
+
+
+def _assemble(model, layers: list, plan: list | None) -> None:
+    """Put checked layers into `model` as `Sequential.add` would, building them (zero-filled, the
+    file's weights come next) when `plan` gives their input shapes.
+
+    Not `add` itself: it scans every earlier layer's name, which makes loading n layers
+    take O(n^2) time; names were checked with a set in `_unique_names`.
+    """
+    for i, layer in enumerate(layers):
+        layer.needs_input_grad = i > 0
+        if plan is not None:
+            input_shape, numbers = plan[i]
+            with without_random_init(layer):
+                layer.build(input_shape, model.rng, model.dtype)
+            _require(built_numbers(layer) == numbers,
+                     f"model.layers[{i}] ({type(layer).__name__}) built {built_numbers(layer)} numbers where its "
+                     f"config budget says {numbers}.")
+    model.layers.extend(layers)
 
 
 def _read_weights(archive: _Archive, weights, model, cast: bool) -> list:
@@ -366,7 +266,7 @@ def _check_rng_state(state, rng: np.random.Generator) -> None:
 
 def _load_weights_zip(model, path: Path) -> None:
     archive, config = _open_archive(path, (WEIGHTS_FORMAT, MODEL_FORMAT))
-    with archive.zf:
+    with archive.zf, archive.zf.fp:
         weights = config.get("weights")
         _require(weights is not None, "the file holds no weights (the model was saved before it was built).")
         values = _read_weights(archive, weights, model, cast=True)

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 
 
 def atomic_write(path: Path, write) -> None:
-    """Write via `write(binary_file)` to a temporary file beside `path`, fsync, then rename over it."""
+    """Write via `write(binary_file)` to a temporary file beside `path`, fsync, then rename over it.
+
+    A symlink at `path` is kept: its target is written (atomically) instead. Temporary files
+    that a killed barenet process left beside the target are removed first.
+    """
+    path = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
     directory = path.parent
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    remove_stale_temporary_files(directory, path.name)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}-", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -25,6 +32,47 @@ def atomic_write(path: Path, write) -> None:
             pass
         raise
     _fsync_directory(directory)
+
+
+def remove_stale_temporary_files(directory: Path, name: str, suffix: str = ".tmp") -> list[Path]:
+    """Remove `.{name}.{pid}-*{suffix}` files in `directory` whose process no longer runs.
+
+    Such a file is what a process killed mid-write leaves behind (a live writer's file is
+    kept). Where processes cannot be probed (not POSIX), files older than a day count as stale.
+    Returns the paths removed; errors are ignored (cleanup must never fail a save).
+    """
+    removed = []
+    prefix = f".{name}."
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not (entry.name.startswith(prefix) and entry.name.endswith(suffix)):
+            continue
+        pid = entry.name[len(prefix):].partition("-")[0]
+        try:
+            if not entry.is_file(follow_symlinks=False) or not _is_stale(pid, entry.stat().st_mtime):
+                continue
+            os.unlink(entry.path)
+            removed.append(Path(entry.path))
+        except OSError:
+            pass
+    return removed
+
+
+def _is_stale(pid: str, mtime: float) -> bool:
+    if os.name != "posix" or not pid.isdigit():
+        return time.time() - mtime > 86400
+    if int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by someone else
+        return False
+    return False
 
 
 def _new_file_mode(path: Path) -> int:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 
 from .. import activations, layers as layers_module
 from .atomic import atomic_write
-from .checks import (DEFAULT_SUFFIX, MAX_BLOG_JSON_BYTES, MAX_SAMPLE_ELEMENTS, ModelFileError, _check_model,
-                     _check_path, _is_int, _require)
+from .archive import _assemble
+from .budgets import check_layers
+from .checks import (DEFAULT_SUFFIX, MAX_BLOG_JSON_BYTES, MAX_LAYERS, MAX_SAMPLE_ELEMENTS, ModelFileError,
+                     _check_model, _check_path, _is_int, _require)
 
 
 def export_blog_json(model, path) -> None:
@@ -53,23 +54,25 @@ def export_blog_json(model, path) -> None:
 
 
 # --- reading: the blog's JSON ---------------------------------------------------------------
-def _import_blog_json(path: Path, dtype):
+def _import_blog_json(f, dtype):
     from ..model import Sequential
 
-    with open(path, "rb") as f:
-        raw = f.read(MAX_BLOG_JSON_BYTES + 1)
-    _require(len(raw) <= MAX_BLOG_JSON_BYTES, f"the JSON file is larger than {MAX_BLOG_JSON_BYTES} bytes.")
+    raw = f.read(MAX_BLOG_JSON_BYTES + 1)
+    _require(len(raw) <= MAX_BLOG_JSON_BYTES, f"the JSON file is larger than {MAX_BLOG_JSON_BYTES} bytes "
+                                              f"(save big models in barenet's {DEFAULT_SUFFIX!r} format).")
     try:
-        document = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        document = json.loads(raw.decode("utf-8"), object_pairs_hook=_json_object)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise ModelFileError(f"it is not valid JSON: {error}") from None
+    del raw
     _require(isinstance(document, dict), f"the blog's JSON must be an object. Received: {type(document).__name__}")
     kind = document.get("model")
     _require(kind in ("NN", "Sequential"), f"'model' must be 'NN' (the blog's model class). Received: {kind!r:.80}")
     layer_items = [(name, spec) for name, spec in document.items() if name != "model"]
     _require(layer_items, "it holds no layers.")
+    _require(len(layer_items) <= MAX_LAYERS, f"it holds {len(layer_items)} layers; at most {MAX_LAYERS}.")
     model = Sequential(dtype=dtype)
-    previous_units = None
+    layers, previous_units = [], None
     for name, spec in layer_items:
         where = f"layer {name!r:.80}"
         _require(isinstance(spec, dict), f"{where} must be an object.")
@@ -95,17 +98,36 @@ def _import_blog_json(path: Path, dtype):
         _require(activation is None or (isinstance(activation, str) and activation.lower() in activations.ACTIVATIONS),
                  f"{where}: unknown activation {activation!r:.80}. Expected null or one of: "
                  f"{', '.join(activations.ACTIVATIONS)}.")
-        weights = _blog_array(spec.get("weights"), (inputs, units), f"{where} weights")
-        biases = _blog_array(spec.get("biases"), (units,), f"{where} biases") if use_bias else None
-        layer = layers_module.FFL(input_shape=inputs if previous_units is None else None, neurons=units,
-                                  activation=activation, is_bias=use_bias, weights=weights, bias=biases, name=name)
-        model.add(layer)
+        weights = _blog_array(spec.get("weights"), (inputs, units), f"{where} weights", model.dtype)
+        biases = _blog_array(spec.get("biases"), (units,), f"{where} biases", model.dtype) if use_bias else None
+        layers.append(layers_module.FFL(input_shape=inputs if previous_units is None else None, neurons=units,
+                                        activation=activation, is_bias=use_bias, weights=weights, bias=biases,
+                                        name=name))
         previous_units = units
+    plan = check_layers(layers, layers[0].input_shape, model.dtype.itemsize, None)
+    _assemble(model, layers, plan)
     return model
 
 
-def _blog_array(value, shape: tuple, where: str) -> np.ndarray:
-    _require(isinstance(value, list), f"{where} must be a (nested) list of numbers. Received: {type(value).__name__}")
+def _json_object(pairs: list) -> dict:
+    """A JSON object, refusing repeated keys (json.loads would keep the last one silently);
+    number lists under "weights"/"biases" become arrays at once, so the lists of one layer
+    are freed before the next layer is parsed."""
+    document = {}
+    for key, value in pairs:
+        _require(key not in document, f"the key {key!r:.80} appears twice in one object (layer names must be unique).")
+        if key in ("weights", "biases") and isinstance(value, list):
+            try:
+                value = np.array(value)
+            except ValueError:  # ragged: _blog_array explains
+                pass
+        document[key] = value
+    return document
+
+
+def _blog_array(value, shape: tuple, where: str, dtype: np.dtype) -> np.ndarray:
+    _require(isinstance(value, (list, np.ndarray)),
+             f"{where} must be a (nested) list of numbers. Received: {type(value).__name__}")
     try:
         array = np.array(value)
     except ValueError as error:
@@ -113,5 +135,7 @@ def _blog_array(value, shape: tuple, where: str) -> np.ndarray:
     _require(array.dtype.kind in "iuf",
              f"{where} must hold numbers only. Received: values of dtype {array.dtype}")
     _require(array.shape == shape, f"{where} must have shape {shape}. Received: {array.shape}")
+    with np.errstate(over="ignore"):
+        array = array.astype(dtype)
+    _require(np.isfinite(array).all(), f"{where} holds NaN or infinite values (or values beyond {dtype}'s range).")
     return array
-

@@ -4,6 +4,7 @@ and the small checks that raise it."""
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 FORMAT_VERSION = 1
@@ -12,12 +13,17 @@ WEIGHTS_FORMAT = "barenet.weights"
 DEFAULT_SUFFIX = ".barenet"
 CONFIG_MEMBER = "config.json"
 
-# Limits that keep a hostile file from exhausting memory or time.
-MAX_CONFIG_BYTES = 16 * 2**20
-MAX_BLOG_JSON_BYTES = 512 * 2**20
-MAX_MEMBERS = 100_000
+# Limits that keep a hostile file from exhausting memory or time (documented in README.md).
+MAX_CONFIG_BYTES = 16 * 2**20          # config.json
+MAX_BLOG_JSON_BYTES = 32 * 2**20       # a blog JSON file (parsing a layer's lists takes up to ~16x their text)
+MAX_MEMBERS = 100_000                  # zip members, read from the end-of-central-directory record first
+MAX_CENTRAL_DIRECTORY_BYTES = 16 * 2**20
+MAX_DEFLATE_RATIO = 1100               # deflate cannot expand more than ~1032:1
 MAX_NPY_HEADER_BYTES = 2**16
-MAX_SAMPLE_ELEMENTS = 2**24  # per-sample output size above which a layer config is refused
+MAX_LAYERS = 10_000
+MAX_SAMPLE_ELEMENTS = 2**24            # one layer's output for one sample
+MAX_MODEL_SAMPLE_ELEMENTS = 2**26      # all layers' outputs for one sample
+MAX_PARAMS = 2**28                     # numbers in all parameters and layer state (1 GiB in float32)
 
 _BIT_GENERATORS = {"PCG64", "PCG64DXSM", "Philox", "SFC64", "MT19937"}
 _ARRAY_KINDS = "biuf"
@@ -48,13 +54,30 @@ def _guard(path: Path, load):
 
 
 def _read_head(path: Path) -> bytes:
+    with _open_regular(path) as f:
+        return f.read(64)
+
+
+def _open_regular(path: Path):
+    """Open `path` for binary reading, refusing at once anything but a regular file.
+
+    Opened non-blocking, so a FIFO without a writer cannot hang the open; the check is on
+    the opened descriptor, so nothing can be swapped in between check and read.
+    """
     try:
-        with open(path, "rb") as f:
-            return f.read(64)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         raise ModelFileError(f"Cannot load {str(path)!r}: no such file.") from None
     except OSError as error:
-        raise ModelFileError(f"Cannot load {str(path)!r}: {error}") from None
+        raise ModelFileError(f"Cannot load {str(path)!r}: {error.strerror or error}.") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO, socket or device"
+        raise ModelFileError(f"Cannot load {str(path)!r}: it is {kind}, not a regular file.")
+    if hasattr(os, "set_blocking"):
+        os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
 
 
 def _check_path(path) -> Path:
