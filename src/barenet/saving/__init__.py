@@ -51,8 +51,10 @@ from .archive import _load_weights_zip, _load_zip_model, _model_config, _weights
 from .container import _write_zip
 from .atomic import atomic_write
 from .blog_json import _import_blog_json, export_blog_json
-from .checks import (CONFIG_MEMBER, DEFAULT_SUFFIX, FORMAT_VERSION, MAX_BLOG_JSON_BYTES, MAX_CONFIG_BYTES,
-                     MAX_MEMBERS, MAX_NPY_HEADER_BYTES, MAX_SAMPLE_ELEMENTS, MODEL_FORMAT, WEIGHTS_FORMAT,
+from .checks import (CONFIG_MEMBER, DEFAULT_SUFFIX, FORMAT_VERSION, MAX_BLOG_JSON_BYTES,
+                     MAX_CENTRAL_DIRECTORY_BYTES, MAX_CONFIG_BYTES, MAX_LAYERS, MAX_MEMBERS,
+                     MAX_MODEL_SAMPLE_ELEMENTS, MAX_NPY_HEADER_BYTES, MAX_PARAMS, MAX_SAMPLE_ELEMENTS,
+                     MODEL_FORMAT, WEIGHTS_FORMAT,
                      ModelFileError, _barenet_version, _check_model, _check_path, _guard, _open_regular, _read_head)
 
 

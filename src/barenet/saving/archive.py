@@ -8,6 +8,7 @@ kinds can be added beside them.
 
 from __future__ import annotations
 
+import math
 import numbers
 from pathlib import Path
 
@@ -72,6 +73,7 @@ def _training_config(model, arrays: dict) -> dict:
     if type(restored) is not type(model.loss):
         raise ValueError(f"The loss {model.loss!r} is not a named barenet loss, so it cannot be saved.")
     state = model.optimizer.get_state()
+    scalars = {key: float(value) for key, value in state.items() if key not in ("iterations", "slots")}
     return {
         "optimizer": _serialize_optimizer(model.optimizer),
         "loss": loss,
@@ -80,6 +82,8 @@ def _training_config(model, arrays: dict) -> dict:
             "iterations": int(state["iterations"]),
             "slots": {key: {name: _add_array(arrays, value) for name, value in slots.items()}
                       for key, slots in state["slots"].items()},
+            # Numbers derived from the step count (Nadam's "u_product"): saved, never recomputed.
+            **({"scalars": scalars} if scalars else {}),
         },
     }
 
@@ -235,8 +239,15 @@ def _read_weights(archive: _Archive, weights, model, cast: bool) -> list:
 def _read_optimizer_state(archive: _Archive, state, model) -> dict:
     _require(isinstance(state, dict), f"training.optimizer_state must be an object. Received: {state!r:.80}")
     iterations = state.get("iterations")
-    _require(_is_int(iterations) and iterations >= 0,
-             f"training.optimizer_state.iterations must be a non-negative integer. Received: {iterations!r:.80}")
+    _require(_is_int(iterations) and 0 <= iterations < 2**63,
+             f"training.optimizer_state.iterations must be an integer in [0, 2**63). Received: {iterations!r:.80}")
+    scalars = state.get("scalars", {})
+    known = set(model.optimizer.get_state()) - {"iterations", "slots"}
+    _require(isinstance(scalars, dict) and set(scalars) <= known
+             and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                     for v in scalars.values()),
+             f"training.optimizer_state.scalars must map {sorted(known) or 'nothing'} to finite numbers. "
+             f"Received: {scalars!r:.80}")
     slots = _field(state, "slots", dict, "training.optimizer_state")
     params = {f"{layer.name}/{key}": value for layer in model.layers for key, value in layer.params.items()}
     restored = {}
@@ -249,7 +260,7 @@ def _read_optimizer_state(archive: _Archive, state, model) -> dict:
                  f"{where} has slots {sorted(saved)}; {type(model.optimizer).__name__} keeps {sorted(expected)}.")
         restored[key] = {name: _read_array(archive, saved[name], expected[name], f"{where}/{name}")
                          for name in expected}
-    return {"iterations": iterations, "slots": restored}
+    return {"iterations": iterations, "slots": restored, **scalars}
 
 
 def _check_rng_state(state, rng: np.random.Generator) -> None:
