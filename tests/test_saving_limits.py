@@ -280,3 +280,55 @@ def test_concurrent_saves_to_one_path_all_succeed(tmp_path):
     for thread in threads:
         thread.join()
     assert not errors and bn.load_model(tmp_path / "m.barenet").count_params() == 8
+
+
+# --- the blog's JSON: duplicates, non-finite values, size -----------------------------------------
+def _blog_text(name_b="b", value="0.5"):
+    layer = '{{"type": "FFL", "neurons": 2, "input_shape": {i}, "isbias": true, "activation": null, ' \
+            '"weights": {w}, "biases": [0, 0]}}'
+    first = layer.format(i=3, w=f"[[{value}, 0], [0, 0], [0, 0]]")
+    second = layer.format(i=2, w="[[1, 0], [0, 1]]")
+    return f'{{"model": "NN", "a": {first}, "{name_b}": {second}}}'
+
+
+def test_blog_json_with_a_repeated_layer_name_is_refused(tmp_path):
+    path = tmp_path / "dup.json"
+    path.write_text(_blog_text(name_b="a"))
+    with pytest.raises(bn.ModelFileError, match="'a' appears twice"):
+        bn.load_model(path)
+    path.write_text(_blog_text())
+    assert [layer.name for layer in bn.load_model(path).layers] == ["a", "b"]
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e300"])
+def test_blog_json_with_non_finite_or_overflowing_weights_is_refused(tmp_path, value):
+    path = tmp_path / "nan.json"
+    path.write_text(_blog_text(value=value))
+    with pytest.raises(bn.ModelFileError, match="NaN or infinite"):
+        bn.load_model(path)
+    assert bn.load_model(path, dtype="float64") if value == "1e300" else True   # fits float64
+
+
+def test_blog_json_larger_than_the_limit_is_refused_unread(tmp_path):
+    path = tmp_path / "big.json"
+    with open(path, "wb") as f:
+        f.write(b'{"model": "NN", "a": {"weights": [')
+        f.truncate(saving.MAX_BLOG_JSON_BYTES + 10)
+    with within(seconds=5, megabytes=2 * saving.MAX_BLOG_JSON_BYTES / 2**20 + 20), \
+            pytest.raises(bn.ModelFileError, match="larger than"):
+        bn.load_model(path)
+
+
+def test_blog_json_memory_stays_near_its_size(tmp_path):
+    # 2 layers of 300 x 300 short numbers: ~0.5 MB of text; the lists of one layer at a time.
+    rng = np.random.default_rng(0)
+    document = {"model": "NN"}
+    for i, name in enumerate(["a", "b"]):
+        document[name] = {"type": "FFL", "neurons": 300, "input_shape": 300, "isbias": False, "activation": None,
+                          "weights": rng.integers(0, 9, (300, 300)).tolist(), "biases": None}
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(document))
+    size = path.stat().st_size / 2**20
+    with within(seconds=5, megabytes=20 * size + 10):
+        model = bn.load_model(path)
+    assert model.count_params() == 2 * 300 * 300
