@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 
@@ -57,8 +58,10 @@ def export_blog_json(model, path) -> None:
 def _import_blog_json(f, dtype):
     from ..model import Sequential
 
-    raw = f.read(MAX_BLOG_JSON_BYTES + 1)
-    _require(len(raw) <= MAX_BLOG_JSON_BYTES, f"the JSON file is larger than {MAX_BLOG_JSON_BYTES} bytes "
+    # The size first: read(n) would reserve n bytes however small the file is.
+    size = os.fstat(f.fileno()).st_size
+    raw = f.read(size + 1) if size <= MAX_BLOG_JSON_BYTES else b""
+    _require(size <= MAX_BLOG_JSON_BYTES and len(raw) <= MAX_BLOG_JSON_BYTES, f"the JSON file is larger than {MAX_BLOG_JSON_BYTES} bytes "
                                               f"(save big models in barenet's {DEFAULT_SUFFIX!r} format).")
     try:
         document = json.loads(raw.decode("utf-8"), object_pairs_hook=_json_object)
