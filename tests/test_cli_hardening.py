@@ -120,6 +120,7 @@ def test_cnn_to_blog_json_is_refused_before_training(tmp_path, capsys):
 
 
 # --- 4. a NaN/inf stop exits non-zero and saves nothing --------------------------------------------
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
 def test_training_that_stops_on_nan_exits_1_and_saves_nothing(tmp_path, capsys):
     # A NaN loss today; once the training step catches optimizers.NonFiniteUpdateError (Adam's
     # overflowing slots) the same History.stop_reason path covers that too.
