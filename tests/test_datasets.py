@@ -152,7 +152,8 @@ def test_lookup_order_data_dir_then_env_then_cache(tmp_path, monkeypatch, isolat
     assert_arrays(mnist.load_data(download=False), sets[1][1])
     monkeypatch.delenv("BARENET_DATA_DIR")
     assert_arrays(mnist.load_data(download=False), sets[2][1])
-    # A data_dir without the files falls through to the next place.
+    # A data_dir folder without the files falls through to the next place (a missing one is an error).
+    (tmp_path / "empty").mkdir()
     assert_arrays(mnist.load_data(tmp_path / "empty", download=False), sets[2][1])
 
 

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import barenet as bn
 from barenet import saving
 from barenet.layers.base import Layer
+from bounds import within
 
 
 def _data(n=96, features=5, classes=3, seed=7):
@@ -456,9 +457,10 @@ def test_zip_bomb_member_is_refused_without_inflating_it(tmp_path, trained_file)
 
 # --- fuzzing ------------------------------------------------------------------------------------
 def _check_loads_or_raises(path, x):
-    """The only allowed outcomes: a working model, or ModelFileError."""
+    """The only allowed outcomes, within 5 s and 300 MB: a working model, or ModelFileError."""
     try:
-        model = bn.load_model(path)
+        with within(seconds=5, megabytes=300):
+            model = bn.load_model(path)
     except bn.ModelFileError as error:
         assert str(error)
         return
@@ -531,3 +533,33 @@ def test_fuzz_config_fields_and_members(tmp_path, trained_file, data):
         for name, content in members.items():
             zf.writestr(name, content)
     _check_loads_or_raises(path, _data(n=4)[0])
+
+
+_HUGE_NUMBERS = st.sampled_from([0, -1, 2**16, 2**24, 2**31, 2**62, 2**64, 10**12, 10**400, 1e308])
+
+
+@settings(FUZZ, max_examples=60)
+@given(data=st.data())
+def test_fuzz_numbers_in_the_config_stay_within_bounds(tmp_path, trained_file, data):
+    """Sizes, counts and steps replaced by huge values: a load or a ModelFileError, fast and small."""
+    with zipfile.ZipFile(trained_file[0]) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    config = json.loads(members["config.json"])
+    numeric = [p for p in _paths(config) if p and p[0] != "rng_state" and _is_number_at(config, p)]
+    for path in data.draw(st.lists(st.sampled_from(numeric), min_size=1, max_size=4, unique=True)):
+        parent = config
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = data.draw(_HUGE_NUMBERS)
+    members["config.json"] = json.dumps(config).encode()
+    path = tmp_path / "numbers.barenet"
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, content in members.items():
+            zf.writestr(name, content)
+    _check_loads_or_raises(path, _data(n=4)[0])
+
+
+def _is_number_at(value, path):
+    for key in path:
+        value = value[key]
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

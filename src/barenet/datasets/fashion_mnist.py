@@ -24,13 +24,19 @@ SHA256 = {
     "t10k-labels-idx1-ubyte.gz": "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05",
 }
 DEBIAN_DIR = "/usr/share/datasets/fashion-mnist"
+SIZES = {  # most bytes each file may have, a little above its real size
+    "train-images-idx3-ubyte.gz": 27 * 2**20,
+    "train-labels-idx1-ubyte.gz": 64 * 2**10,
+    "t10k-images-idx3-ubyte.gz": 5 * 2**20,
+    "t10k-labels-idx1-ubyte.gz": 16 * 2**10,
+}
 NUM_CLASSES = 10
 CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
-DATASET = IDXDataset("fashion-mnist", FILES, SHA256, MIRRORS, system_dirs=(DEBIAN_DIR,))
+DATASET = IDXDataset("fashion-mnist", FILES, SHA256, MIRRORS, system_dirs=(DEBIAN_DIR,), sizes=SIZES)
 
 
-def load_data(data_dir=None, *, mirrors=None, sha256=None, download: bool = True):
+def load_data(data_dir=None, *, mirrors=None, sha256=None, download: bool = True, timeout: float = 30.0):
     """Return `(x_train, y_train), (x_test, y_test)`: uint8 images `(n, 28, 28)`, uint8 labels `(n,)`.
 
     Args:
@@ -39,5 +45,7 @@ def load_data(data_dir=None, *, mirrors=None, sha256=None, download: bool = True
         mirrors: Base URLs to download from instead of `MIRRORS`. Defaults to None.
         sha256: Expected SHA-256 by file name instead of `SHA256`. Defaults to None.
         download: Whether to download missing files into the cache. Defaults to True.
+        timeout: Seconds to wait for a mirror to answer and for each read; a whole file
+            must also arrive within `remote.DOWNLOAD_DEADLINE` seconds. Defaults to 30.
     """
-    return load_idx_dataset(DATASET, data_dir, mirrors=mirrors, sha256=sha256, download=download)
+    return load_idx_dataset(DATASET, data_dir, mirrors=mirrors, sha256=sha256, download=download, timeout=timeout)

@@ -7,10 +7,18 @@ by default `~/.cache/barenet/<name>`) and any system folders the dataset names (
 files, each either gzip-compressed (`.gz`) or plain. In `data_dir` and `BARENET_DATA_DIR`
 both the folder itself and its `<name>` subfolder are tried.
 
+A `data_dir` that does not exist or is not a folder is an error (not silently skipped).
+
 When no folder has them, the missing files are downloaded into the cache, trying each
 mirror in turn. A download is written to a temporary file beside its target, its length
 and SHA-256 are checked, and only then is it renamed into place (atomic on POSIX and
-Windows); a failed or partial download leaves nothing behind.
+Windows); a failed or partial download leaves nothing behind, and the `.part` files of
+a killed process are removed on the next download.
+
+Limits: every read waits at most `timeout` seconds (default 30); a whole file must
+arrive within `deadline` seconds (default `DOWNLOAD_DEADLINE`, 600), however slowly a
+mirror trickles; reading stops as soon as a file exceeds its known size (`IDXDataset.sizes`,
+or `MAX_DOWNLOAD_BYTES` for a file without one).
 """
 
 from __future__ import annotations
@@ -19,16 +27,20 @@ import hashlib
 import http.client
 import os
 import tempfile
+import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
+from ..saving.atomic import remove_stale_temporary_files
 from .idx import read_idx
 
 _ROLES = ("x_train", "y_train", "x_test", "y_test")
 _CHUNK = 1 << 16
+DOWNLOAD_DEADLINE = 600.0          # seconds for one whole file
+MAX_DOWNLOAD_BYTES = 64 * 2**20    # for a file whose size the dataset does not give
 
 
 class DownloadError(OSError):
@@ -46,6 +58,8 @@ class IDXDataset:
         mirrors: Base URLs (ending in "/"), tried in turn.
         system_dirs: Extra folders to look in after the cache (e.g. a distribution package's).
         image_shape: Shape of one image, checked after reading.
+        sizes: Most bytes each gzip file may have (a little above its real size); a download
+            is cut off beyond it. Files not listed get `MAX_DOWNLOAD_BYTES`.
     """
 
     name: str
@@ -54,6 +68,7 @@ class IDXDataset:
     mirrors: tuple[str, ...]
     system_dirs: tuple[str, ...] = ()
     image_shape: tuple[int, int] = (28, 28)
+    sizes: dict = field(default_factory=dict)
 
 
 def cache_dir() -> Path:
@@ -81,7 +96,7 @@ def _find(folder: Path, gz_name: str) -> Path | None:
 
 
 def load_idx_dataset(spec: IDXDataset, data_dir=None, *, mirrors=None, sha256=None,
-                     download: bool = True, timeout: float = 30.0):
+                     download: bool = True, timeout: float = 30.0, deadline: float | None = None):
     """Return `(x_train, y_train), (x_test, y_test)` for `spec` (see the module docstring).
 
     Args:
@@ -90,14 +105,21 @@ def load_idx_dataset(spec: IDXDataset, data_dir=None, *, mirrors=None, sha256=No
         mirrors: Base URLs to download from, replacing `spec.mirrors`. Defaults to None.
         sha256: Expected SHA-256 by file name, replacing `spec.sha256`. Defaults to None.
         download: Whether to download when no folder has the files. Defaults to True.
-        timeout: Seconds to wait for a mirror to answer. Defaults to 30.
+        timeout: Seconds to wait for a mirror to answer, and for each read. Defaults to 30.
+        deadline: Seconds one whole file may take to download. Defaults to `DOWNLOAD_DEADLINE`.
 
     Raises:
+        FileNotFoundError, NotADirectoryError: `data_dir` is missing or not a folder.
         DownloadError: No folder has the files and downloading is off or failed.
         ValueError: A file is not a valid IDX file, or the four files do not fit together.
     """
     if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
         raise TypeError(f"`data_dir` must be a path. Received: {type(data_dir).__name__}")
+    if data_dir is not None and not os.path.isdir(data_dir):
+        if os.path.exists(data_dir):
+            raise NotADirectoryError(f"data_dir={os.fspath(data_dir)!r} is not a folder.")
+        raise FileNotFoundError(f"data_dir={os.fspath(data_dir)!r} does not exist.")
+    deadline = DOWNLOAD_DEADLINE if deadline is None else deadline
     mirrors = tuple(spec.mirrors if mirrors is None else mirrors)
     sha256 = dict(spec.sha256 if sha256 is None else sha256)
     for folder in search_dirs(spec, data_dir):
@@ -112,7 +134,8 @@ def load_idx_dataset(spec: IDXDataset, data_dir=None, *, mirrors=None, sha256=No
     for name in spec.files:
         path = _find(cache, name)
         if path is None:
-            path, errors = _download(name, cache, mirrors, sha256.get(name), timeout)
+            limits = (timeout, deadline, spec.sizes.get(name, MAX_DOWNLOAD_BYTES))
+            path, errors = _download(name, cache, mirrors, sha256.get(name), limits)
             if path is None:  # every mirror failed: the other files would fail the same way
                 failures += errors
                 break
@@ -132,17 +155,18 @@ def _where_message(spec, data_dir, cache, reason) -> str:
             + "; ".join(places) + ".")
 
 
-def _download(name: str, cache: Path, mirrors, expected: str | None, timeout: float):
+def _download(name: str, cache: Path, mirrors, expected: str | None, limits: tuple):
     """Fetch `name` from the first mirror that delivers it whole and with the right hash."""
     if expected is None:
         return None, [f"{name}: no SHA-256 is known for it, so it cannot be verified"]
     if not mirrors:
         return None, [f"{name}: no mirrors to download from"]
+    remove_stale_temporary_files(cache, name, ".part")
     errors = []
     for base in mirrors:
         url = base if base.endswith(name) else base.rstrip("/") + "/" + name
         try:
-            _fetch_verified(url, cache / name, expected, timeout)
+            _fetch_verified(url, cache / name, expected, *limits)
             return cache / name, []
         except (OSError, http.client.HTTPException, ValueError) as error:
             errors.append(f"{url}: {_describe(error)}")
@@ -159,17 +183,27 @@ def _describe(error) -> str:
     return str(error) or type(error).__name__
 
 
-def _fetch_verified(url: str, target: Path, expected: str, timeout: float) -> None:
+def _fetch_verified(url: str, target: Path, expected: str, timeout: float, deadline: float, max_bytes: int) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}-", suffix=".part", dir=target.parent)
     try:
         digest, received = hashlib.sha256(), 0
+        give_up = time.monotonic() + deadline
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
             length = response.headers.get("Content-Length")
-            while chunk := response.read(_CHUNK):
+            if length is not None and length.isdigit() and int(length) > max_bytes:
+                raise ValueError(f"the server announces {length} bytes; the file has at most {max_bytes}")
+            # read1 returns what has arrived (read() would wait for a whole chunk), so the
+            # deadline is checked however slowly the bytes trickle in.
+            while chunk := response.read1(_CHUNK):
+                received += len(chunk)
+                if received > max_bytes:
+                    raise ValueError(f"more than the {max_bytes} bytes the file has; stopped reading")
+                if time.monotonic() > give_up:
+                    raise TimeoutError(f"not complete after the {deadline:g} s allowed per file "
+                                       f"({received} bytes received)")
                 out.write(chunk)
                 digest.update(chunk)
-                received += len(chunk)
             out.flush()
             os.fsync(out.fileno())
         if length is not None and received != int(length):

@@ -23,7 +23,7 @@ from . import schedules
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, Adamax, AdamW, Nadam
-from .base import Optimizer
+from .base import NonFiniteUpdateError, Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
 
@@ -91,6 +91,6 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
 
 
 __all__ = [
-    "Optimizer", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adam", "AdamW", "Adamax", "Nadam",
+    "Optimizer", "NonFiniteUpdateError", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adam", "AdamW", "Adamax", "Nadam",
     "schedules", "OPTIMIZERS", "BLOG_OPTIMIZERS", "get", "from_blog", "serialize", "deserialize",
 ]

@@ -9,9 +9,11 @@ One step (`apply_gradients`) does, in Keras's order:
 
     lr = current_learning_rate()          # a float, or the schedule at `iterations` (0 on the first step)
     clip the gradients                    # clipvalue | clipnorm (per array) | global_clipnorm
+    (refuse a non-finite learning rate; create missing slots; copy params and slots aside)
     iterations += 1                       # `update` sees the 1-based step number
     param *= 1 - lr * weight_decay        # decoupled weight decay (Loshchilov & Hutter), if set
     update(param, grad, slots, lr)        # the algorithm
+    any param or slot NaN/inf?            # restore the copies (and iterations), raise NonFiniteUpdateError
     every 100 steps: zero subnormal slot entries (speed only; see `_flush_subnormal_slots`)
 
 State for exact resume: `get_state()` -> `{"iterations": int, "slots": {key: {slot: array}}}`
@@ -27,10 +29,21 @@ import numbers
 
 import numpy as np
 
+from ..reductions import total
 from . import schedules
 
 # Steps between sweeps that zero subnormal slot entries (see `Optimizer._flush_subnormal_slots`).
 FLUSH_SUBNORMALS_EVERY = 100
+
+
+class NonFiniteUpdateError(ArithmeticError):
+    """A step made a parameter or an optimizer slot NaN or infinite (an overflow, typically
+    Adam's squared gradient beyond float32), or the learning rate was not finite.
+
+    `apply_gradients` raises it after putting every parameter, slot and the step count
+    back as they were before the step; the message names the array. Training treats it
+    like a NaN loss.
+    """
 
 
 class Optimizer:
@@ -49,6 +62,9 @@ class Optimizer:
         global_clipnorm: Rescale all gradients together so their joint L2 norm is at
             most this. Defaults to None. At most one of the three clipping options may be set.
     """
+
+    # Plain attributes a step changes besides the arrays (restored when a step is rolled back).
+    _STEP_SCALARS = ("iterations",)
 
     def __init__(self, learning_rate=0.01, name: str | None = None, weight_decay: float | None = None,
                  clipnorm: float | None = None, clipvalue: float | None = None,
@@ -119,19 +135,65 @@ class Optimizer:
         if self._check_slots:
             self._verify_slots(params)
         lr = self.current_learning_rate()
+        if not math.isfinite(lr):
+            raise NonFiniteUpdateError(f"the learning rate at step {self.iterations + 1} is {lr}; nothing was updated")
         grads = self._clip_gradients({key: grads[key] for key in params})
+        created = [key for key in params if key not in self.slots]
+        for key in created:
+            self.slots[key] = self.init_slots(params[key])
+        backup = self._backup(params, created)
         self.iterations += 1
         self._begin_step()
         decay = lr * self.weight_decay if self.weight_decay else 0.0
-        for key, param in params.items():
-            slots = self.slots.get(key)
-            if slots is None:
-                slots = self.slots[key] = self.init_slots(param)
-            if decay:
-                param *= 1.0 - decay
-            self.update(param, grads[key], slots, lr)
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is caught just below, by name
+            for key, param in params.items():
+                if decay:
+                    param *= 1.0 - decay
+                self.update(param, grads[key], self.slots[key], lr)
+            problem = self._first_non_finite(params)
+        if problem is not None:
+            self._restore(backup)
+            raise NonFiniteUpdateError(f"step {self.iterations + 1} made {problem} not finite (NaN or inf); "
+                                       "the step was rolled back")
         if self.iterations % FLUSH_SUBNORMALS_EVERY == 0 and getattr(self, "epsilon", 1.0) > 0:
             self._flush_subnormal_slots()
+
+    # --- the NaN/inf guard ----------------------------------------------------------------------
+    def _backup(self, params, created) -> dict:
+        """Copy everything a step changes into reusable buffers (no allocation after the first step).
+
+        A copy is the only exact way back: updates round, so they cannot be undone by
+        subtracting. Copying is a memcpy per array, cheaper than the update itself.
+        """
+        buffers = self.__dict__.setdefault("_backup_buffers", {})
+        arrays = [(key, param) for key, param in params.items()]
+        arrays += [((key, name), slot) for key, slots in self.slots.items() if key in params
+                   for name, slot in slots.items()]
+        for key, value in arrays:
+            buffer = buffers.get(key)
+            if buffer is None or buffer.shape != value.shape or buffer.dtype != value.dtype:
+                buffer = buffers[key] = np.empty_like(value)
+            np.copyto(buffer, value)
+        scalars = {name: getattr(self, name) for name in self._STEP_SCALARS}
+        return {"arrays": [(value, buffers[key]) for key, value in arrays], "scalars": scalars, "created": created}
+
+    def _restore(self, backup: dict) -> None:
+        for value, saved in backup["arrays"]:
+            np.copyto(value, saved)
+        for key in backup["created"]:  # slots this step created did not exist before it
+            del self.slots[key]
+        for name, value in backup["scalars"].items():
+            setattr(self, name, value)
+
+    def _first_non_finite(self, params) -> str | None:
+        """Name the first parameter or slot holding NaN or inf, or None when all are finite."""
+        for key, param in params.items():
+            if not _all_finite(param):
+                return f"parameter {key!r}"
+            for name, slot in self.slots[key].items():
+                if not _all_finite(slot):
+                    return f"the {name!r} slot of {key!r}"
+        return None
 
     def _flush_subnormal_slots(self) -> None:
         """Set slot entries below the smallest normal float of their dtype to exactly zero.
@@ -223,6 +285,14 @@ class Optimizer:
         config = {**self.get_config(), "learning_rate": self._learning_rate}
         args = ", ".join(f"{k}={v!r}" for k, v in config.items() if k != "name" and v is not None)
         return f"{type(self).__name__}({args})"
+
+
+def _all_finite(array: np.ndarray) -> bool:
+    """Whether `array` holds no NaN or inf: one BLAS sum on the normal path, an exact check
+    only when the sum is not finite (it can overflow on huge finite values)."""
+    if array.dtype.kind != "f" or math.isfinite(total(array)):
+        return True
+    return bool(np.isfinite(array).all())
 
 
 # --- argument checks (return plain Python numbers so configs stay JSON-serializable) -----------------

@@ -44,6 +44,9 @@ class LearningRateSchedule:
 class ExponentialDecay(LearningRateSchedule):
     """`initial_learning_rate * decay_rate ** (step / decay_steps)`.
 
+    A rate that grows beyond the largest float (decay_rate > 1, huge steps) is `inf`,
+    which optimizers refuse with `NonFiniteUpdateError` before changing anything.
+
     Args:
         initial_learning_rate: Learning rate at step 0, non-negative.
         decay_steps: Steps over which the rate is multiplied by `decay_rate`; positive.
@@ -63,7 +66,10 @@ class ExponentialDecay(LearningRateSchedule):
         exponent = step / self.decay_steps
         if self.staircase:
             exponent = math.floor(exponent)
-        return self.initial_learning_rate * self.decay_rate ** exponent
+        try:
+            return self.initial_learning_rate * self.decay_rate ** exponent
+        except OverflowError:  # a growing rate (decay_rate > 1) at a huge step
+            return math.inf if self.initial_learning_rate > 0 else 0.0
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
