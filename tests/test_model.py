@@ -296,3 +296,23 @@ def test_predict_wrong_features(rng):
         model.predict(rng.normal(size=(3, 5)))
     with pytest.raises(ValueError, match="batch axis first"):
         model.predict(np.zeros(4))
+
+
+def test_an_update_that_overflows_stops_training_with_the_last_good_weights(rng):
+    """Adam's second moment overflows float32 with gradients near 1e20: the step is rolled back."""
+    model = bn.Sequential([bn.Dense(1, input_dim=2)], seed=0)
+    model.compile(bn.optimizers.Adam(1e-3), "mse")
+    x = np.full((4, 2), 1e18, np.float32)
+    y = np.zeros((4, 1), np.float32)
+    before = model.get_weights()
+    history = model.fit(x, y, epochs=2, verbose=0)
+    assert "not finite" in history.stop_reason or "inf" in history.stop_reason
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert history.history == {}
+
+
+def test_float64_inputs_beyond_float32_are_refused():
+    model = bn.Sequential([bn.Dense(1, input_dim=2)], seed=0)
+    with pytest.raises(ValueError, match="too large for float32"):
+        model.predict(np.array([[1e300, 0.0]]))

@@ -26,6 +26,7 @@ from .autodiff import ops as engine_ops
 from .autodiff.function import grads_from_pass
 from .callbacks import CallbackList, History, interrupt_at_batch_boundary
 from .layers.base import call_context
+from .optimizers import NonFiniteUpdateError
 from .reductions import total
 
 PREDICT_CHUNK = 1024
@@ -37,6 +38,7 @@ class StepResult:
 
     logs: dict
     skipped: str | None = None
+    saved_state: list | None = None  # layer state before the step, to put back if the update fails
 
 
 # --- one step ----------------------------------------------------------------------------------
@@ -44,7 +46,10 @@ def train_step(model, xs: list, ys: list) -> StepResult:
     """Forward, loss, backward and update on one batch (inputs `xs`, targets `ys`, one per output)."""
     result, params, grads = forward_backward(model, xs, ys)
     if result.skipped is None:
-        model.optimizer.apply_gradients(params, grads)
+        try:
+            model.optimizer.apply_gradients(params, grads)
+        except NonFiniteUpdateError as error:  # the optimizer has put the weights and its slots back
+            return _skip(result.saved_state, result.logs, str(error))
     return result
 
 
@@ -71,7 +76,7 @@ def forward_backward(model, xs: list, ys: list):
         if not math.isfinite(total(grad)):
             reason = f"the gradient of {key} is not finite (loss {logs['loss']:.4g})"
             return _skip(saved_state, logs, reason), params, grads
-    return StepResult(logs), params, grads
+    return StepResult(logs, saved_state=saved_state), params, grads
 
 
 def _skip(saved_state, logs, reason) -> StepResult:

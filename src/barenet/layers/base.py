@@ -56,6 +56,7 @@ class CallContext:
     rng: np.random.Generator | None = None
     dtype: np.dtype | None = None
     losses: list | None = None  # where add_loss() collects during a model call
+    build_hook = None  # build_hook(layer, input_shape, build): a loader checks sizes before `build()` runs
 
 
 CONTEXT = CallContext()
@@ -174,6 +175,12 @@ class Layer:
         """Build for inputs of `input_shape` (batch axis included; a list for several inputs)."""
         if self.built:
             return
+        if CONTEXT.build_hook is not None:
+            CONTEXT.build_hook(self, input_shape, lambda: self._build_now(input_shape, rng, dtype))
+        else:
+            self._build_now(input_shape, rng, dtype)
+
+    def _build_now(self, input_shape, rng: np.random.Generator, dtype) -> None:
         if self.dtype is None:
             self.dtype = np.dtype(dtype or "float32")
         self._rng = rng

@@ -42,8 +42,17 @@ def check_input(x: np.ndarray, name: str, expected, owner: str, dtype) -> np.nda
             raise ValueError(f"`{name}` has samples of shape {sample}, but {owner} expects {shown}. "
                              f"Received: {name}.shape={x.shape}")
     if dtype is not None and (dtype.kind == "f" or x.dtype.kind == "f"):
-        return x.astype(dtype, copy=False)
+        with np.errstate(over="ignore"):
+            x = x.astype(dtype, copy=False)
+        _check_finite_after_cast(x, name)
     return x
+
+
+def _check_finite_after_cast(x: np.ndarray, name: str) -> None:
+    """float64 values beyond float32's range become inf when cast: refuse them too."""
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        raise ValueError(f"`{name}` has values too large for {x.dtype} (they become inf). "
+                         f"Received: {int((~np.isfinite(x)).sum())} such values")
 
 
 def check_targets(y: np.ndarray, name: str, output_shape, loss, output_owner: str, dtype) -> np.ndarray:
@@ -68,7 +77,10 @@ def check_targets(y: np.ndarray, name: str, output_shape, loss, output_owner: st
             f"Received: {name}.shape={y.shape} "
             "(one-hot encode class labels with to_categorical, or use sparse_categorical_crossentropy)."
         )
-    return y.astype(dtype, copy=False) if y.dtype.kind in "biuf" else y
+    with np.errstate(over="ignore"):
+        y = y.astype(dtype, copy=False)
+    _check_finite_after_cast(y, name)
+    return y
 
 
 def split_structure(value, names: list, what: str) -> list:

@@ -141,6 +141,8 @@ class Model(Trainer, Layer):
                 self._build_by_calling(args[0])
             return call_symbolic(self, args, kwargs)
         training = bool(kwargs.pop("training", False))
+        if not self.built:
+            self._built_input_shapes = [tuple(np.shape(x)[1:]) for x in flatten_outputs(args[0])]
         with call_context(rng=self.rng, dtype=self.dtype):
             outputs = self._call_eager(args[0], training, args[1:], kwargs)
         self.built = True
@@ -228,6 +230,14 @@ class Model(Trainer, Layer):
         self.metrics = list(per_output_metrics[0]) if len(names) == 1 else per_output_metrics
         self.compiled_loss, self.compiled_metrics = per_output_loss, per_output_metrics
         self.loss_weights_list = [float(w) for w in weights]
+
+    def get_config(self) -> dict:
+        """Constructor arguments of a subclassed model (override it when `__init__` takes any)."""
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
 
     def _check_has_layers(self, doing: str) -> None:
         """Sequential raises when it has no layers yet; other models always have a call."""

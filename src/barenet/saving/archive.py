@@ -20,11 +20,27 @@ from .budgets import built_numbers, check_layers, without_random_init
 from .checks import (FORMAT_VERSION, MAX_LAYERS, MODEL_FORMAT, WEIGHTS_FORMAT, _BIT_GENERATORS, ModelFileError,
                      _barenet_version, _field, _is_int, _require)
 from .container import _Archive, _open_archive, _read_array
+from .graphs import model_from_spec, model_spec, weight_owners
 
 
 # --- writing -------------------------------------------------------------------------------
 def _model_config(model) -> tuple[dict, dict[str, np.ndarray]]:
+    from ..models import Sequential
+
     arrays: dict[str, np.ndarray] = {}
+    config = {
+        "format": MODEL_FORMAT,
+        "format_version": FORMAT_VERSION,
+        "barenet_version": _barenet_version(),
+        "model": _sequential_spec(model) if isinstance(model, Sequential) else model_spec(model),
+        "weights": _weights_index(model, arrays) if model.built else None,
+        "training": _training_config(model, arrays) if model.compiled else None,
+        "rng_state": model.rng.bit_generator.state,
+    }
+    return config, arrays
+
+
+def _sequential_spec(model) -> dict:
     layer_configs = []
     for layer in model.layers:
         class_name = type(layer).__name__
@@ -35,28 +51,19 @@ def _model_config(model) -> tuple[dict, dict[str, np.ndarray]]:
             )
         layer_configs.append({"class_name": class_name, "config": layer.get_config()})
     seed = model.seed if isinstance(model.seed, numbers.Integral) and not isinstance(model.seed, bool) else None
-    config = {
-        "format": MODEL_FORMAT,
-        "format_version": FORMAT_VERSION,
-        "barenet_version": _barenet_version(),
-        "model": {
-            "class_name": "Sequential",
-            "config": {"name": model.name, "dtype": str(model.dtype), "seed": None if seed is None else int(seed),
-                       "input_shape": list(model.input_shape) if model.built else None},
-            "layers": layer_configs,
-        },
-        "weights": _weights_index(model, arrays) if model.built else None,
-        "training": _training_config(model, arrays) if model.compiled else None,
-        "rng_state": model.rng.bit_generator.state,
+    return {
+        "class_name": "Sequential",
+        "config": {"name": model.name, "dtype": str(model.dtype), "seed": None if seed is None else int(seed),
+                   "input_shape": list(model.input_shape) if model.built else None},
+        "layers": layer_configs,
     }
-    return config, arrays
 
 
 def _weights_index(model, arrays: dict) -> list:
     index = []
-    for layer in model.layers:
+    for name, layer in weight_owners(model):
         index.append({
-            "name": layer.name,
+            "name": name,
             "class_name": type(layer).__name__,
             "params": {key: _add_array(arrays, value) for key, value in layer.params.items()},
             "state": {key: _add_array(arrays, value) for key, value in layer.state.items()},
@@ -65,19 +72,14 @@ def _weights_index(model, arrays: dict) -> list:
 
 
 def _training_config(model, arrays: dict) -> dict:
-    loss = model.loss.get_config()
-    try:
-        restored = losses.get(loss)
-    except ValueError:
-        restored = None
-    if type(restored) is not type(model.loss):
-        raise ValueError(f"The loss {model.loss!r} is not a named barenet loss, so it cannot be saved.")
+    names = [_loss_name(loss) for loss in model.compiled_loss]
     state = model.optimizer.get_state()
     scalars = {key: float(value) for key, value in state.items() if key not in ("iterations", "slots")}
     return {
         "optimizer": _serialize_optimizer(model.optimizer),
-        "loss": loss,
+        "loss": names[0] if len(names) == 1 else names,
         "metrics": list(model.metrics),
+        **({} if all(w == 1 for w in model.loss_weights_list) else {"loss_weights": model.loss_weights_list}),
         "optimizer_state": {
             "iterations": int(state["iterations"]),
             "slots": {key: {name: _add_array(arrays, value) for name, value in slots.items()}
@@ -86,6 +88,19 @@ def _training_config(model, arrays: dict) -> dict:
             **({"scalars": scalars} if scalars else {}),
         },
     }
+
+
+def _loss_name(loss):
+    if loss is None:
+        return None
+    name = loss.get_config() if isinstance(loss, losses.Loss) else None
+    try:
+        restored = losses.get(name)
+    except ValueError:
+        restored = None
+    if type(restored) is not type(loss):
+        raise ValueError(f"The loss {loss!r} is not a named barenet loss, so it cannot be saved.")
+    return name
 
 
 def _add_array(arrays: dict, value: np.ndarray) -> dict:
@@ -103,11 +118,9 @@ def _load_zip_model(path: Path):
 
 
 def _model_from_archive(archive: _Archive, config: dict):
-    from ..model import Sequential
+    from ..models import Sequential
 
     spec = _field(config, "model", dict, "config")
-    _require(spec.get("class_name") == "Sequential",
-             f"model.class_name must be 'Sequential'. Received: {spec.get('class_name')!r:.80}")
     model_config = _field(spec, "config", dict, "model")
     dtype = model_config.get("dtype")
     _require(dtype in ("float32", "float64"), f"model.config.dtype must be 'float32' or 'float64'. Received: {dtype!r:.80}")
@@ -115,6 +128,10 @@ def _model_from_archive(archive: _Archive, config: dict):
     _require(seed is None or (_is_int(seed) and seed >= 0), f"model.config.seed must be null or a non-negative integer. Received: {seed!r:.80}")
     name = model_config.get("name")
     _require(isinstance(name, str), f"model.config.name must be a string. Received: {name!r:.80}")
+    if spec.get("class_name") != "Sequential":
+        model = model_from_spec(spec, dtype, name, seed, with_weights=config.get("weights") is not None)
+        values = _read_weights(archive, _field(config, "weights", list, "config"), model, cast=False)
+        return _finish_loading(archive, config, model, values)
     model = Sequential(seed=seed, dtype=dtype, name=name)
 
     layer_specs = _field(spec, "layers", list, "model")
@@ -136,18 +153,25 @@ def _model_from_archive(archive: _Archive, config: dict):
         _require(layers[0].input_shape is None, "the architecture declares input shapes but the file holds no weights.")
         _assemble(model, layers, None)
         values = []
+    return _finish_loading(archive, config, model, values)
 
+
+def _finish_loading(archive: _Archive, config: dict, model, values: list):
+    """Compile the rebuilt model as saved, check the rest of the file, then fill in the arrays."""
     training = config.get("training")
     optimizer_state = None
     if training is not None:
         _require(isinstance(training, dict), f"'training' must be an object or null. Received: {training!r:.80}")
         optimizer = _deserialize_optimizer(training.get("optimizer"))
         loss = training.get("loss")
-        _require(isinstance(loss, str), f"training.loss must be a loss name. Received: {loss!r:.80}")
+        _require(isinstance(loss, str) or (isinstance(loss, list) and all(isinstance(n, (str, type(None))) for n in loss)),
+                 f"training.loss must be a loss name or a list of them. Received: {loss!r:.80}")
         metric_names = _field(training, "metrics", list, "training")
-        _require(all(isinstance(m, str) for m in metric_names), "training.metrics must be a list of metric names.")
+        _require(all(isinstance(m, str) or (isinstance(m, list) and all(isinstance(n, str) for n in m))
+                     for m in metric_names), "training.metrics must be a list of metric names.")
+        loss_weights = training.get("loss_weights")
         try:
-            model.compile(optimizer=optimizer, loss=loss, metrics=metric_names)
+            model.compile(optimizer=optimizer, loss=loss, metrics=metric_names, loss_weights=loss_weights)
         except (TypeError, ValueError) as error:
             raise ModelFileError(f"the training settings are invalid: {error}") from None
         optimizer_state = _read_optimizer_state(archive, training.get("optimizer_state"), model)
@@ -207,25 +231,29 @@ def _assemble(model, layers: list, plan: list | None) -> None:
     Not `add` itself: it scans every earlier layer's name, which makes loading n layers
     take O(n^2) time; names were checked with a set in `_unique_names`.
     """
+    from ..layers import Input
+
+    if plan is not None:
+        model.add(Input(shape=plan[0][0]))
     for i, layer in enumerate(layers):
-        layer.needs_input_grad = i > 0
-        if plan is not None:
-            input_shape, numbers = plan[i]
-            with without_random_init(layer):
-                layer.build(input_shape, model.rng, model.dtype)
-            _require(built_numbers(layer) == numbers,
-                     f"model.layers[{i}] ({type(layer).__name__}) built {built_numbers(layer)} numbers where its "
-                     f"config budget says {numbers}.")
-    model.layers.extend(layers)
+        if plan is None:
+            model.add(layer)
+            continue
+        with without_random_init(layer):
+            model.add(layer)
+        _require(built_numbers(layer) == plan[i][1],
+                 f"model.layers[{i}] ({type(layer).__name__}) built {built_numbers(layer)} numbers where its "
+                 f"config budget says {plan[i][1]}.")
 
 
 def _read_weights(archive: _Archive, weights, model, cast: bool) -> list:
     _require(isinstance(weights, list), f"'weights' must be a list of layer entries. Received: {weights!r:.80}")
-    _require(len(weights) == len(model.layers),
-             f"the file holds weights for {len(weights)} layers; the model has {len(model.layers)}.")
+    owners = weight_owners(model)
+    _require(len(weights) == len(owners),
+             f"the file holds weights for {len(weights)} layers; the model has {len(owners)}.")
     values = []
-    for i, (entry, layer) in enumerate(zip(weights, model.layers)):
-        where = f"weights[{i}] (layer {layer.name!r})"
+    for i, (entry, (name, layer)) in enumerate(zip(weights, owners)):
+        where = f"weights[{i}] (layer {name!r})"
         _require(isinstance(entry, dict), f"{where} must be an object.")
         for group, targets in (("params", layer.params), ("state", layer.state)):
             saved = _field(entry, group, dict, where)
@@ -249,7 +277,7 @@ def _read_optimizer_state(archive: _Archive, state, model) -> dict:
              f"training.optimizer_state.scalars must map {sorted(known) or 'nothing'} to finite numbers. "
              f"Received: {scalars!r:.80}")
     slots = _field(state, "slots", dict, "training.optimizer_state")
-    params = {f"{layer.name}/{key}": value for layer in model.layers for key, value in layer.params.items()}
+    params = {f"{name}/{key}": value for name, layer in weight_owners(model) for key, value in layer.params.items()}
     restored = {}
     for key, saved in slots.items():
         where = f"optimizer slot {key!r}"

@@ -56,7 +56,7 @@ def export_blog_json(model, path) -> None:
 
 # --- reading: the blog's JSON ---------------------------------------------------------------
 def _import_blog_json(f, dtype):
-    from ..model import Sequential
+    from ..models import Sequential
 
     # The size first: read(n) would reserve n bytes however small the file is.
     size = os.fstat(f.fileno()).st_size

@@ -87,11 +87,11 @@ def _check_path(path) -> Path:
 
 
 def _check_model(model) -> None:
-    from ..model import Sequential
+    from ..models import Model, Sequential
 
-    if not isinstance(model, Sequential):
-        raise TypeError(f"`model` must be a barenet Sequential/NN. Received: {type(model).__name__}")
-    if not model.layers:
+    if not isinstance(model, Model):
+        raise TypeError(f"`model` must be a barenet model (Sequential/NN, Model). Received: {type(model).__name__}")
+    if isinstance(model, Sequential) and not model.layers:
         raise RuntimeError("The model has no layers. Add layers with add() first.")
 
 
