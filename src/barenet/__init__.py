@@ -7,7 +7,8 @@ The blog's API (`NN`, `FFL`, `compile_model`, `train`) and Keras's
 from . import activations, callbacks, datasets, initializers, layers, losses, metrics, optimizers, regularizers, saving
 from .callbacks import Callback, History
 from .layers import (FFL, AveragePooling2D, BatchNormalization, Conv2d, Conv2D, Dense, Dropout, Flatten,
-                     GlobalAveragePooling2D, Layer, MaxPooling2D, Pool2d, Reshape)
+                     GlobalAveragePooling2D, GRU, LSTM, Layer, MaxPooling2D, Pool2d, RepeatVector, Reshape,
+                     SimpleRNN)
 from .model import NN, Sequential
 from .preprocessing import normalize, standardize, train_test_split
 from .saving import ModelFileError, load_model
@@ -18,7 +19,8 @@ __version__ = "0.1.0"
 __all__ = [
     "NN", "Sequential", "FFL", "Dense", "Layer",
     "Conv2D", "Conv2d", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "Pool2d",
-    "Flatten", "Reshape", "Dropout", "BatchNormalization", "Callback", "History",
+    "Flatten", "Reshape", "Dropout", "BatchNormalization", "SimpleRNN", "LSTM", "GRU", "RepeatVector",
+    "Callback", "History",
     "to_categorical", "one_hot_encoding", "normalize", "standardize", "train_test_split",
     "load_model", "ModelFileError",
     "activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "optimizers", "saving",

@@ -6,11 +6,13 @@ from .core import Dropout, Flatten, Reshape
 from .dense import FFL, Dense
 from .normalization import BatchNormalization
 from .pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D, Pool2d
+from .recurrent import GRU, LSTM, RepeatVector, SimpleRNN
 
 LAYERS = {cls.__name__: cls for cls in (
     Dense, FFL, Conv2D, Conv2d, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Pool2d,
-    Flatten, Reshape, Dropout, BatchNormalization,
+    Flatten, Reshape, Dropout, BatchNormalization, SimpleRNN, LSTM, GRU, RepeatVector,
 )}
 
 __all__ = ["Layer", "Dense", "FFL", "Conv2D", "Conv2d", "MaxPooling2D", "AveragePooling2D",
-           "GlobalAveragePooling2D", "Pool2d", "Flatten", "Reshape", "Dropout", "BatchNormalization", "LAYERS"]
+           "GlobalAveragePooling2D", "Pool2d", "Flatten", "Reshape", "Dropout", "BatchNormalization",
+           "SimpleRNN", "LSTM", "GRU", "RepeatVector", "LAYERS"]
