@@ -6,8 +6,8 @@ The blog's API (`NN`, `FFL`, `compile_model`, `train`) and Keras's
 
 from . import activations, callbacks, datasets, initializers, layers, losses, metrics, optimizers, regularizers, saving
 from .callbacks import Callback, History
-from .layers import (FFL, AveragePooling2D, BatchNormalization, Conv2d, Conv2D, Dense, Dropout, Flatten,
-                     GlobalAveragePooling2D, GRU, LSTM, Layer, MaxPooling2D, Pool2d, RepeatVector, Reshape,
+from .layers import (FFL, AveragePooling2D, BatchNormalization, Conv2d, Conv2D, Dense, Dropout, Embedding, Flatten,
+                     GlobalAveragePooling2D, GRU, LSTM, Layer, LayerNormalization, MaxPooling2D, Pool2d, RepeatVector, Reshape,
                      SimpleRNN)
 from .model import NN, Sequential
 from .preprocessing import normalize, standardize, train_test_split
@@ -20,7 +20,7 @@ __all__ = [
     "NN", "Sequential", "FFL", "Dense", "Layer",
     "Conv2D", "Conv2d", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "Pool2d",
     "Flatten", "Reshape", "Dropout", "BatchNormalization", "SimpleRNN", "LSTM", "GRU", "RepeatVector",
-    "Callback", "History",
+    "Embedding", "LayerNormalization", "Callback", "History",
     "to_categorical", "one_hot_encoding", "normalize", "standardize", "train_test_split",
     "load_model", "ModelFileError",
     "activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "optimizers", "saving",

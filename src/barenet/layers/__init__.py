@@ -4,6 +4,8 @@ from .base import Layer
 from .conv import Conv2d, Conv2D
 from .core import Dropout, Flatten, Reshape
 from .dense import FFL, Dense
+from .embedding import Embedding
+from .layer_normalization import LayerNormalization
 from .normalization import BatchNormalization
 from .pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D, Pool2d
 from .recurrent import GRU, LSTM, RepeatVector, SimpleRNN
@@ -11,8 +13,10 @@ from .recurrent import GRU, LSTM, RepeatVector, SimpleRNN
 LAYERS = {cls.__name__: cls for cls in (
     Dense, FFL, Conv2D, Conv2d, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Pool2d,
     Flatten, Reshape, Dropout, BatchNormalization, SimpleRNN, LSTM, GRU, RepeatVector,
+    Embedding, LayerNormalization,
 )}
 
 __all__ = ["Layer", "Dense", "FFL", "Conv2D", "Conv2d", "MaxPooling2D", "AveragePooling2D",
            "GlobalAveragePooling2D", "Pool2d", "Flatten", "Reshape", "Dropout", "BatchNormalization",
-           "SimpleRNN", "LSTM", "GRU", "RepeatVector", "LAYERS"]
+           "SimpleRNN", "LSTM", "GRU", "RepeatVector", "Embedding",
+           "LayerNormalization", "LAYERS"]
