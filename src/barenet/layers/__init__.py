@@ -2,21 +2,27 @@
 
 from .base import Layer
 from .conv import Conv2d, Conv2D
+from .conv1d import Conv1D
 from .core import Dropout, Flatten, Reshape
 from .dense import FFL, Dense
 from .embedding import Embedding
 from .layer_normalization import LayerNormalization
 from .normalization import BatchNormalization
 from .pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D, Pool2d
+from .pooling1d import AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D, MaxPooling1D
 from .recurrent import GRU, LSTM, RepeatVector, SimpleRNN
+from .reshaping import Cropping1D, Cropping2D, UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D
 
 LAYERS = {cls.__name__: cls for cls in (
     Dense, FFL, Conv2D, Conv2d, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Pool2d,
-    Flatten, Reshape, Dropout, BatchNormalization, SimpleRNN, LSTM, GRU, RepeatVector,
-    Embedding, LayerNormalization,
+    Flatten, Reshape, Dropout, BatchNormalization,
+    SimpleRNN, LSTM, GRU, RepeatVector, Embedding, LayerNormalization,
+    Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D,
+    UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D, Cropping1D, Cropping2D,
 )}
 
 __all__ = ["Layer", "Dense", "FFL", "Conv2D", "Conv2d", "MaxPooling2D", "AveragePooling2D",
            "GlobalAveragePooling2D", "Pool2d", "Flatten", "Reshape", "Dropout", "BatchNormalization",
-           "SimpleRNN", "LSTM", "GRU", "RepeatVector", "Embedding",
-           "LayerNormalization", "LAYERS"]
+           "SimpleRNN", "LSTM", "GRU", "RepeatVector", "Embedding", "LayerNormalization",
+           "Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D",
+           "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D", "LAYERS"]
