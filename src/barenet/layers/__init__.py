@@ -3,6 +3,7 @@
 from .base import Layer
 from .conv import Conv2d, Conv2D
 from .conv1d import Conv1D
+from .conv_transpose import Conv1DTranspose, Conv2DTranspose
 from .core import Dropout, Flatten, Reshape
 from .dense import FFL, Dense
 from .embedding import Embedding
@@ -19,10 +20,12 @@ LAYERS = {cls.__name__: cls for cls in (
     SimpleRNN, LSTM, GRU, RepeatVector, Embedding, LayerNormalization,
     Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D,
     UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D, Cropping1D, Cropping2D,
+    Conv1DTranspose, Conv2DTranspose,
 )}
 
 __all__ = ["Layer", "Dense", "FFL", "Conv2D", "Conv2d", "MaxPooling2D", "AveragePooling2D",
            "GlobalAveragePooling2D", "Pool2d", "Flatten", "Reshape", "Dropout", "BatchNormalization",
            "SimpleRNN", "LSTM", "GRU", "RepeatVector", "Embedding", "LayerNormalization",
            "Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D",
-           "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D", "LAYERS"]
+           "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D",
+           "Conv1DTranspose", "Conv2DTranspose", "LAYERS"]
