@@ -10,7 +10,7 @@ from .layers import (FFL, GRU, LSTM, AveragePooling1D, AveragePooling2D, BatchNo
                      Conv1DTranspose, Conv2d, Conv2D, Conv2DTranspose, Cropping1D, Cropping2D, Dense, Dropout,
                      Embedding, Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, Layer,
                      LayerNormalization, MaxPooling1D, MaxPooling2D, Pool2d, RepeatVector, Reshape, SimpleRNN,
-                     UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D)
+                     TimeDistributed, UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D)
 from .model import NN, Sequential
 from .preprocessing import normalize, standardize, train_test_split
 from .saving import ModelFileError, load_model
@@ -24,7 +24,7 @@ __all__ = [
     "Flatten", "Reshape", "Dropout", "BatchNormalization", "SimpleRNN", "LSTM", "GRU", "RepeatVector",
     "Embedding", "LayerNormalization", "Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D",
     "GlobalMaxPooling1D", "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D",
-    "Conv1DTranspose", "Conv2DTranspose", "Callback", "History",
+    "Conv1DTranspose", "Conv2DTranspose", "TimeDistributed", "Callback", "History",
     "to_categorical", "one_hot_encoding", "normalize", "standardize", "train_test_split",
     "load_model", "ModelFileError",
     "activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "optimizers", "saving",

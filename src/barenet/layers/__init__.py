@@ -13,6 +13,7 @@ from .pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D, Poo
 from .pooling1d import AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D, MaxPooling1D
 from .recurrent import GRU, LSTM, RepeatVector, SimpleRNN
 from .reshaping import Cropping1D, Cropping2D, UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D
+from .wrappers import TimeDistributed
 
 LAYERS = {cls.__name__: cls for cls in (
     Dense, FFL, Conv2D, Conv2d, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Pool2d,
@@ -20,7 +21,7 @@ LAYERS = {cls.__name__: cls for cls in (
     SimpleRNN, LSTM, GRU, RepeatVector, Embedding, LayerNormalization,
     Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D,
     UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D, Cropping1D, Cropping2D,
-    Conv1DTranspose, Conv2DTranspose,
+    Conv1DTranspose, Conv2DTranspose, TimeDistributed,
 )}
 
 __all__ = ["Layer", "Dense", "FFL", "Conv2D", "Conv2d", "MaxPooling2D", "AveragePooling2D",
@@ -28,4 +29,4 @@ __all__ = ["Layer", "Dense", "FFL", "Conv2D", "Conv2d", "MaxPooling2D", "Average
            "SimpleRNN", "LSTM", "GRU", "RepeatVector", "Embedding", "LayerNormalization",
            "Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D",
            "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D",
-           "Conv1DTranspose", "Conv2DTranspose", "LAYERS"]
+           "Conv1DTranspose", "Conv2DTranspose", "TimeDistributed", "LAYERS"]
