@@ -61,7 +61,7 @@ def test_bad_arguments_and_shapes_name_the_layer():
         bn.UpSampling2D(interpolation="bilinear")
     with pytest.raises(ValueError, match="`padding` must be a non-negative integer or a pair"):
         bn.ZeroPadding1D((1, 2, 3))
-    with pytest.raises(ValueError, match="`padding` must be a non-negative integer, a pair of them, or a pair of pairs"):
+    with pytest.raises(ValueError, match="`padding` must be .* or a pair of pairs"):
         bn.ZeroPadding2D(((1, 2), (3,)))
     with pytest.raises(ValueError, match="`cropping` must be a non-negative integer or a pair"):
         bn.Cropping1D(-1)
