@@ -60,3 +60,20 @@ def test_per_step_model_trains_and_saves(tmp_path):
     assert history.history["loss"][-1] < 0.2 * history.history["loss"][0], history.history["loss"]
     model.save(tmp_path / "td.barenet")
     np.testing.assert_array_equal(bn.load_model(tmp_path / "td.barenet").predict(x), model.predict(x))
+
+
+def test_each_call_keeps_its_own_cache(rng):
+    """A second forward rebinds `_call`; restoring the first one's attributes (as a graph that
+    calls a layer twice would) gives the first call's gradients."""
+    layer = _built(bn.TimeDistributed(bn.LSTM(2)), (3, 4, 2))
+    x1, x2 = rng.normal(size=(2, 3, 4, 2)), rng.normal(size=(2, 3, 4, 2))
+    upstream = rng.normal(size=(2, 3, 2))
+    layer.forward(x1)
+    expected = layer.backward(upstream), {key: value.copy() for key, value in layer.grads.items()}
+    layer.forward(x1)
+    first_call = dict(vars(layer))
+    layer.forward(x2)
+    vars(layer).update(first_call)
+    np.testing.assert_array_equal(layer.backward(upstream), expected[0])
+    for key, value in expected[1].items():
+        np.testing.assert_array_equal(layer.grads[key], value)

@@ -8,6 +8,8 @@ and padding rules.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from .base import Layer
@@ -37,12 +39,15 @@ class _Pooling1D(Layer):
 
     def forward(self, x, training=False):
         self._check_input(x)
-        return self._pool.forward(x[:, None], training)[:, 0]
+        # A fresh shallow copy per call holds this call's caches, so that they are rebound
+        # on `self` (`_call`) rather than overwritten inside a shared inner layer.
+        self._call = copy.copy(self._pool)
+        return self._call.forward(x[:, None], training)[:, 0]
 
     def backward(self, grad):
         if not self.needs_input_grad:
             return None
-        return self._pool.backward(grad[:, None])[:, 0]
+        return self._call.backward(grad[:, None])[:, 0]
 
     def get_config(self):
         return {**super().get_config(), "pool_size": self.pool_size, "strides": self.strides,

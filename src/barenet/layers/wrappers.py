@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from .. import layers as layers_module
 from .base import Layer
 
@@ -51,13 +53,16 @@ class TimeDistributed(Layer):
     def forward(self, x, training=False):
         self._check_input(x)
         n, steps = x.shape[:2]
-        out = self.layer.forward(x.reshape(n * steps, *x.shape[2:]), training=training)
+        # A shallow copy per call (sharing params and grads) holds this call's caches, so
+        # that they are rebound on `self` (`_call`), not overwritten in the shared layer.
+        self._call = copy.copy(self.layer)
+        out = self._call.forward(x.reshape(n * steps, *x.shape[2:]), training=training)
         return out.reshape(n, steps, *out.shape[1:])
 
     def backward(self, grad):
         n, steps = grad.shape[:2]
-        self.layer.needs_input_grad = self.needs_input_grad
-        grad_x = self.layer.backward(grad.reshape(n * steps, *grad.shape[2:]))
+        self._call.needs_input_grad = self.needs_input_grad
+        grad_x = self._call.backward(grad.reshape(n * steps, *grad.shape[2:]))
         return None if grad_x is None else grad_x.reshape(n, steps, *grad_x.shape[1:])
 
     def get_config(self):
