@@ -229,7 +229,8 @@ def test_bad_arguments():
 
 
 # --- end to end ---------------------------------------------------------------------------------------
-@pytest.mark.parametrize("make", [lambda: bn.LSTM(8), lambda: bn.GRU(8), lambda: bn.SimpleRNN(8)])
+@pytest.mark.parametrize("make", [lambda: bn.LSTM(8), lambda: bn.GRU(8), lambda: bn.SimpleRNN(8)],
+                         ids=["LSTM", "GRU", "SimpleRNN"])
 def test_recurrent_model_learns_to_remember_the_first_value(make):
     """Target: the first value of the sequence, so the layer must carry it across 6 steps."""
     rng = np.random.default_rng(0)
