@@ -20,7 +20,29 @@ EXAMPLES = {
     "Reshape": (lambda: bn.Reshape((-1, 2)), (7, 9, 2)),
     "Dropout": (lambda: bn.Dropout(0.5), (7, 9, 2)),
     "BatchNormalization": (lambda: bn.BatchNormalization(), (7, 9, 2)),
+    "SimpleRNN": (lambda: bn.SimpleRNN(3, return_sequences=True), (5, 2)),
+    "LSTM": (lambda: bn.LSTM(3, go_backwards=True), (5, 2)),
+    "GRU": (lambda: bn.GRU(3, return_sequences=True), (5, 2)),
+    "RepeatVector": (lambda: bn.RepeatVector(3), (5,)),
+    "Embedding": (lambda: bn.Embedding(10, 3), (5, 2)),
+    "LayerNormalization": (lambda: bn.LayerNormalization(), (7, 9, 2)),
+    "Conv1D": (lambda: bn.Conv1D(3, 3, strides=2, padding="causal", dilation_rate=2, activation="relu"), (9, 2)),
+    "MaxPooling1D": (lambda: bn.MaxPooling1D(3, 2, "same"), (9, 2)),
+    "AveragePooling1D": (lambda: bn.AveragePooling1D(2), (9, 2)),
+    "GlobalAveragePooling1D": (lambda: bn.GlobalAveragePooling1D(), (9, 2)),
+    "GlobalMaxPooling1D": (lambda: bn.GlobalMaxPooling1D(keepdims=True), (9, 2)),
+    "UpSampling1D": (lambda: bn.UpSampling1D(2), (9, 2)),
+    "UpSampling2D": (lambda: bn.UpSampling2D((2, 1)), (7, 9, 2)),
+    "ZeroPadding1D": (lambda: bn.ZeroPadding1D((1, 2)), (9, 2)),
+    "ZeroPadding2D": (lambda: bn.ZeroPadding2D(((1, 0), (2, 1))), (7, 9, 2)),
+    "Cropping1D": (lambda: bn.Cropping1D((1, 2)), (9, 2)),
+    "Cropping2D": (lambda: bn.Cropping2D(((1, 0), (2, 1))), (7, 9, 2)),
+    "Conv1DTranspose": (lambda: bn.Conv1DTranspose(3, 3, strides=2, padding="same", activation="relu"), (9, 2)),
+    "Conv2DTranspose": (lambda: bn.Conv2DTranspose(3, (3, 2), strides=(2, 1), activation="tanh"), (7, 9, 2)),
+    "TimeDistributed": (lambda: bn.TimeDistributed(bn.Dense(3, "relu", kernel_regularizer="l2")), (5, 2)),
 }
+# Layers whose inputs are integer indices: no input gradient, ever.
+INDEX_INPUTS = {"Embedding": 10}
 
 
 HAND_WRITTEN = {name: cls for name, cls in LAYERS.items() if cls.forward is not bn.Layer.forward}
@@ -39,13 +61,19 @@ def test_contract(name, training, rng):
     layer = make()
     layer.name = "layer"
     layer.build(shape, np.random.default_rng(0), "float32")
-    x = rng.normal(size=(4, *shape)).astype(np.float32)
+    if name in INDEX_INPUTS:
+        x = rng.integers(0, INDEX_INPUTS[name], size=(4, *shape))
+    else:
+        x = rng.normal(size=(4, *shape)).astype(np.float32)
     out = layer.forward(x, training=training)
     assert out.shape == (4, *layer.compute_output_shape(shape)) == (4, *layer.output_shape)
     assert out.dtype == np.float32
     params_before = {key: value for key, value in layer.params.items()}
     grad_x = layer.backward(np.ones_like(out))
-    assert grad_x.shape == x.shape and grad_x.dtype == np.float32
+    if name in INDEX_INPUTS:
+        assert grad_x is None
+    else:
+        assert grad_x.shape == x.shape and grad_x.dtype == np.float32
     assert set(layer.grads) == set(layer.params)
     for key, value in layer.params.items():
         assert value is params_before[key]  # updated in place, never rebound
@@ -61,7 +89,7 @@ def test_contract(name, training, rng):
     assert layer.backward(np.ones_like(out)) is None
 
 
-@pytest.mark.parametrize("name", sorted(set(EXAMPLES) - {"Dropout"}))
+@pytest.mark.parametrize("name", sorted(set(EXAMPLES) - {"Dropout"} - set(INDEX_INPUTS)))
 def test_a_layer_called_twice_in_one_graph_gets_both_gradients(name, rng):
     """A shared layer: each call's cached forward values are put back before its backward, and the
     second backward adds to the first's weight gradients."""

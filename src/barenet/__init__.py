@@ -1,13 +1,19 @@
 """barenet: a deep-learning library written from scratch on NumPy.
 
 The blog's API (`NN`, `FFL`, `compile_model`, `train`) and Keras's
-(`Sequential`, `Dense`, `compile`, `fit`, `evaluate`, `predict`) on the same objects.
+(`Sequential`, `Model`, `Input`, `Dense`, `compile`, `fit`, `evaluate`, `predict`)
+on the same objects.
 """
 
-from . import autodiff, activations, callbacks, datasets, initializers, layers, losses, metrics, optimizers, regularizers, saving
+from . import (activations, autodiff, callbacks, datasets, initializers, layers, losses, metrics, optimizers,
+               regularizers, saving, utils)
 from .callbacks import Callback, History
-from .layers import (FFL, Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, AveragePooling2D, BatchNormalization, Conv2d, Conv2D, Dense, Dropout, Flatten,
-                     GlobalAveragePooling2D, Layer, MaxPooling2D, Pool2d, Reshape)
+from .layers import (FFL, GRU, LSTM, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate,
+                     Conv1D, Conv1DTranspose, Conv2d, Conv2D, Conv2DTranspose, Cropping1D, Cropping2D, Dense, Dot,
+                     Dropout, Embedding, Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
+                     Layer, LayerNormalization, Maximum, MaxPooling1D, MaxPooling2D, Minimum, Multiply, Pool2d,
+                     RepeatVector, Reshape, SimpleRNN, Subtract, TimeDistributed, UpSampling1D, UpSampling2D,
+                     ZeroPadding1D, ZeroPadding2D)
 from .models import NN, Input, InputLayer, Model, Sequential
 from .preprocessing import normalize, standardize, train_test_split
 from .saving import ModelFileError, load_model
@@ -19,10 +25,14 @@ __all__ = [
     "NN", "Sequential", "Model", "Input", "InputLayer", "FFL", "Dense", "Layer",
     "Conv2D", "Conv2d", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "Pool2d",
     "Flatten", "Reshape", "Dropout", "BatchNormalization",
-    "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot", "Callback", "History",
+    "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
+    "SimpleRNN", "LSTM", "GRU", "RepeatVector",
+    "Embedding", "LayerNormalization", "Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D",
+    "GlobalMaxPooling1D", "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D",
+    "Conv1DTranspose", "Conv2DTranspose", "TimeDistributed", "Callback", "History",
     "to_categorical", "one_hot_encoding", "normalize", "standardize", "train_test_split",
     "load_model", "ModelFileError",
-    "autodiff", "activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "optimizers", "saving",
-    "regularizers",
+    "autodiff", "activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "optimizers",
+    "saving", "regularizers", "utils",
     "__version__",
 ]

@@ -9,6 +9,9 @@ the receptive field `kh * kw`.
     he_uniform:     U(-l, l), l = sqrt(6 / fan_in)
     he_normal:      N(0, 2 / fan_in) truncated at 2 std
     lecun_uniform / lecun_normal: as He with 1 / fan_in in place of 2 / fan_in
+    random_uniform ("uniform"): U(-0.05, 0.05), Keras's `RandomUniform()` default
+    orthogonal:     a (semi-)orthogonal matrix from the QR decomposition of a normal draw,
+                    shape flattened to `(prod(shape[:-1]), shape[-1])` (Keras's `Orthogonal()`)
 """
 
 from __future__ import annotations
@@ -72,6 +75,26 @@ def random_normal(shape, rng, dtype="float32"):
     return (0.05 * rng.standard_normal(size=shape)).astype(dtype)
 
 
+def random_uniform(shape, rng, dtype="float32"):
+    """U(-0.05, 0.05), Keras's `RandomUniform()` default (the "uniform" initializer)."""
+    return _uniform(0.05, shape, rng, dtype)
+
+
+def orthogonal(shape, rng, dtype="float32"):
+    """A matrix with orthonormal rows or columns (whichever are fewer), as Keras's `Orthogonal()`.
+
+    The sign correction `q * sign(diag(r))` makes the draw uniform over orthogonal matrices.
+    """
+    if len(shape) < 2:
+        raise ValueError(f"The orthogonal initializer needs a shape of rank 2 or more. Received: shape={tuple(shape)}")
+    rows, cols = int(np.prod(shape[:-1])), shape[-1]
+    q, r = np.linalg.qr(rng.standard_normal(size=(max(rows, cols), min(rows, cols))))
+    q *= np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return np.ascontiguousarray(q.reshape(shape), dtype=dtype)
+
+
 def zeros(shape, rng=None, dtype="float32"):
     return np.zeros(shape, dtype)
 
@@ -90,6 +113,9 @@ INITIALIZERS: dict[str, Callable] = {
     "lecun_uniform": lecun_uniform,
     "lecun_normal": lecun_normal,
     "random_normal": random_normal,
+    "random_uniform": random_uniform,
+    "uniform": random_uniform,
+    "orthogonal": orthogonal,
     "zeros": zeros,
     "ones": ones,
 }

@@ -3,18 +3,34 @@
 from .base import Layer
 from .input_layer import Input, InputLayer
 from .conv import Conv2d, Conv2D
+from .conv1d import Conv1D
+from .conv_transpose import Conv1DTranspose, Conv2DTranspose
 from .core import Dropout, Flatten, Reshape
 from .dense import FFL, Dense
+from .embedding import Embedding
+from .layer_normalization import LayerNormalization
 from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, concatenate
 from .normalization import BatchNormalization
 from .pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D, Pool2d
+from .pooling1d import AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D, MaxPooling1D
+from .recurrent import GRU, LSTM, RepeatVector, SimpleRNN
+from .reshaping import Cropping1D, Cropping2D, UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D
+from .wrappers import TimeDistributed
 
 LAYERS = {cls.__name__: cls for cls in (
     Dense, FFL, Conv2D, Conv2d, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Pool2d,
     Flatten, Reshape, Dropout, BatchNormalization,
     Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
+    SimpleRNN, LSTM, GRU, RepeatVector, Embedding, LayerNormalization,
+    Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D,
+    UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D, Cropping1D, Cropping2D,
+    Conv1DTranspose, Conv2DTranspose, TimeDistributed,
 )}
 
 __all__ = ["Layer", "Input", "InputLayer", "Dense", "FFL", "Conv2D", "Conv2d", "MaxPooling2D", "AveragePooling2D",
-           "GlobalAveragePooling2D", "Pool2d", "Flatten", "Reshape", "Dropout", "BatchNormalization", "Add", "Subtract", "Multiply", "Average",
-           "Maximum", "Minimum", "Concatenate", "Dot", "add", "concatenate", "LAYERS"]
+           "GlobalAveragePooling2D", "Pool2d", "Flatten", "Reshape", "Dropout", "BatchNormalization",
+           "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot", "add", "concatenate",
+           "SimpleRNN", "LSTM", "GRU", "RepeatVector", "Embedding", "LayerNormalization",
+           "Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D",
+           "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D",
+           "Conv1DTranspose", "Conv2DTranspose", "TimeDistributed", "LAYERS"]

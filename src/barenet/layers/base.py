@@ -191,7 +191,8 @@ class Layer:
             self._building = False
         if self.is_hand_written:
             self.input_shape = tuple(input_shape[1:])
-            self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+            for key, value in self.params.items():  # in place: a wrapper may share this dict
+                self.grads[key] = np.zeros_like(value)
         self.built = True
         global BUILDS
         BUILDS += 1

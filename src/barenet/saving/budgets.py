@@ -87,8 +87,22 @@ def layer_numbers(layer, input_shape: tuple) -> int:
     Known for every layer in `barenet.layers.LAYERS`; a new layer with weights needs a
     line here (loading checks the count after building and refuses a mismatch).
     """
+    if isinstance(layer, layers_module.TimeDistributed):
+        return layer_numbers(layer.layer, tuple(input_shape[1:]))
     if isinstance(layer, layers_module.Dense):
         return (input_shape[-1] + layer.use_bias) * layer.units
+    if isinstance(layer, layers_module.Conv1D):
+        return (layer.kernel_size * input_shape[-1] + layer.use_bias) * layer.filters
+    if isinstance(layer, (layers_module.Conv1DTranspose, layers_module.Conv2DTranspose)):
+        return (math.prod(layer._kernel[2 - layer.rank:]) * input_shape[-1] + layer.use_bias) * layer.filters
+    if isinstance(layer, (layers_module.SimpleRNN, layers_module.LSTM, layers_module.GRU)):
+        width = layer.gates * layer.units
+        return (input_shape[-1] + layer.units) * width + (math.prod(layer._bias_shape()) if layer.use_bias else 0)
+    if isinstance(layer, layers_module.Embedding):
+        return layer.input_dim * layer.output_dim
+    if isinstance(layer, layers_module.LayerNormalization):
+        normalized = math.prod(input_shape[a - 1] for a in layer._axes(tuple(input_shape)))
+        return (layer.scale + layer.center) * normalized
     if isinstance(layer, layers_module.Conv2D):
         return (math.prod(layer.kernel_size) * input_shape[-1] + layer.use_bias) * layer.filters
     if isinstance(layer, layers_module.BatchNormalization):
