@@ -74,7 +74,7 @@ def graph_config(model) -> dict:
     refs: dict[int, list] = {}
     nodes = []
     for i, tensor in enumerate(model.inputs):
-        nodes.append({"layer": tensor.node.operation.name, "args": [], "kwargs": {}})
+        nodes.append({"layer": tensor.node.operation.name, "args": [], "kwargs": {"dict": {}}})
         refs[id(tensor)] = [i, 0]
     for node in model._nodes:
         index = len(nodes)
@@ -148,7 +148,7 @@ def functional_from_config(config: dict, dtype, name, seed=None, build_layer=Non
             if not isinstance(node, dict):
                 raise TypeError(f"nodes[{i}] must be an object")
             args = _decode(node.get("args", []), tensors)
-            kwargs = _decode(node.get("kwargs", {}), tensors)
+            kwargs = _decode(node.get("kwargs", {"dict": {}}), tensors)
             if not isinstance(args, list) or not isinstance(kwargs, dict):
                 raise TypeError(f"nodes[{i}] has malformed arguments")
             if "layer" in node:

@@ -56,6 +56,7 @@ from .checks import (CONFIG_MEMBER, DEFAULT_SUFFIX, FORMAT_VERSION, MAX_BLOG_JSO
                      MAX_MODEL_SAMPLE_ELEMENTS, MAX_NPY_HEADER_BYTES, MAX_PARAMS, MAX_SAMPLE_ELEMENTS,
                      MODEL_FORMAT, WEIGHTS_FORMAT,
                      ModelFileError, _barenet_version, _check_model, _check_path, _guard, _open_regular, _read_head)
+from ..models.serialization import register_keras_serializable  # noqa: F401 - Keras's name, here as in keras.saving
 
 
 # --- public API --------------------------------------------------------------------------
