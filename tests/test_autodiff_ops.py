@@ -52,6 +52,10 @@ CASES = {
     "cumsum_flat": (ops.cumsum, [(2, 3)], "real"),
     "logsumexp": (lambda x: ops.logsumexp(x, axis=-1), [(2, 4)], "real"),
     "logsumexp_keepdims": (lambda x: ops.logsumexp(x, axis=0, keepdims=True), [(3, 2)], "real"),
+    "einsum_matmul": (lambda a, b: ops.einsum("bij,jk->bik", a, b), [(2, 3, 4), (4, 2)], "real"),
+    "einsum_private_letter": (lambda a, b: ops.einsum("ij,jk", a, b), [(2, 3), (3, 4)], "real"),
+    "einsum_three": (lambda a, b, c: ops.einsum("ab,bc,cd->ad", a, b, c), [(2, 3), (3, 2), (2, 4)], "real"),
+    "einsum_outer_sum": (lambda a, b: ops.einsum("ij,k->k", a, b), [(2, 3), (4,)], "real"),
     "reshape": (lambda x: ops.reshape(x, (3, 2)), [(2, 3)], "real"),
     "transpose": (lambda x: ops.transpose(x, (2, 0, 1)), [(2, 3, 4)], "real"),
     "expand_dims": (lambda x: ops.expand_dims(x, 1), [(2, 3)], "real"),
@@ -169,6 +173,13 @@ def test_edge_values():
     assert ops.logsumexp(np.array([-np.inf, -np.inf])).value == -np.inf
 
 
+def test_einsum_rejects_what_it_does_not_support():
+    for subscripts, operands in [("ii->i", [np.ones((2, 2))]), ("...j,j->...", [np.ones((2, 2)), np.ones(2)]),
+                                 ("ij,jk->ik", [np.ones((2, 2))])]:
+        with pytest.raises(ValueError, match="einsum supports"):
+            ops.einsum(subscripts, *operands)
+
+
 def test_one_hot_split_argmax_values():
     np.testing.assert_array_equal(ops.one_hot(np.array([2, 0, 5]), 3).value, [[0, 0, 1], [1, 0, 0], [0, 0, 0]])
     assert ops.one_hot(np.array([1, 0]), 3, axis=0).shape == (3, 2)
@@ -199,6 +210,10 @@ def torch_cases():
         "std": lambda x: x.std(1, unbiased=False, keepdim=True), "prod": lambda x: x.prod(1),
         "prod_all": torch.prod, "cumsum": lambda x: x.cumsum(1), "cumsum_flat": lambda x: x.reshape(-1).cumsum(0),
         "logsumexp": lambda x: x.logsumexp(-1), "logsumexp_keepdims": lambda x: x.logsumexp(0, keepdim=True),
+        "einsum_matmul": lambda a, b: torch.einsum("bij,jk->bik", a, b),
+        "einsum_private_letter": lambda a, b: torch.einsum("ij,jk", a, b),
+        "einsum_three": lambda a, b, c: torch.einsum("ab,bc,cd->ad", a, b, c),
+        "einsum_outer_sum": lambda a, b: torch.einsum("ij,k->k", a, b),
         "reshape": lambda x: x.reshape(3, 2), "transpose": lambda x: x.permute(2, 0, 1),
         "expand_dims": lambda x: x.unsqueeze(1), "squeeze": lambda x: x.squeeze(1),
         "concatenate": lambda a, b: torch.cat([a, b, a], 1), "stack": lambda a, b: torch.stack([a, b], -1),

@@ -70,6 +70,7 @@ def test_reductions_and_shapes_match_numpy(rng):
     np.testing.assert_array_equal(ops.repeat(x, 2, axis=0).value, np.repeat(x, 2, axis=0))
     np.testing.assert_array_equal(ops.tile(x, 2).value, np.tile(x, 2))
     np.testing.assert_array_equal(ops.cumsum(x, axis=2).value, np.cumsum(x, axis=2))
+    np.testing.assert_allclose(ops.einsum("ijk,ljm->iklm", x, y[:, :3]).value, np.einsum("ijk,ljm->iklm", x, y[:, :3]))
 
 
 def test_where_clip_one_hot_and_creation():

@@ -1,7 +1,7 @@
 """All of the engine's primitive operations in one namespace, and `Tensor`'s operators.
 
 The ops live by kind: `elementwise.py` (arithmetic, math, comparisons, where, clip,
-cast), `reductions.py` (sum, mean, max, var, prod, cumsum, logsumexp), `shapes.py`
+cast), `reductions.py` (sum, mean, max, var, prod, cumsum, logsumexp, einsum), `shapes.py`
 (reshape, join, split, index, gather, tile, pad) and `nn.py` (activations, softmax
 family, one_hot). Each op sits beside its vector-Jacobian product; this module only
 gathers them (`from barenet.autodiff import ops; ops.add(a, b)`) and installs the
@@ -17,7 +17,7 @@ from .elementwise import (abs, add, cast, clip, cos, divide, equal, erf, exp, ex
                           subtract, swap_last, where)
 from .nn import (elu, gelu, hard_sigmoid, leaky_relu, log_softmax, one_hot, relu, relu6, sigmoid, silu, softmax,
                  softplus, swish, tanh)
-from .reductions import argmax, argmin, cumsum, logsumexp, max, mean, min, prod, std, sum, var
+from .reductions import argmax, argmin, cumsum, einsum, logsumexp, max, mean, min, prod, std, sum, var
 from .shapes import (concatenate, expand_dims, getitem, pad, repeat, reshape, split, squeeze, stack, take,
                      take_along_axis, tile, transpose)
 from .tensor import Tensor
@@ -28,7 +28,7 @@ __all__ = [
     "where", "clip", "cast", "stop_gradient",
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
     "logical_and", "logical_or", "logical_xor", "logical_not",
-    "sum", "mean", "max", "min", "argmax", "argmin", "var", "std", "prod", "cumsum", "logsumexp",
+    "sum", "mean", "max", "min", "argmax", "argmin", "var", "std", "prod", "cumsum", "logsumexp", "einsum",
     "reshape", "transpose", "expand_dims", "squeeze", "concatenate", "stack", "split", "getitem",
     "take", "take_along_axis", "tile", "repeat", "pad",
     "tanh", "sigmoid", "relu", "leaky_relu", "elu", "relu6", "hard_sigmoid", "softplus", "silu", "swish", "gelu",

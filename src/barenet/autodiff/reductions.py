@@ -1,4 +1,4 @@
-"""Reductions over axes (sum, mean, max, var, prod, cumsum, logsumexp, ...), each beside its VJP.
+"""Reductions over axes (sum, mean, max, var, prod, cumsum, logsumexp, ...) and einsum, each beside its VJP.
 
 `axis` is None (all axes), an int or a tuple of ints; `keepdims` keeps the reduced
 axes with length 1. Every VJP first puts the reduced axes back into `g` so that it
@@ -144,3 +144,39 @@ def logsumexp(x, axis=None, keepdims=False) -> Tensor:
         out_kept = np.log(np.sum(np.exp(v - shift), axis=axes, keepdims=True)) + shift
     out = out_kept if keepdims else np.squeeze(out_kept, axis=axes)
     return Tensor(out, (x,), lambda g: (_expand_reduced(g, axes, keepdims) * np.exp(v - out_kept),))
+
+
+def einsum(subscripts: str, *operands) -> Tensor:
+    """`np.einsum` for plain subscripts ("ij,jk->ik"; no "...", no letter twice in one operand).
+
+    The gradient for operand i is itself an einsum: `g` contracted with the other operands
+    onto operand i's letters, `einsum("<out>,<others>-><letters of i>", g, *others)`; a
+    letter that only operand i has (summed away inside it) is broadcast back.
+    """
+    operands = [as_tensor(op) for op in operands]
+    inputs, _, output = subscripts.replace(" ", "").partition("->")
+    inputs = inputs.split(",")
+    if "." in subscripts or any(len(set(s)) != len(s) for s in inputs) or len(inputs) != len(operands):
+        raise ValueError(f"einsum supports one plain subscript per operand, no '...' or repeated letters. "
+                         f"Received: {subscripts!r} for {len(operands)} operands")
+    if "->" not in subscripts:  # NumPy's implicit output: the letters used once, in alphabetical order
+        letters = "".join(inputs)
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    out = np.einsum(f"{','.join(inputs)}->{output}", *[op.value for op in operands])
+
+    def vjp(g):
+        grads = []
+        for i, (letters, operand) in enumerate(zip(inputs, operands)):
+            if not operand.requires_grad:
+                grads.append(None)
+                continue
+            others = [j for j in range(len(operands)) if j != i]
+            known = set(output).union(*(inputs[j] for j in others))
+            kept = "".join(c for c in letters if c in known)
+            spec = ",".join([output] + [inputs[j] for j in others]) + "->" + kept
+            grad = np.einsum(spec, g, *[operands[j].value for j in others])
+            missing = tuple(k for k, c in enumerate(letters) if c not in known)
+            grads.append(np.broadcast_to(np.expand_dims(grad, missing), operand.shape) if missing else grad)
+        return tuple(grads)
+
+    return Tensor(out, operands, vjp)

@@ -18,7 +18,7 @@ from .elementwise import (abs, absolute, add, clip, cos, divide, dot, equal, erf
                           true_divide, where)
 from .nn import (elu, gelu, hard_sigmoid, leaky_relu, log_softmax, one_hot, relu, relu6, sigmoid, silu, softmax,
                  softplus, swish, tanh)
-from .reductions import argmax, argmin, cumsum, logsumexp, max, mean, min, norm, prod, std, sum, var
+from .reductions import argmax, argmin, cumsum, einsum, logsumexp, max, mean, min, norm, prod, std, sum, var
 from .shapes import (arange, concatenate, expand_dims, eye, full, full_like, ones, ones_like, pad, repeat, reshape,
                      split, squeeze, stack, take, take_along_axis, tile, transpose, zeros, zeros_like)
 
@@ -28,7 +28,7 @@ __all__ = [
     "abs", "absolute", "sign", "exp", "expm1", "log", "log1p", "sqrt", "square", "sin", "cos", "erf", "clip", "where",
     "equal", "not_equal", "greater", "greater_equal", "less", "less_equal",
     "logical_and", "logical_or", "logical_xor", "logical_not",
-    "sum", "mean", "max", "min", "argmax", "argmin", "var", "std", "prod", "cumsum", "logsumexp", "norm",
+    "sum", "mean", "max", "min", "argmax", "argmin", "var", "std", "prod", "cumsum", "logsumexp", "norm", "einsum",
     "reshape", "transpose", "expand_dims", "squeeze", "concatenate", "stack", "split", "take", "take_along_axis",
     "tile", "repeat", "pad", "zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "arange", "eye",
     "relu", "relu6", "leaky_relu", "elu", "gelu", "sigmoid", "hard_sigmoid", "tanh", "softplus", "silu", "swish",

@@ -84,6 +84,14 @@ def logsumexp(x, axis=None, keepdims=False) -> Tensor:
 
 
 @symbolic_op
+def einsum(subscripts, *operands, **kwargs) -> Tensor:
+    """`np.einsum` for plain subscripts like "bij,jk->bik" (no "..." or letter repeated within an operand)."""
+    if kwargs:
+        raise ValueError(f"`ops.einsum` takes no keyword arguments. Received: {sorted(kwargs)}")
+    return engine.einsum(subscripts, *[_tensor(op, "einsum", f"operands[{i}]") for i, op in enumerate(operands)])
+
+
+@symbolic_op
 def norm(x, ord=None, axis=None, keepdims=False) -> Tensor:  # noqa: A002 - Keras's name
     """Vector or matrix norm (`keras.ops.norm`).
 
