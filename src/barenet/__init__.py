@@ -5,7 +5,7 @@ The blog's API (`NN`, `FFL`, `compile_model`, `train`) and Keras's
 on the same objects.
 """
 
-from . import (activations, autodiff, callbacks, datasets, initializers, layers, losses, metrics, optimizers,
+from . import (activations, autodiff, callbacks, datasets, initializers, layers, losses, metrics, ops, optimizers,
                regularizers, saving, utils)
 from .callbacks import Callback, History
 from .layers import (FFL, GRU, LSTM, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate,
@@ -32,7 +32,7 @@ __all__ = [
     "Conv1DTranspose", "Conv2DTranspose", "TimeDistributed", "Callback", "History",
     "to_categorical", "one_hot_encoding", "normalize", "standardize", "train_test_split",
     "load_model", "ModelFileError",
-    "autodiff", "activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "optimizers",
+    "autodiff", "activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "ops", "optimizers",
     "saving", "regularizers", "utils",
     "__version__",
 ]

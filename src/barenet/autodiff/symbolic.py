@@ -268,8 +268,8 @@ def _install_operators():
     KerasTensor.__neg__ = lambda a: record_op(ops.negative, (a,), {})
     KerasTensor.__getitem__ = lambda a, index: record_op(ops.getitem, (a, index), {})
     KerasTensor.T = property(lambda a: record_op(ops.transpose, (a,), {}))
-    for name, fn in (("lt", np.less), ("le", np.less_equal), ("gt", np.greater), ("ge", np.greater_equal)):
-        setattr(KerasTensor, f"__{name}__", binary(getattr(ops, "_compare")(fn)))
+    for name, fn in (("lt", ops.less), ("le", ops.less_equal), ("gt", ops.greater), ("ge", ops.greater_equal)):
+        setattr(KerasTensor, f"__{name}__", binary(fn))
 
 
 _install_operators()

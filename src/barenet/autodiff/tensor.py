@@ -177,15 +177,20 @@ def backward(roots, grads=None) -> int:
         grad = pending.pop(id(node), None)
         if grad is None:
             continue
-        if node.vjp is None:  # a leaf
-            node.grad = grad if node.grad is None else node.grad + grad
+        if node.vjp is None:  # a leaf: its own array (`grad` may be a view or another tensor's)
+            node.grad = np.array(grad) if node.grad is None else node.grad + grad
             continue
         parent_grads = node.vjp(grad)
         for parent, parent_grad in zip(node.parents, parent_grads):
             if parent_grad is not None and parent.requires_grad:
                 _accumulate(pending, parent, parent_grad)
-        node.parents, node.vjp = (), None  # free the graph behind us
+        node.parents, node.vjp = (), _freed  # free the graph behind us
     return _backward_passes
+
+
+def _freed(grad):
+    raise RuntimeError("Backward has already run through this part of the graph and freed it; compute the "
+                       "forward pass again to backpropagate again.")
 
 
 def _accumulate(pending: dict, tensor: Tensor, grad) -> None:

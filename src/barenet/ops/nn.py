@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..autodiff import Tensor
 from ..autodiff import ops as engine
-from ..models.symbolic import symbolic_op
+from ..autodiff.symbolic import symbolic_op
 from .core import _tensor
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..autodiff import Tensor, as_tensor
 from ..autodiff import ops as engine
-from ..models.symbolic import symbolic_op
+from ..autodiff.symbolic import symbolic_op
 from .core import _tensor, _tensors
 
 
