@@ -148,3 +148,18 @@ def test_a_subclassed_model_inside_a_functional_one(rng):
     np.testing.assert_allclose(outer.predict(data), expected, rtol=1e-5)
     outer.compile("sgd", "mse")
     assert "mlp/dense/weights" in outer.compute_gradients(data, np.zeros((5, 1)))
+
+
+def test_a_model_called_inside_another_inherits_the_training_flag():
+    class Outer(bn.Model):
+        def __init__(self):
+            super().__init__(seed=0)
+            self.inner = bn.Sequential([bn.Input(shape=(50,)), bn.Dropout(0.5)], seed=0)
+
+        def call(self, inputs, training=False):
+            return self.inner(inputs)
+
+    model = Outer()
+    x = np.ones((4, 50), np.float32)
+    assert (model(x, training=True).numpy() == 0).any()
+    np.testing.assert_array_equal(model(x).numpy(), x)

@@ -25,7 +25,7 @@ from .autodiff import Tensor, backward, no_grad
 from .autodiff import ops as engine_ops
 from .autodiff.function import grads_from_pass
 from .callbacks import CallbackList, History, interrupt_at_batch_boundary
-from .layers.base import call_context
+from .layers.base import CONTEXT, call_context
 from .optimizers import NonFiniteUpdateError
 from .reductions import total
 
@@ -60,18 +60,22 @@ def forward_backward(model, xs: list, ys: list):
     ("layer/weight" keys). When the loss or a gradient is not finite the result is
     marked skipped and the layer state the forward pass moved is put back.
     """
-    saved_state = [(value, value.copy()) for layer in model.weight_layers() for value in layer.state.values()]
-    for layer in model.weight_layers():
+    owners = model.weight_layers(with_prefix=True)
+    builds = CONTEXT.builds
+    saved_state = [(value, value.copy()) for _, layer in owners for value in layer.state.values()]
+    for _, layer in owners:
         for variable in layer.__dict__.get("_variables", {}).values():
             variable.grad = None
     with call_context(losses=[]) as context:
         outputs = model.run_graph(xs, training=True)
         extra_losses = list(context.losses)
-    logs, roots, seeds = _losses_and_seeds(model, ys, outputs, extra_losses)
+    if CONTEXT.builds != builds:  # layers were built during this call (a subclassed model's first step)
+        owners = model.weight_layers(with_prefix=True)
+    logs, roots, seeds = _losses_and_seeds(model, ys, outputs, extra_losses, owners)
     if not math.isfinite(logs["loss"]):
         return _skip(saved_state, logs, f"the loss is {logs['loss']}"), {}, {}
     pass_number = backward(roots, seeds)
-    params, grads = collect_gradients(model, pass_number)
+    params, grads = collect_gradients(owners, pass_number)
     for key, grad in grads.items():
         if not math.isfinite(total(grad)):
             reason = f"the gradient of {key} is not finite (loss {logs['loss']:.4g})"
@@ -85,11 +89,11 @@ def _skip(saved_state, logs, reason) -> StepResult:
     return StepResult(logs, reason)
 
 
-def collect_gradients(model, pass_number: int):
+def collect_gradients(owners, pass_number: int):
     """`params` and `grads` dicts (keys "layer/weight") of the trainable weights that got a
-    gradient in backward pass `pass_number`."""
+    gradient in backward pass `pass_number`; `owners` is `model.weight_layers(with_prefix=True)`."""
     params, grads = {}, {}
-    for prefix, layer in model.weight_layers(with_prefix=True):
+    for prefix, layer in owners:
         if not layer.trainable or not layer.params:
             continue
         if layer.is_hand_written:
@@ -106,7 +110,7 @@ def collect_gradients(model, pass_number: int):
     return params, grads
 
 
-def _losses_and_seeds(model, ys, outputs, extra_losses):
+def _losses_and_seeds(model, ys, outputs, extra_losses, owners):
     """The logs of a training batch and the backward pass's roots and seed gradients."""
     roots, seeds = [], []
     logs, total_loss = {}, 0.0
@@ -137,7 +141,7 @@ def _losses_and_seeds(model, ys, outputs, extra_losses):
         total_loss += float(extra.value)
         roots.append(extra)
         seeds.append(None)
-    total_loss += sum(layer.regularization_loss() for layer in model.weight_layers())
+    total_loss += sum(layer.regularization_loss() for _, layer in owners if layer.regularizers)
     logs = {"loss": total_loss, **logs, **metric_logs(model, ys, [out.value for out in outputs])}
     return logs, roots, seeds
 

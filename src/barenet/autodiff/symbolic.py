@@ -52,6 +52,7 @@ class Node:
         self.kwargs = dict(kwargs or {})
         self.inputs = flatten_symbolic((self.args, self.kwargs))
         self.outputs = list(outputs)
+        self.direct = False  # set by a model: replay may call the layer's graph node directly
 
     @property
     def is_layer(self) -> bool:

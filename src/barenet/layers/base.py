@@ -42,43 +42,11 @@ import re
 import numpy as np
 
 from .. import activations, initializers, regularizers
-from ..autodiff import Tensor, Variable
+from ..autodiff import Variable
 from ..autodiff.function import layer_node
 from ..autodiff.symbolic import call_symbolic, contains_symbolic
 from ..seeding import context_generator
-
-
-class CallContext:
-    """What an outer call passes down to the layers it calls: the training flag, the
-    generator that builds (and drops out) and the dtype to build in."""
-
-    training = False
-    rng: np.random.Generator | None = None
-    dtype: np.dtype | None = None
-    losses: list | None = None  # where add_loss() collects during a model call
-    build_hook = None  # build_hook(layer, input_shape, build): a loader checks sizes before `build()` runs
-
-
-CONTEXT = CallContext()
-BUILDS = 0  # layers built so far in this process: models cache their weight list until it changes
-
-
-class call_context:
-    """`with call_context(training=..., rng=..., dtype=...)`: set the context for nested calls."""
-
-    def __init__(self, **values):
-        # None means "leave as it is"; False is a value (training=False).
-        self.values = {key: value for key, value in values.items() if value is not None}
-
-    def __enter__(self):
-        self.saved = {key: getattr(CONTEXT, key) for key in self.values}
-        for key, value in self.values.items():
-            setattr(CONTEXT, key, value)
-        return CONTEXT
-
-    def __exit__(self, *exc):
-        for key, value in self.saved.items():
-            setattr(CONTEXT, key, value)
+from .context import CONTEXT, call_context, float_dtype, shapes_of, to_tensors
 
 
 # Attributes that are configuration, not a forward pass's cache (see `_cache_snapshot`).
@@ -122,6 +90,13 @@ class Layer:
         self.dtype: np.dtype | None = None if dtype is None else np.dtype(dtype)
         self.built = False
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.forward is not Layer.forward and "__setattr__" not in cls.__dict__:
+            # Hand-derived layers own their arrays explicitly (a wrapper shares its inner layer's
+            # dicts): no tracking, and no Python hook on the attribute writes of every forward pass.
+            cls.__setattr__ = object.__setattr__
+
     def __setattr__(self, name, value):
         # Keras's tracking: layers assigned to attributes (or in lists) become sublayers.
         if isinstance(value, Layer) and value is not self and not name.startswith("_"):
@@ -143,9 +118,9 @@ class Layer:
             return call_symbolic(self, args, kwargs)
         training = kwargs.pop("training", None)
         training = CONTEXT.training if training is None else bool(training)
-        inputs = _to_tensors(args[0], self.dtype)
+        inputs = to_tensors(args[0], self.dtype)
         if not self.built:
-            self._maybe_build(_shapes_of(inputs), CONTEXT.rng or context_generator(), _float_dtype(inputs))
+            self._maybe_build(shapes_of(inputs), CONTEXT.rng or context_generator(), float_dtype(inputs))
         if self.is_hand_written:
             return layer_node(self, inputs, training)
         if self._call_accepts("training"):
@@ -194,8 +169,7 @@ class Layer:
             for key, value in self.params.items():  # in place: a wrapper may share this dict
                 self.grads[key] = np.zeros_like(value)
         self.built = True
-        global BUILDS
-        BUILDS += 1
+        CONTEXT.builds += 1
 
     def build(self, input_shape, rng: np.random.Generator | None = None, dtype=None) -> None:
         """Create the layer's weights for inputs of `input_shape`.
@@ -330,40 +304,6 @@ def _add_sublayer(owner: Layer, layer: Layer) -> None:
     sublayers = owner.__dict__.setdefault("_sublayers", [])
     if not any(existing is layer for existing in sublayers):
         sublayers.append(layer)
-
-
-def _to_tensors(inputs, dtype):
-    """Arrays (and nested lists of them) as engine Tensors; float arrays cast to `dtype`."""
-    if isinstance(inputs, Tensor):
-        return inputs
-    if isinstance(inputs, (list, tuple)) and inputs and all(
-            isinstance(item, (Tensor, np.ndarray)) or isinstance(item, (list, tuple)) for item in inputs) \
-            and any(isinstance(item, Tensor) or (isinstance(item, np.ndarray) and item.ndim >= 1) for item in inputs):
-        return [_to_tensors(item, dtype) for item in inputs]
-    array = np.asarray(inputs)
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"Layer inputs must be numeric arrays or tensors. Received: dtype {array.dtype}")
-    if array.dtype.kind == "f" and dtype is not None and array.dtype != dtype:
-        array = array.astype(dtype)
-    elif array.dtype == np.float64 and dtype is None and not isinstance(inputs, np.ndarray):
-        array = array.astype(np.float32)
-    return Tensor(array)
-
-
-def _shapes_of(inputs):
-    if isinstance(inputs, list):
-        return [_shapes_of(item) for item in inputs]
-    return (None, *inputs.shape[1:])
-
-
-def _float_dtype(inputs):
-    if isinstance(inputs, list):
-        for item in inputs:
-            found = _float_dtype(item)
-            if found is not None:
-                return found
-        return None
-    return inputs.dtype if inputs.dtype.kind == "f" else None
 
 
 class KernelLayer(Layer):

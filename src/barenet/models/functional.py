@@ -16,9 +16,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..autodiff import Tensor
+from ..autodiff.function import layer_node
 from ..layers.base import call_context, snake_case
 from ..layers.input_layer import InputLayer
-from .model import Model, _layer_total, activation_name, unique_name
+from .model import Model, unique_name
+from .summary import activation_name, layer_total
 from ..autodiff.symbolic import KerasTensor, flatten_outputs, pack_like, substitute
 
 
@@ -50,6 +52,10 @@ class Functional(Model):
         self._inputs_are_list = isinstance(inputs, (list, tuple))
         self._output_structure = outputs
         self._nodes = _nodes_between(self._inputs, self._outputs)
+        for node in self._nodes:
+            node.direct = (node.is_layer and node.operation.is_hand_written and node.operation.built
+                           and len(node.args) == 1 and isinstance(node.args[0], KerasTensor) and not node.kwargs
+                           and len(node.outputs) == 1)
         used = {id(t) for node in self._nodes for t in node.inputs} | {id(t) for t in self._outputs}
         for i, tensor in enumerate(self._inputs):
             if id(tensor) not in used:
@@ -136,6 +142,9 @@ class Functional(Model):
     def _replay(self, tensors: list, training: bool) -> list:
         values = {id(kt): tensor for kt, tensor in zip(self._inputs, tensors)}
         for node in self._nodes:
+            if node.direct:  # a built hand-derived layer on one tensor: straight to its graph node
+                values[id(node.outputs[0])] = layer_node(node.operation, values[id(node.args[0])], training)
+                continue
             args, kwargs = substitute(node.args, values), substitute(node.kwargs, values)
             if node.is_layer and "training" not in kwargs:
                 kwargs["training"] = training
@@ -154,7 +163,7 @@ class Functional(Model):
                     sources += [_describe_source(t) for t in node.inputs]
             shape = "(None, " + ", ".join(map(str, layer.output_shape)) + ")" if isinstance(
                 layer.output_shape, tuple) else "?"
-            rows.append((layer.name, type(layer).__name__, shape, activation_name(layer), f"{_layer_total(layer):,}",
+            rows.append((layer.name, type(layer).__name__, shape, activation_name(layer), f"{layer_total(layer):,}",
                          ", ".join(sources)))
         return rows, ("Layer", "Type", "Output shape", "Activation", "Params", "Connected to")
 

@@ -18,10 +18,11 @@ import numpy as np
 
 from .. import losses, metrics as metrics_module, optimizers
 from ..autodiff import Tensor
-from ..layers.base import Layer, call_context, snake_case
+from ..layers.base import CONTEXT, Layer, call_context, snake_case
 from ..seeding import new_model_generator
 from .inputs import as_numeric, check_input, check_targets, split_structure
 from ..autodiff.symbolic import call_symbolic, contains_symbolic, flatten_outputs
+from .compile_args import per_output, per_output_metrics
 from .trainer import Trainer
 
 _FLOAT_DTYPES = ("float32", "float64")
@@ -93,9 +94,8 @@ class Model(Trainer, Layer):
         With `with_prefix`, pairs `(prefix, layer)` where `prefix + key` names a weight
         ("dense/weights"; a nested model's layers are prefixed with its name too).
         """
-        from ..layers import base
 
-        key = (base.BUILDS, tuple(id(layer) for layer in self.layers))
+        key = (CONTEXT.builds, tuple(id(layer) for layer in self.layers))
         cached = self.__dict__.get("_weight_layers_cache")
         if cached is not None and cached[0] == key:
             found = cached[1]
@@ -140,7 +140,10 @@ class Model(Trainer, Layer):
             if not self.built and type(self).call is not Model.call:
                 self._build_by_calling(args[0])
             return call_symbolic(self, args, kwargs)
-        training = bool(kwargs.pop("training", False))
+        from ..layers.base import CONTEXT
+
+        training = kwargs.pop("training", None)
+        training = CONTEXT.training if training is None else bool(training)  # a nested model inherits it
         if not self.built:
             self._built_input_shapes = [tuple(np.shape(x)[1:]) for x in flatten_outputs(args[0])]
         with call_context(rng=self.rng, dtype=self.dtype):
@@ -217,18 +220,18 @@ class Model(Trainer, Layer):
         self._check_has_layers("compiling")
         names = self.output_names
         optimizer = optimizers.get(optimizer)
-        per_output_loss = [self._resolve_loss(item) for item in _per_output(loss, names, "loss")]
-        per_output_metrics = _per_output_metrics(metrics, names)
-        for group in per_output_metrics:
+        per_output_loss = [self._resolve_loss(item) for item in per_output(loss, names, "loss")]
+        metrics_per_output = per_output_metrics(metrics, names)
+        for group in metrics_per_output:
             for name in group:
                 metrics_module.get(name)
-        weights = [1.0] * len(names) if loss_weights is None else _per_output(loss_weights, names, "loss_weights")
+        weights = [1.0] * len(names) if loss_weights is None else per_output(loss_weights, names, "loss_weights")
         for weight in weights:
             if isinstance(weight, bool) or not isinstance(weight, numbers.Real):
                 raise ValueError(f"`loss_weights` must hold numbers. Received: {loss_weights!r}")
         self.optimizer, self.loss = optimizer, per_output_loss[0] if len(names) == 1 else per_output_loss
-        self.metrics = list(per_output_metrics[0]) if len(names) == 1 else per_output_metrics
-        self.compiled_loss, self.compiled_metrics = per_output_loss, per_output_metrics
+        self.metrics = list(metrics_per_output[0]) if len(names) == 1 else metrics_per_output
+        self.compiled_loss, self.compiled_metrics = per_output_loss, metrics_per_output
         self.loss_weights_list = [float(w) for w in weights]
 
     def get_config(self) -> dict:
@@ -363,60 +366,19 @@ class Model(Trainer, Layer):
 
     # --- summary ---------------------------------------------------------------------------------
     def summary(self, print_fn=print) -> None:
-        """Print a table of layers: name, type, output shape, parameters (and, in a graph, what
-        each layer is connected to), and totals.
+        """Print a table of layers: name, type, output shape, activation, parameters (and, in a
+        graph, what each layer is connected to), and totals; see `models.summary`."""
+        from .summary import print_summary
 
-        A layer's count includes its non-trainable state (BatchNormalization's moving
-        statistics), as Keras counts it; the footer splits the total.
-        """
-        from ..progress import render_table
-
-        if not self.built:
-            raise ValueError(f"Model {self.name!r} is not built yet: call it on data (or fit it) first, "
-                             "or give its first layer an input_shape.")
-        rows, header = self.summary_rows()
-        trainable = sum(layer.count_params() for layer in self.weight_layers() if layer.trainable)
-        frozen = sum(state_size(layer) + (0 if layer.trainable else layer.count_params())
-                     for layer in self.weight_layers())
-        footer = [f"Total params: {trainable + frozen:,}"]
-        if frozen:
-            footer += [f"Trainable params: {trainable:,}", f"Non-trainable params: {frozen:,}"]
-        print_fn(render_table(f'Model: "{self.name}"', header, rows, footer))
+        print_summary(self, print_fn)
 
     def summary_rows(self):
-        rows = []
-        for layer in self.layers:
-            rows.append((layer.name, type(layer).__name__, _shape_text(layer), activation_name(layer),
-                         f"{_layer_total(layer):,}"))
-        return rows, ("Layer", "Type", "Output shape", "Activation", "Params")
+        from .summary import layer_rows
+
+        return layer_rows(self)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r} layers={len(self.layers)} params={self.count_params()}>"
-
-
-def activation_name(layer: Layer) -> str:
-    activation = getattr(layer, "activation", None)
-    return getattr(activation, "name", "") if activation is not None else ""
-
-
-def state_size(layer: Layer) -> int:
-    """Numbers in a layer's non-trainable `state` (0 for most layers)."""
-    return int(sum(value.size for value in layer.state.values()))
-
-
-def _layer_total(layer: Layer) -> int:
-    if isinstance(layer, Model):
-        return sum(sub.count_params() + state_size(sub) for sub in layer.weight_layers())
-    return layer.count_params() + state_size(layer) + sum(_layer_total(sub) for sub in layer.sublayers)
-
-
-def _shape_text(layer: Layer) -> str:
-    shape = layer.output_shape
-    if shape is None:
-        return "?"
-    if isinstance(shape, list):
-        return ", ".join(str(s) for s in shape)
-    return str((None, *shape))
 
 
 def name_unnamed(layers) -> None:
@@ -451,43 +413,3 @@ def _tensors_of(inputs, dtype):
     if array.dtype.kind == "f" and array.dtype != dtype:
         array = array.astype(dtype)
     return Tensor(array)
-
-
-def _per_output(value, names: list, what: str) -> list:
-    """A setting given once, as a list (one per output) or as a dict by output name."""
-    if isinstance(value, dict):
-        unknown = [key for key in value if key not in names]
-        if unknown:
-            raise ValueError(f"`{what}` names unknown outputs {unknown}. Outputs: {names}")
-        return [value.get(name) for name in names]
-    if isinstance(value, (list, tuple)) and len(names) > 1:
-        if len(value) != len(names):
-            raise ValueError(f"`{what}` must have one entry per output ({len(names)}: {names}). Received: {len(value)}")
-        return list(value)
-    if isinstance(value, (list, tuple)) and what == "loss_weights":
-        return list(value)
-    return [value] * len(names)
-
-
-def _per_output_metrics(metrics, names: list) -> list:
-    if metrics is None:
-        return [[] for _ in names]
-    if isinstance(metrics, str):
-        raise TypeError(f"`metrics` must be a list of metric names. Received: {metrics!r} (wrap it in a list)")
-    if isinstance(metrics, dict):
-        unknown = [key for key in metrics if key not in names]
-        if unknown:
-            raise ValueError(f"`metrics` names unknown outputs {unknown}. Outputs: {names}")
-        return [_as_list(metrics.get(name)) for name in names]
-    metrics = list(metrics)
-    if len(names) > 1 and metrics and all(isinstance(m, (list, tuple)) or m is None for m in metrics):
-        if len(metrics) != len(names):
-            raise ValueError(f"`metrics` must have one list per output ({len(names)}). Received: {len(metrics)}")
-        return [_as_list(m) for m in metrics]
-    return [list(metrics) for _ in names]
-
-
-def _as_list(value) -> list:
-    if value is None:
-        return []
-    return [value] if isinstance(value, str) else list(value)
