@@ -61,11 +61,11 @@ class Functional(Model):
             if id(tensor) not in used:
                 raise ValueError(f"Input {i} ({tensor.node.operation.name or 'unnamed'}, shape {tensor.shape}) is "
                                  "not used to compute any output. Remove it from `inputs`.")
-        self._graph_layers = []
-        for tensor in self._inputs:
-            self._graph_layers.append(tensor.node.operation)
+        self._graph_layers = [tensor.node.operation for tensor in self._inputs]
+        seen = {id(layer) for layer in self._graph_layers}
         for node in self._nodes:
-            if node.is_layer and not any(node.operation is seen for seen in self._graph_layers):
+            if node.is_layer and id(node.operation) not in seen:
+                seen.add(id(node.operation))
                 self._graph_layers.append(node.operation)
         self._assign_names()
         self._output_shapes = [tuple(t.shape[1:]) for t in self._outputs]
