@@ -160,8 +160,8 @@ def call_symbolic(layer, args, kwargs):
     if not layer.built:
         layer._maybe_build(_spec_shapes(inputs), CONTEXT.rng or context_generator(), _first_float_dtype(inputs))
     node = Node(layer, args, kwargs)
-    specs = layer.symbolic_output_spec(inputs) if hasattr(layer, "symbolic_output_spec") else None
-    if specs is None and layer.is_hand_written and isinstance(inputs, KerasTensor):
+    specs = None
+    if layer.is_hand_written and isinstance(inputs, KerasTensor):
         sample = inputs.shape[1:]
         if layer.input_shape is not None and tuple(sample) != tuple(layer.input_shape):
             raise ValueError(

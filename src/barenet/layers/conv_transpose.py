@@ -45,8 +45,10 @@ class _ConvTranspose(KernelLayer):
 
     rank = 2
 
-    def __init__(self, filters: int, kernel_size, strides, padding: str, dilation_rate, activation, use_bias: bool,
-                 kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer, input_shape, name):
+    def __init__(self, filters: int, kernel_size, strides=1, padding: str = "valid", dilation_rate=1,
+                 activation=None, use_bias: bool = True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, input_shape=None,
+                 name: str | None = None):
         super().__init__(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
                          bias_regularizer, input_shape, name)
         self.filters = check_positive_int("filters", filters)
@@ -165,13 +167,6 @@ class Conv2DTranspose(_ConvTranspose):
 
     rank = 2
 
-    def __init__(self, filters: int, kernel_size, strides=1, padding: str = "valid", dilation_rate=1,
-                 activation=None, use_bias: bool = True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, input_shape=None,
-                 name: str | None = None):
-        super().__init__(filters, kernel_size, strides, padding, dilation_rate, activation, use_bias,
-                         kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer, input_shape, name)
-
     @property
     def kernel_size(self):
         return self._kernel
@@ -193,13 +188,6 @@ class Conv1DTranspose(_ConvTranspose):
     """
 
     rank = 1
-
-    def __init__(self, filters: int, kernel_size, strides=1, padding: str = "valid", dilation_rate=1,
-                 activation=None, use_bias: bool = True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, input_shape=None,
-                 name: str | None = None):
-        super().__init__(filters, kernel_size, strides, padding, dilation_rate, activation, use_bias,
-                         kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer, input_shape, name)
 
     @property
     def kernel_size(self):
