@@ -5,8 +5,8 @@ The blog's API (`NN`, `FFL`, `compile_model`, `train`) and Keras's
 on the same objects.
 """
 
-from . import (activations, autodiff, callbacks, datasets, initializers, layers, losses, metrics, ops, optimizers,
-               regularizers, saving, utils)
+from . import (activations, autodiff, callbacks, datasets, distributed, initializers, layers, losses, metrics, ops,
+               optimizers, regularizers, saving, utils)
 from .callbacks import Callback, History
 from .layers import (FFL, GRU, LSTM, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate,
                      Conv1D, Conv1DTranspose, Conv2d, Conv2D, Conv2DTranspose, Cropping1D, Cropping2D, Dense, Dot,
@@ -33,6 +33,6 @@ __all__ = [
     "to_categorical", "one_hot_encoding", "normalize", "standardize", "train_test_split",
     "load_model", "ModelFileError",
     "autodiff", "activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "ops", "optimizers",
-    "saving", "regularizers", "utils",
+    "saving", "regularizers", "utils", "distributed",
     "__version__",
 ]

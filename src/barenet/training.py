@@ -44,7 +44,11 @@ class StepResult:
 # --- one step ----------------------------------------------------------------------------------
 def train_step(model, xs: list, ys: list) -> StepResult:
     """Forward, loss, backward and update on one batch (inputs `xs`, targets `ys`, one per output)."""
-    result, params, grads = forward_backward(model, xs, ys)
+    replicas = model.__dict__.get("_replicas")  # barenet.distributed's strategy, set during its fit
+    if replicas is None:
+        result, params, grads = forward_backward(model, xs, ys)
+    else:  # issue 14 hook: this process's share of the batch, then ONE allreduce of gradients and logs
+        result, params, grads = replicas.forward_backward(model, xs, ys, forward_backward)
     if result.skipped is None:
         try:
             model.optimizer.apply_gradients(params, grads)

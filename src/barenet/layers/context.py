@@ -18,6 +18,7 @@ class CallContext:
     losses: list | None = None  # where add_loss() collects during a model call
     build_hook = None  # build_hook(layer, input_shape, build): a loader checks sizes before `build()` runs
     builds = 0  # layers built so far in this process: models cache their weight list until it changes
+    replica_sum = None  # sum(array) over data-parallel processes, set by barenet.distributed during fit
 
 
 CONTEXT = CallContext()

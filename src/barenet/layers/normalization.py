@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 from .base import Layer
+from .context import CONTEXT
 
 
 class BatchNormalization(Layer):
@@ -25,6 +26,10 @@ class BatchNormalization(Layer):
         epsilon: Added to the variance. Defaults to 1e-3.
         center: Whether to learn `beta`. Defaults to True.
         scale: Whether to learn `gamma`. Defaults to True.
+        synchronized: Under `barenet.distributed`, compute the batch statistics (and the
+            backward pass's two sums) over the global batch of every process, so N processes
+            match one process exactly; costs two small allreduces forward and one backward.
+            False (the default) uses each process's own rows, as Keras does.
         input_shape: Shape of one sample; only needed on a model's first layer.
         name: Layer name. Defaults to one the model assigns.
 
@@ -33,7 +38,7 @@ class BatchNormalization(Layer):
     """
 
     def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
-                 scale: bool = True, input_shape=None, name: str | None = None):
+                 scale: bool = True, synchronized: bool = False, input_shape=None, name: str | None = None):
         super().__init__(input_shape, name)
         if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
             raise ValueError(f"`axis` must be an integer (the last axis, -1). Received: axis={axis!r}")
@@ -44,6 +49,7 @@ class BatchNormalization(Layer):
         self.axis = int(axis)
         self.momentum, self.epsilon = float(momentum), float(epsilon)
         self.center, self.scale = bool(center), bool(scale)
+        self.synchronized = bool(synchronized)
 
     def compute_output_shape(self, input_shape):
         if self.axis not in (-1, len(input_shape)):
@@ -64,10 +70,18 @@ class BatchNormalization(Layer):
         self._check_input(x)
         axes = tuple(range(x.ndim - 1))
         self._training = bool(training)
-        if training:
+        total = CONTEXT.replica_sum if training and self.synchronized else None  # issue 14 hook
+        self._synchronized_pass = total is not None
+        if total is not None:  # the global batch's statistics: sums over every process
+            sums = total(np.append(x.sum(axis=axes), x.size // x.shape[-1]).astype(x.dtype))
+            self._count, mean = sums[-1], sums[:-1] / sums[-1]
+            centered = x - mean
+            variance = total(np.square(centered).sum(axis=axes)) / self._count
+        elif training:
             mean = x.mean(axis=axes)
             centered = x - mean
             variance = np.square(centered).mean(axis=axes)  # biased, as Keras
+        if training:
             for key, value in (("moving_mean", mean), ("moving_variance", variance)):
                 moving = self.state[key]
                 moving *= self.momentum
@@ -100,8 +114,11 @@ class BatchNormalization(Layer):
         # The batch mean and variance depend on x too: the standard batch-norm backward,
         # dx = gamma / std * (g - mean(g) - xhat * mean(g * xhat)).
         count = dL_dy.size // dL_dy.shape[-1]
+        if self._synchronized_pass:  # the global batch's sums (the parameter gradients stay local)
+            sums = CONTEXT.replica_sum(np.concatenate([grad_beta, grad_gamma]))
+            grad_beta, grad_gamma, count = sums[:len(grad_beta)], sums[len(grad_beta):], self._count
         return scale * (dL_dy - grad_beta / count - self._normalized * (grad_gamma / count))
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
-                "center": self.center, "scale": self.scale}
+                "center": self.center, "scale": self.scale, "synchronized": self.synchronized}

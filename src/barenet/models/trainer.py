@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from .. import training
+from .. import distributed, training
 from ..callbacks import Callback, History
 from ..layers.base import check_positive_int
 
@@ -66,6 +66,9 @@ class Trainer:
             if n_val:
                 validation = ([a[val_rows] for a in xs], [a[val_rows] for a in ys])
             xs, ys = [a[train_rows] for a in xs], [a[train_rows] for a in ys]
+        strategy = distributed.current()  # issue 14 hook: after barenet.distributed.initialize(), N processes
+        if strategy is not None:
+            return strategy.fit(self, xs, ys, epochs, batch_size, validation, shuffle, callbacks, verbose)
         return training.fit_loop(self, xs, ys, epochs, batch_size, validation, shuffle, callbacks, verbose)
 
     def train_step_arrays(self, xs: list, ys: list) -> "training.StepResult":

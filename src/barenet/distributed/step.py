@@ -1,0 +1,136 @@
+"""One data-parallel training step: this process's share of the global batch, its forward and
+backward pass, then ONE allreduce of a flat, preallocated buffer holding
+
+    [ every trainable gradient * (local rows / global rows) | every log value * (same) | 4 flags ]
+
+so the sum over processes is the global batch's mean gradient and its mean logs, exactly as one
+process would compute them on the whole batch (losses and metrics that are batch means). The
+flags (this step was skipped / raised / was interrupted, and the local row count) let every
+process take the same decision after the same collective: skip the update, raise the failing
+process's error, or stop at this batch boundary.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+FLAGS = 4  # skipped, raised, interrupted, rows
+
+
+class DistributedStepError(RuntimeError):
+    """A training step raised on some process; every process raises this, naming that process and
+    the error, after the same collective (so none is left waiting)."""
+
+
+def trainable_arrays(model) -> dict:
+    """`{"layer/weight": array}` of every trainable weight, in the model's order (the same order
+    `training.collect_gradients` uses, without asking which got a gradient in a given pass)."""
+    arrays = {}
+    for prefix, layer in model.weight_layers(with_prefix=True):
+        if not layer.trainable or not layer.params:
+            continue
+        if layer.is_hand_written:
+            arrays.update({prefix + key: value for key, value in layer.params.items()})
+            continue
+        for key, variable in layer.__dict__.get("_variables", {}).items():
+            if variable.trainable:
+                arrays[prefix + key] = variable.value
+    return arrays
+
+
+def local_rows(global_rows: int, rank: int, size: int) -> slice:
+    """This process's contiguous share of a global batch: sizes differ by at most one row."""
+    base, extra = divmod(global_rows, size)
+    start = rank * base + min(rank, extra)
+    return slice(start, start + base + (rank < extra))
+
+
+class GradientAllReducer:
+    """The layout of the flat buffer, built on the first step and reused for every later one."""
+
+    def __init__(self, communicator, model):
+        self.communicator = communicator
+        self.params = trainable_arrays(model)
+        self.layout, offset = {}, 0
+        for key, value in self.params.items():
+            self.layout[key] = (offset, offset + value.size, value.shape)
+            offset += value.size
+        self.gradient_size = offset
+        dtypes = {value.dtype for value in self.params.values()} or {np.dtype(model.dtype)}
+        self.dtype = np.result_type(*dtypes)
+        self.log_keys: list | None = None
+        self.buffer: np.ndarray | None = None
+        self.updated_keys = list(self.params)
+        self.interrupt_seen = False  # some process got Ctrl-C before the last step: all stop after it
+
+    def _agree_on_log_keys(self, logs) -> None:
+        """On the first step, every process learns the log names (a process with no rows has none)."""
+        everyone = self.communicator.gather_objects(None if logs is None else list(logs))
+        known = [keys for keys in everyone if keys is not None]
+        self.log_keys = known[0] if known else ["loss"]
+        self.buffer = np.zeros(self.gradient_size + len(self.log_keys) + FLAGS, self.dtype)
+
+    def step(self, model, xs, ys, forward_backward, interrupted: bool):
+        """`(StepResult, params, grads)` of the global batch `(xs, ys)`, the same on every process."""
+        from ..training import StepResult
+
+        communicator = self.communicator
+        global_rows = len(xs[0])
+        rows = local_rows(global_rows, communicator.rank, communicator.size)
+        local = rows.stop - rows.start
+        result, grads, error = None, {}, None
+        if local:
+            try:
+                result, _, grads = forward_backward(model, [x[rows] for x in xs], [y[rows] for y in ys])
+            except Exception as exc:  # noqa: BLE001 - reported to every process below, after the collective
+                error = exc
+        if self.log_keys is None:
+            self._agree_on_log_keys(None if result is None else result.logs)
+        buffer, scale = self.buffer, local / global_rows
+        gradients = buffer[:self.gradient_size]
+        if result is None or error is not None or result.skipped:
+            buffer[:] = 0
+        else:
+            for key, (start, stop, _) in self.layout.items():
+                grad = grads.get(key)
+                if grad is None:
+                    gradients[start:stop] = 0
+                else:
+                    np.multiply(np.ravel(grad), scale, out=gradients[start:stop], casting="unsafe")
+            logs = buffer[self.gradient_size:-FLAGS]
+            logs[:] = [result.logs.get(key, 0.0) * scale for key in self.log_keys]
+        skipped = result is not None and result.skipped is not None
+        buffer[-FLAGS:] = (skipped, error is not None, interrupted, local)
+        communicator.sum_in_place(buffer)
+        flags = buffer[-FLAGS:]
+        self.interrupt_seen = bool(flags[2])
+        if flags[1]:
+            self._raise_everywhere(error)
+        logs = {key: float(value) for key, value in zip(self.log_keys, buffer[self.gradient_size:-FLAGS])}
+        if flags[0]:
+            reason = self._skip_reason(result)
+            if result is not None and not skipped:  # put back what this process's forward pass moved
+                for value, before in result.saved_state or []:
+                    value[...] = before
+            return StepResult(logs, reason), {}, {}
+        if result is not None and grads:
+            self.updated_keys = [key for key in self.layout if key in grads]
+        keys = self.updated_keys
+        grads = {key: gradients[self.layout[key][0]:self.layout[key][1]].reshape(self.layout[key][2]) for key in keys}
+        params = {key: self.params[key] for key in keys}
+        saved = [] if result is None else result.saved_state
+        return StepResult(logs, saved_state=saved), params, grads
+
+    def _raise_everywhere(self, error) -> None:
+        messages = self.communicator.gather_objects(None if error is None else f"{type(error).__name__}: {error}")
+        rank = next(i for i, message in enumerate(messages) if message is not None)
+        text = (f"process {rank} of {self.communicator.size} raised in a training step: {messages[rank]}; "
+                "every process stopped at this step.")
+        if error is not None:
+            raise DistributedStepError(text) from error
+        raise DistributedStepError(text)
+
+    def _skip_reason(self, result) -> str:
+        reasons = self.communicator.gather_objects(None if result is None else result.skipped)
+        rank = next(i for i, reason in enumerate(reasons) if reason is not None)
+        return f"{reasons[rank]} (on process {rank})" if self.communicator.size > 1 else reasons[rank]

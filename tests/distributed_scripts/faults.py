@@ -1,0 +1,53 @@
+"""Faults under `barenet.distributed` (run by tests/test_distributed.py under `mpiexec -n 2`).
+
+Usage: python faults.py MODE OUT   MODE: raise-in-step | raise-in-callback | kill | interrupt | mismatch
+"""
+
+import os
+import signal
+import sys
+
+import numpy as np
+
+import barenet as bn
+
+mode, out = sys.argv[1], sys.argv[2]
+strategy = bn.distributed.initialize(verbose=False)
+rng = np.random.default_rng(0)
+x, y = rng.normal(size=(256, 4)), rng.normal(size=(256, 1))
+
+
+class Fragile(bn.layers.Layer):
+    """Raises on process 1 at its fourth training call (a stand-in for bad data or an out-of-memory error)."""
+
+    calls = 0
+
+    def call(self, inputs, training=False):
+        if training:
+            Fragile.calls += 1
+            if mode == "raise-in-step" and strategy.rank == 1 and Fragile.calls == 4:
+                raise ValueError("bad batch on purpose")
+        return inputs
+
+
+class OnBatch(bn.callbacks.Callback):
+    def on_batch_end(self, batch, logs=None):
+        if strategy.rank == 1 and batch == 3:
+            if mode == "kill":
+                os.kill(os.getpid(), signal.SIGKILL)
+            if mode == "raise-in-callback":
+                raise RuntimeError("callback failed on purpose")
+            if mode == "interrupt":
+                os.kill(os.getpid(), signal.SIGINT)
+
+
+units = 5 if mode == "mismatch" and strategy.rank == 1 else 4
+model = bn.Sequential([bn.Dense(units, "tanh", input_dim=4), Fragile(), bn.Dense(1)], seed=0)
+model.compile("sgd", "mse")
+try:
+    history = model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[OnBatch()])
+except (bn.distributed.DistributedStepError, ValueError) as error:
+    print(f"rank {strategy.rank}: {type(error).__name__}: {error}", flush=True)
+    sys.exit(3)
+with open(f"{out}.{strategy.rank}", "w") as f:
+    f.write(f"{model.optimizer.iterations} {len(history.epoch)} {history.stop_reason is not None}")
