@@ -1,10 +1,11 @@
 """One data-parallel training step: this process's share of the global batch, its forward and
 backward pass, then ONE allreduce of a flat, preallocated buffer holding
 
-    [ every trainable gradient * (local rows / global rows) | every log value * (same) | 4 flags ]
+    [ every trainable gradient * local rows | every log value * local rows | 4 flags ]
 
-so the sum over processes is the global batch's mean gradient and its mean logs, exactly as one
-process would compute them on the whole batch (losses and metrics that are batch means). The
+then divides by the summed row count: the global batch's mean gradient and mean logs, exactly as
+one process would compute them on the whole batch (losses and metrics that are batch means).
+Shares may differ in size (a last, short batch; per-process data of unequal length). The
 flags (this step was skipped / raised / was interrupted, and the local row count) let every
 process take the same decision after the same collective: skip the update, raise the failing
 process's error, or stop at this batch boundary.
@@ -70,23 +71,25 @@ class GradientAllReducer:
         self.log_keys = known[0] if known else ["loss"]
         self.buffer = np.zeros(self.gradient_size + len(self.log_keys) + FLAGS, self.dtype)
 
-    def step(self, model, xs, ys, forward_backward, interrupted: bool):
-        """`(StepResult, params, grads)` of the global batch `(xs, ys)`, the same on every process."""
+    def step(self, model, xs, ys, forward_backward, interrupted: bool, local_batch: bool = False):
+        """`(StepResult, params, grads)` of the global batch, the same on every process: `(xs, ys)`
+        is the global batch (this process takes its share), or with `local_batch` this process's own."""
         from ..training import StepResult
 
         communicator = self.communicator
-        global_rows = len(xs[0])
-        rows = local_rows(global_rows, communicator.rank, communicator.size)
-        local = rows.stop - rows.start
+        if not local_batch:
+            rows = local_rows(len(xs[0]), communicator.rank, communicator.size)
+            xs, ys = [x[rows] for x in xs], [y[rows] for y in ys]
+        local = len(xs[0])
         result, grads, error = None, {}, None
         if local:
             try:
-                result, _, grads = forward_backward(model, [x[rows] for x in xs], [y[rows] for y in ys])
+                result, _, grads = forward_backward(model, xs, ys)
             except Exception as exc:  # noqa: BLE001 - reported to every process below, after the collective
                 error = exc
         if self.log_keys is None:
             self._agree_on_log_keys(None if result is None else result.logs)
-        buffer, scale = self.buffer, local / global_rows
+        buffer, scale = self.buffer, local
         gradients = buffer[:self.gradient_size]
         if result is None or error is not None or result.skipped:
             buffer[:] = 0
@@ -103,6 +106,7 @@ class GradientAllReducer:
         buffer[-FLAGS:] = (skipped, error is not None, interrupted, local)
         communicator.sum_in_place(buffer)
         flags = buffer[-FLAGS:]
+        buffer[:-FLAGS] /= max(flags[3], 1)  # sums of rows' contributions -> means over the global batch
         self.interrupt_seen = bool(flags[2])
         if flags[1]:
             self._raise_everywhere(error)
