@@ -178,3 +178,18 @@ def test_different_models_are_refused_on_every_process_before_training():
     for rank in (0, 1):
         assert f"rank {rank}: ValueError: Every process must build the same model" in output
     assert "the model's weights (names, shapes, dtypes) differs on process(es) 1" in output
+
+
+@needs_mpi
+def test_cli_trains_across_processes_and_rank_0_alone_reports_and_saves(tmp_path):
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": str(SRC)}
+    output_file = tmp_path / "model.barenet"
+    done = subprocess.run([find_mpiexec(), "-n", "2", sys.executable, "-m", "barenet", "train", "--distributed",
+                           "--epochs", "1", "--model", "32", "--verbose", "0", "--output", str(output_file)],
+                          capture_output=True, text=True, timeout=120, env=env, check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert output.count("test accuracy") == 1 and output.count("Training on digits") == 1
+    assert "data-parallel training on 2 processes" in output
+    accuracy = float(output.split("test accuracy: ")[1].split()[0])
+    assert accuracy > 0.5 and bn.load_model(output_file).count_params() > 0

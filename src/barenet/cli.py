@@ -2,6 +2,7 @@
 
     barenet train                      # offline: an MLP on the embedded digits, prints test accuracy
     barenet train --dataset fashion-mnist --model 256,128 --epochs 5 --output model.npz --plot curves.png
+    mpiexec -n 4 barenet train --dataset fashion-mnist --distributed   # data-parallel over 4 processes
     barenet evaluate model.npz --dataset fashion-mnist
     barenet predict model.npz images.npy          # or image files: a.png b.png
     barenet summary model.npz
@@ -57,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--plot", metavar="PNG",
                        help="save loss/accuracy curves here, plus a confusion matrix and sample predictions")
     train.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2], help="progress output (default: 1)")
+    train.add_argument("--distributed", action="store_true",
+                       help="under mpiexec: data-parallel training across its processes (--batch-size is the "
+                            "global batch; rank 0 prints and saves); alone: ordinary training with a notice")
 
     evaluate = commands.add_parser("evaluate", help="print a saved model's loss and metrics on a test set")
     evaluate.add_argument("model", help="a model file written by barenet")
@@ -207,16 +211,24 @@ def _train(args) -> int:
         _check_output_path(args.plot, "--plot", _PLOT_SUFFIXES)
         from .plotting import _figure
         _figure((1, 1))
+    chief = True
+    if args.distributed:
+        from . import distributed
+
+        chief = distributed.initialize().is_chief
     x_train, y_train, x_test, y_test = _load_dataset(args.dataset, args.data_dir)
     model, is_cnn = _build_model(args.model, x_train.shape[1:], args.seed)
     optimizer = bn.optimizers.Adam(lr) if args.optimizer == "adam" else bn.optimizers.SGD(lr, momentum=0.9)
     model.compile(optimizer, "sparse_categorical_crossentropy", ["accuracy"])
-    print(f"Training on {args.dataset}: {len(x_train)} training and {len(x_test)} test images, "
-          f"{epochs} epochs, {args.optimizer} lr={lr:g}, seed {args.seed}.", flush=True)
+    if chief:
+        print(f"Training on {args.dataset}: {len(x_train)} training and {len(x_test)} test images, "
+              f"{epochs} epochs, {args.optimizer} lr={lr:g}, seed {args.seed}.", flush=True)
     history = model.fit(_shape_for(is_cnn, x_train), y_train, epochs=epochs, batch_size=args.batch_size,
                         validation_split=args.validation_split, verbose=args.verbose)
     if history.stop_reason is not None:
         raise CLIError("training stopped early (the reason is above), so nothing was saved.")
+    if not chief:  # the other processes hold the same model; rank 0 reports and saves it
+        return 0
     if args.verbose:
         model.summary()
     x_eval = _shape_for(is_cnn, x_test)
