@@ -137,12 +137,18 @@ def test_two_processes_match_one_process_with_the_same_global_batch(tmp_path):
 
 
 @needs_mpi
-def test_a_step_that_raises_on_one_process_raises_on_every_process():
-    code, output, seconds = run("faults.py", "raise-in-step", "unused")
+def test_refused_and_failed_fits_raise_on_every_process_which_then_go_on_together(tmp_path):
+    """One job, three fits: different models (refused before training), unseeded models with a validation
+    split (rank 0's weights and generator are broadcast), a step raising on process 1 (raised everywhere)."""
+    code, output, seconds = run("faults.py", "mismatch,unseeded,raise-in-step", tmp_path / "state")
     assert code == 3, output
     for rank in (0, 1):
+        assert f"rank {rank}: ValueError: Every process must build the same model" in output
         assert f"rank {rank}: DistributedStepError: process 1 of 2 raised in a training step: ValueError: bad batch " \
                "on purpose" in output
+    assert "the model's weights (names, shapes, dtypes) differs on process(es) 1" in output
+    states = [(tmp_path / f"state.unseeded.{rank}").read_text().split() for rank in (0, 1)]
+    assert states[0] == states[1] and states[0][:3] == ["24", "2", "False"]  # 192 rows / 16 per step * 2 epochs
     assert seconds < 30
 
 
@@ -164,20 +170,11 @@ def test_a_killed_process_ends_the_others_within_30_seconds():
 def test_ctrl_c_on_one_process_stops_every_process_after_the_same_batch(tmp_path):
     code, output, _ = run("faults.py", "interrupt", tmp_path / "state")
     assert code == 0, output
-    states = [(tmp_path / f"state.{rank}").read_text().split() for rank in (0, 1)]
+    states = [(tmp_path / f"state.interrupt.{rank}").read_text().split() for rank in (0, 1)]
     assert states[0] == states[1]  # same optimizer step count, epochs and stop reason on both
-    iterations, epochs, stopped = states[0]
+    iterations, epochs, stopped = states[0][:3]
     assert int(iterations) < 32 and epochs == "0" and stopped == "True"
     assert output.count("Training interrupted (Ctrl-C)") == 1  # printed by rank 0 only
-
-
-@needs_mpi
-def test_different_models_are_refused_on_every_process_before_training():
-    code, output, _ = run("faults.py", "mismatch", "unused")
-    assert code == 3, output
-    for rank in (0, 1):
-        assert f"rank {rank}: ValueError: Every process must build the same model" in output
-    assert "the model's weights (names, shapes, dtypes) differs on process(es) 1" in output
 
 
 @needs_mpi

@@ -51,6 +51,9 @@ class Trainer:
             if not isinstance(callback, Callback):
                 raise TypeError(f"`callbacks` must hold Callback objects. Received: {type(callback).__name__}")
         xs, ys = self._prepare_data(x, y)
+        strategy = distributed.current()  # issue 14 hook: after barenet.distributed.initialize(), N processes
+        if strategy is not None:
+            strategy.broadcast_generator(self)  # rank 0's generator: the same validation split everywhere
         validation = None
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
@@ -66,7 +69,6 @@ class Trainer:
             if n_val:
                 validation = ([a[val_rows] for a in xs], [a[val_rows] for a in ys])
             xs, ys = [a[train_rows] for a in xs], [a[train_rows] for a in ys]
-        strategy = distributed.current()  # issue 14 hook: after barenet.distributed.initialize(), N processes
         if strategy is not None:
             return strategy.fit(self, xs, ys, epochs, batch_size, validation, shuffle, callbacks, verbose)
         return training.fit_loop(self, xs, ys, epochs, batch_size, validation, shuffle, callbacks, verbose)
