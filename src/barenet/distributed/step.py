@@ -1,7 +1,8 @@
 """One data-parallel training step: this process's share of the global batch, its forward and
 backward pass, then ONE allreduce of a flat, preallocated buffer holding
 
-    [ every trainable gradient * local rows | every log value * local rows | 4 flags ]
+    [ every trainable gradient * local rows | every log value * local rows
+      | this step's change of every stateful metric's additive state | 4 flags ]
 
 then divides by the summed row count: the global batch's mean gradient and mean logs, exactly as
 one process would compute them on the whole batch (losses and metrics that are batch means).
@@ -9,6 +10,10 @@ Shares may differ in size (a last, short batch; per-process data of unequal leng
 flags (this step was skipped / raised / was interrupted, and the local row count) let every
 process take the same decision after the same collective: skip the update, raise the failing
 process's error, or stop at this batch boundary.
+
+Stateful metrics (objects with additive `variables`: running sums and counts) are reduced by
+their change in this step: every process then holds the global running state, and the logs
+computed from it (`model._compile_metrics.logs()`) are the same, exact epoch values.
 """
 
 from __future__ import annotations
@@ -46,11 +51,17 @@ def local_rows(global_rows: int, rank: int, size: int) -> slice:
     return slice(start, start + base + (rank < extra))
 
 
+def metric_variables(model) -> list:
+    """The additive state arrays of the model's stateful metrics (none for metrics given by name)."""
+    return [variable for metric in getattr(model, "metrics", None) or [] if not isinstance(metric, str)
+            for variable in getattr(metric, "variables", None) or []]
+
+
 class GradientAllReducer:
     """The layout of the flat buffer, built on the first step and reused for every later one."""
 
     def __init__(self, communicator, model):
-        self.communicator = communicator
+        self.communicator, self.model = communicator, model
         self.params = trainable_arrays(model)
         self.layout, offset = {}, 0
         for key, value in self.params.items():
@@ -69,7 +80,8 @@ class GradientAllReducer:
         everyone = self.communicator.gather_objects(None if logs is None else list(logs))
         known = [keys for keys in everyone if keys is not None]
         self.log_keys = known[0] if known else ["loss"]
-        self.buffer = np.zeros(self.gradient_size + len(self.log_keys) + FLAGS, self.dtype)
+        self.metric_size = sum(variable.size for variable in metric_variables(self.model))
+        self.buffer = np.zeros(self.gradient_size + len(self.log_keys) + self.metric_size + FLAGS, self.dtype)
 
     def step(self, model, xs, ys, forward_backward, interrupted: bool, local_batch: bool = False):
         """`(StepResult, params, grads)` of the global batch, the same on every process: `(xs, ys)`
@@ -82,6 +94,8 @@ class GradientAllReducer:
             xs, ys = [x[rows] for x in xs], [y[rows] for y in ys]
         local = len(xs[0])
         result, grads, error = None, {}, None
+        variables = metric_variables(model)
+        metrics_before = [variable.copy() for variable in variables]
         if local:
             try:
                 result, _, grads = forward_backward(model, xs, ys)
@@ -100,17 +114,24 @@ class GradientAllReducer:
                     gradients[start:stop] = 0
                 else:
                     np.multiply(np.ravel(grad), scale, out=gradients[start:stop], casting="unsafe")
-            logs = buffer[self.gradient_size:-FLAGS]
+            logs = buffer[self.gradient_size:self.gradient_size + len(self.log_keys)]
             logs[:] = [result.logs.get(key, 0.0) * scale for key in self.log_keys]
+        if variables:  # this process's additions to the metrics' sums and counts (zero if it had no rows)
+            self._pack_metric_changes(variables, metrics_before, result is None or error is not None)
         skipped = result is not None and result.skipped is not None
         buffer[-FLAGS:] = (skipped, error is not None, interrupted, local)
         communicator.sum_in_place(buffer)
         flags = buffer[-FLAGS:]
-        buffer[:-FLAGS] /= max(flags[3], 1)  # sums of rows' contributions -> means over the global batch
+        means = buffer[:self.gradient_size + len(self.log_keys)]
+        means /= max(flags[3], 1)  # sums of rows' contributions -> means over the global batch
+        if variables:  # every process now holds the global running state of each metric
+            self._unpack_metric_changes(variables, metrics_before)
         self.interrupt_seen = bool(flags[2])
         if flags[1]:
             self._raise_everywhere(error)
-        logs = {key: float(value) for key, value in zip(self.log_keys, buffer[self.gradient_size:-FLAGS])}
+        logs = {key: float(value) for key, value in zip(self.log_keys, means[self.gradient_size:])}
+        if variables and hasattr(model, "_compile_metrics"):  # running logs from the reduced metric state
+            logs = model._compile_metrics.logs()
         if flags[0]:
             reason = self._skip_reason(result)
             if result is not None and not skipped:  # put back what this process's forward pass moved
@@ -124,6 +145,24 @@ class GradientAllReducer:
         params = {key: self.params[key] for key in keys}
         saved = [] if result is None else result.saved_state
         return StepResult(logs, saved_state=saved), params, grads
+
+    def _pack_metric_changes(self, variables, before, nothing: bool) -> None:
+        section = self.buffer[self.gradient_size + len(self.log_keys):-FLAGS]
+        offset = 0
+        for variable, old in zip(variables, before):
+            part = section[offset:offset + variable.size]
+            if nothing:
+                part[:] = 0
+            else:
+                np.subtract(variable.ravel(), old.ravel(), out=part, casting="unsafe")
+            offset += variable.size
+
+    def _unpack_metric_changes(self, variables, before) -> None:
+        section = self.buffer[self.gradient_size + len(self.log_keys):-FLAGS]
+        offset = 0
+        for variable, old in zip(variables, before):
+            variable[...] = old + section[offset:offset + variable.size].reshape(variable.shape)
+            offset += variable.size
 
     def _raise_everywhere(self, error) -> None:
         messages = self.communicator.gather_objects(None if error is None else f"{type(error).__name__}: {error}")
