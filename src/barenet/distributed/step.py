@@ -83,22 +83,31 @@ class GradientAllReducer:
         self.metric_size = sum(variable.size for variable in metric_variables(self.model))
         self.buffer = np.zeros(self.gradient_size + len(self.log_keys) + self.metric_size + FLAGS, self.dtype)
 
-    def step(self, model, xs, ys, forward_backward, interrupted: bool, local_batch: bool = False):
+    def step(self, model, xs, ys, forward_backward, interrupted: bool, local_batch: bool = False,
+             sample_weight=None):
         """`(StepResult, params, grads)` of the global batch, the same on every process: `(xs, ys)`
-        is the global batch (this process takes its share), or with `local_batch` this process's own."""
+        (and `sample_weight`: None, an array, or a list per output) is the global batch (this process
+        takes its share), or with `local_batch` this process's own."""
         from ..training import StepResult
 
         communicator = self.communicator
         if not local_batch:
             rows = local_rows(len(xs[0]), communicator.rank, communicator.size)
             xs, ys = [x[rows] for x in xs], [y[rows] for y in ys]
+            if isinstance(sample_weight, (list, tuple)):
+                sample_weight = [None if w is None else w[rows] for w in sample_weight]
+            elif sample_weight is not None:
+                sample_weight = sample_weight[rows]
         local = len(xs[0])
         result, grads, error = None, {}, None
         variables = metric_variables(model)
         metrics_before = [variable.copy() for variable in variables]
         if local:
             try:
-                result, _, grads = forward_backward(model, xs, ys)
+                if sample_weight is None:
+                    result, _, grads = forward_backward(model, xs, ys)
+                else:
+                    result, _, grads = forward_backward(model, xs, ys, sample_weight)
             except Exception as exc:  # noqa: BLE001 - reported to every process below, after the collective
                 error = exc
         if self.log_keys is None:

@@ -55,6 +55,7 @@ class DataParallel:
         self.rank = communicator.rank if communicator is not None else 0
         self.size = communicator.size if communicator is not None else 1
         self.interrupted = False
+        self.local_batches = False  # True when each process's data source yields its own batches
         self._reducer = None
 
     @property
@@ -104,9 +105,10 @@ class DataParallel:
             restore_signal()
             self._reducer = None
 
-    def forward_backward(self, model, xs, ys, forward_backward):
+    def forward_backward(self, model, xs, ys, forward_backward, sample_weight=None):
         """The hook `training.train_step` calls between backward and the update (see `step.py`)."""
-        return self._reducer.step(model, xs, ys, forward_backward, self.interrupted)
+        return self._reducer.step(model, xs, ys, forward_backward, self.interrupted, self.local_batches,
+                                  sample_weight)
 
     # --- before training -------------------------------------------------------------------------
     def check_same_everywhere(self, model, xs, ys, validation, arguments: dict) -> None:
@@ -216,8 +218,9 @@ def fingerprint(model, xs, ys, validation, arguments: dict) -> dict:
              for key, value in (*layer.params.items(), *layer.state.items())]),
         "the layers' configs": digest([(type(layer).__name__, _config(layer)) for _, layer in layers]),
         "the optimizer": digest([type(model.optimizer).__name__, model.optimizer.get_config()]),
-        "the loss and metrics": digest([[type(loss).__name__ for loss in model.compiled_loss],
-                                        model.compiled_metrics, model.loss_weights_list]),
+        "the loss and metrics": digest([[type(loss).__name__ for loss in getattr(model, "compiled_loss", [])],
+                                        getattr(model, "compiled_metrics", None), getattr(model, "metrics_names", None),
+                                        getattr(model, "loss_weights_list", None)]),
         "the training data (shapes, dtypes, sampled rows)": rows_sample([*xs, *ys]),
         "the validation data": "none" if validation is None else rows_sample([*validation[0], *validation[1]]),
         "the fit arguments (epochs, batch_size, shuffle, sample count)": digest(arguments),
