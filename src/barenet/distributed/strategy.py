@@ -180,13 +180,8 @@ class _KeepReplicasInStep(Callback):
         self.strategy.broadcast_generator(self.model)
 
     def on_batch_end(self, batch, logs=None):
-        if self.strategy._reducer.interrupt_seen:
-            reason = (f"Training interrupted (Ctrl-C) after batch {batch + 1}; every process stopped there, the "
-                      "model and its history are kept, the unfinished epoch is not recorded.")
-            self.model.stop_training = True
-            self.model.history.stop_reason = reason
-            if self.strategy.is_chief:
-                print(reason, flush=True)
+        if self.strategy._reducer.interrupt_seen:  # Ctrl-C reached some process before this step
+            raise KeyboardInterrupt  # on every process, after the same update: the loop's Ctrl-C stop
 
     def on_epoch_end(self, epoch, logs=None):
         states = [value for layer in self.model.weight_layers() for value in layer.state.values()]
