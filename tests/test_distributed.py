@@ -138,9 +138,10 @@ def test_two_processes_match_one_process_with_the_same_global_batch(tmp_path):
 
 @needs_mpi
 def test_refused_and_failed_fits_raise_on_every_process_which_then_go_on_together(tmp_path):
-    """One job, three fits: different models (refused before training), unseeded models with a validation
-    split (rank 0's weights and generator are broadcast), a step raising on process 1 (raised everywhere)."""
-    code, output, seconds = run("faults.py", "mismatch,unseeded,raise-in-step", tmp_path / "state")
+    """One job, four fits: different models (refused before training), unseeded models with a validation
+    split (rank 0's weights and generator are broadcast), rank 0 alone holding optimizer state (broadcast),
+    a step raising on process 1 (raised everywhere)."""
+    code, output, seconds = run("faults.py", "mismatch,unseeded,resume,raise-in-step", tmp_path / "state")
     assert code == 3, output
     for rank in (0, 1):
         assert f"rank {rank}: ValueError: Every process must build the same model" in output
@@ -149,6 +150,9 @@ def test_refused_and_failed_fits_raise_on_every_process_which_then_go_on_togethe
     assert "the model's weights (names, shapes, dtypes) differs on process(es) 1" in output
     states = [(tmp_path / f"state.unseeded.{rank}").read_text().split() for rank in (0, 1)]
     assert states[0] == states[1] and states[0][:3] == ["24", "2", "False"]  # 192 rows / 16 per step * 2 epochs
+    # rank 0's optimizer state (1 step of Adam) is broadcast, so both continue from step 1 alike
+    resumed = [(tmp_path / f"state.resume.{rank}").read_text().split() for rank in (0, 1)]
+    assert resumed[0] == resumed[1] and resumed[0][0] == "33"
     assert seconds < 30
 
 

@@ -1,7 +1,7 @@
 """Faults under `barenet.distributed` (run by tests/test_distributed.py under `mpiexec -n 2`).
 
 Usage: python faults.py MODE[,MODE...] OUT
-MODE: raise-in-step | raise-in-callback | kill | interrupt | mismatch | unseeded
+MODE: raise-in-step | raise-in-callback | kill | interrupt | mismatch | unseeded | resume
 """
 
 import os
@@ -50,7 +50,9 @@ def train(mode: str) -> int:
     units = 5 if mode == "mismatch" and strategy.rank == 1 else 4
     seed = None if mode == "unseeded" else 0  # unseeded: each process draws different weights and splits
     model = bn.Sequential([bn.Dense(units, "tanh", input_dim=4), Fragile(), bn.Dense(1)], seed=seed)
-    model.compile("sgd", "mse")
+    model.compile("adam" if mode == "resume" else "sgd", "mse")
+    if mode == "resume" and strategy.rank == 0:  # rank 0 alone holds weights and optimizer slots from before
+        model.train_on_batch(x[:8], y[:8])
     try:
         history = model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[OnBatch()],
                             validation_split=0.25 if mode == "unseeded" else 0.0)
