@@ -9,6 +9,7 @@ import numpy as np
 from .. import training
 from ..callbacks import Callback, History
 from ..layers.base import check_positive_int
+from .single_sample import batch_single_sample
 
 
 class Trainer:
@@ -99,11 +100,13 @@ class Trainer:
         """Outputs for `x`, computed in batches of `batch_size` (default 1024) in inference mode.
 
         One array for a single-output model; a list (or dict, for dict outputs) otherwise.
+        One sample of the input shape, without a batch axis (the blog's `predict(x[0])`),
+        gives a batch of one, `(1, *output_shape)`; see `models.single_sample`.
         """
         self._check_has_layers("predicting")
         if batch_size is not None:
             batch_size = check_positive_int("batch_size", batch_size)
-        xs = self._prepare_x(x)
+        xs = self._prepare_x(batch_single_sample(self, x))
         outputs = training.predict_arrays(self, xs, batch_size)
         return self.pack_outputs(outputs)
 
