@@ -304,7 +304,8 @@ def test_blog_show_every_keeps_its_meaning(capsys):
     model = make_model()
     model.train(x, y, epochs=7, show_every=3, val_split=0.1)
     out = capsys.readouterr().out
-    assert [line.split(" - ")[0] for line in out.splitlines()] == ["Epoch 1/7", "Epoch 4/7", "Epoch 7/7"]
+    assert [line.split(",")[0] for line in out.splitlines() if line.startswith("Epoch")] == [
+        "Epoch: 0", "Epoch: 3", "Epoch: 6"]  # the post's lines, every show_every epochs from 0
 
 
 # --- summary ---------------------------------------------------------------------------------------

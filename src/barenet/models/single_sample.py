@@ -32,10 +32,11 @@ def batch_single_sample(model, x):
             x, single = x[None], True
         elif not (x.ndim == 1 and expected == (1,)):
             batch = "(n, " + ", ".join(map(str, expected)) + ")"
-            raise ValueError(f"`x` must be one sample of shape {expected} or a batch of shape {batch}. "
-                             f"Received: x.shape={x.shape}. For one sample, give it the model's input shape "
-                             f"(a grey image may need its channel axis, `x[..., None]`); to predict a batch of "
-                             f"one, add a batch axis: `x[None]`.")
+            owner = model._input_owner(0) if hasattr(model, "_input_owner") else "the model"
+            raise ValueError(f"`x` is neither one sample nor a batch: {owner} expects {expected}, so one sample "
+                             f"has shape {expected} and a batch {batch}. Received: x.shape={x.shape}. Give one "
+                             f"sample the model's input shape (a grey image may need its channel axis, "
+                             f"`x[..., None]`); to predict a batch of one, add a batch axis: `x[None]`.")
     note = getattr(model, "note_single_sample", None)
     if note is not None:
         note(single)
