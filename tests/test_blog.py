@@ -172,7 +172,7 @@ def test_activation_equals_its_name_and_hashes_like_it():
     assert softmax == "softmax" and "softmax" == softmax and softmax != "relu"
     assert hash(softmax) == hash("softmax") and {softmax: 1}["softmax"] == 1
     assert activations.get(None) == "linear"
-    assert softmax != activations.get("softmax") and softmax == softmax   # objects keep their identity
+    assert softmax != activations.get("softmax")   # between objects, equality stays identity
 
 
 def test_upsample_is_upsampling2d_with_the_posts_arguments(rng):

@@ -255,8 +255,7 @@ def test_save_and_load_default_to_model_json(tmp_path, monkeypatch, rng):
     (lambda d: d["Input Layer"].update(type="Conv3d"), "layer 'Input Layer' has unknown type 'Conv3d'"),
     (lambda d: d["Input Layer"].update(output_shape=4), "layer 'Input Layer': output_shape 4 disagrees with \\(5,\\)"),
     (lambda d: d["Input Layer"].update(neurons=4, output_shape=4), r"weights must have shape \(4, 4\)"),
-    (lambda d: d["Hidden Layer1"].update(input_shape=7), "layer 'Hidden Layer1' takes input_shape \\(7,\\).*"
-                                                         "do not chain"),
+    (lambda d: d["Hidden Layer1"].update(input_shape=7), "layer 'Hidden Layer1' takes input_shape \\(7,\\).*do not chain"),
     (lambda d: d["Input Layer"].update(activation="swishy"), "unknown activation"),
     (lambda d: d["Input Layer"].update(weights=[[1, 2], [3]]), "rectangular|shape"),
     (lambda d: d["Input Layer"].update(weights="abc"), "list of numbers"),
@@ -282,8 +281,7 @@ def test_bad_mlp_file(tmp_path, rng, mutate, message):
     (lambda d: d["Conv2d1"].update(output_shape=[6, 6, 3]), "layer 'Conv2d1': output_shape .*do not chain"),
     (lambda d: d["Pool2d2"].update(padding="zero"), "layer 'Pool2d2': the author's Pool2d never pads"),
     (lambda d: d["Pool2d2"].update(kind="median"), "layer 'Pool2d2': 'kind' must be one of"),
-    (lambda d: d.pop("Flatten3"), "layer 'FFL4' takes input_shape \\(12,\\) but the layer before outputs "
-                                  "\\(2, 2, 3\\)"),
+    (lambda d: d.pop("Flatten3"), "layer 'FFL4' takes input_shape \\(12,\\) but the layer before outputs \\(2, 2, 3\\)"),
     (lambda d: [d.pop("Flatten3"), d["FFL4"].pop("input_shape")], "layer 'FFL4' \\(FFL\\) takes flat inputs"),
     (lambda d: d["Dropout5"].update(prob=1.5), "layer 'Dropout5': 'prob' must be a number in \\[0, 1\\)"),
     (lambda d: d["FFL4"].update(neurons=2.5), "layer 'FFL4': 'neurons' must be a positive integer"),

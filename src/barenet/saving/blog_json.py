@@ -11,11 +11,19 @@ import os
 
 import numpy as np
 
-from .atomic import atomic_write
 from .archive import _assemble
+from .atomic import atomic_write
 from .blog_layers import MODEL_CLASSES, layer_entry, read_entry
 from .budgets import check_layers
-from .checks import DEFAULT_SUFFIX, MAX_BLOG_JSON_BYTES, MAX_LAYERS, ModelFileError, _check_model, _check_path, _require
+from .checks import (
+    DEFAULT_SUFFIX,
+    MAX_BLOG_JSON_BYTES,
+    MAX_LAYERS,
+    ModelFileError,
+    _check_model,
+    _check_path,
+    _require,
+)
 
 
 def export_blog_json(model, path, model_class: str = "Sequential") -> None:

@@ -31,7 +31,8 @@ import numbers
 
 import numpy as np
 
-from .. import activations, layers as L
+from .. import activations
+from .. import layers as L
 from ..layers.pooling import KINDS, _Pooling2D
 from .checks import MAX_SAMPLE_ELEMENTS, ModelFileError, _require
 
@@ -71,10 +72,11 @@ def layer_entry(layer) -> dict:
         entry.update(type="Dropout", prob=layer.rate)
     elif isinstance(layer, L.UpSampling2D):
         entry.update(type="Upsample", kernel_size=list(layer.size), stride=list(layer.size))
-    else:
-        raise ValueError(f"{where} cannot be written to the blog's JSON, which holds the author's FFL, Conv2d, "
-                         f"Pool2d, Flatten, Dropout and Upsample layers only (Dense, Conv2D, pooling, Flatten, "
-                         f"Dropout, UpSampling2D). Save with a '.barenet' suffix instead.")
+    else:  # like the refusals above: the model's contents are wrong, not an argument's type
+        raise ValueError(  # noqa: TRY004
+            f"{where} cannot be written to the blog's JSON, which holds the author's FFL, Conv2d, Pool2d, "
+            f"Flatten, Dropout and Upsample layers only (Dense, Conv2D, pooling, Flatten, Dropout, UpSampling2D). "
+            f"Save with a '.barenet' suffix instead.")
     return entry
 
 
