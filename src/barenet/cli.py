@@ -200,9 +200,6 @@ def _train(args) -> int:
         raise CLIError(f"--lr must be positive. Received: {lr}")
     if args.output is not None:  # fail before training, not after
         _check_output_path(args.output, "--output")
-        if args.output.lower().endswith(".json") and args.model == "cnn":
-            raise CLIError(f"--output {args.output!r}: the blog's JSON holds Dense layers only; use a .barenet "
-                           "file for --model cnn.")
     if args.plot is not None:
         _check_output_path(args.plot, "--plot", _PLOT_SUFFIXES)
         from .plotting import _figure
