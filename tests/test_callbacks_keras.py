@@ -108,6 +108,24 @@ def test_backup_and_restore_resumes_to_the_same_weights(tmp_path, optimizer):
     assert not (tmp_path / "backup").exists()  # deleted once training finished
 
 
+def test_backup_every_n_batches_resumes_at_the_start_of_the_interrupted_epoch(tmp_path):
+    x, y = make_data()
+    model = make_model()
+    with pytest.raises(RuntimeError):
+        model.fit(x, y, epochs=3, batch_size=16, callbacks=[cb.BackupAndRestore(tmp_path, save_freq=2),
+                                                            Crash(1, 1)], verbose=0)
+    crashed_weights = model.get_weights()  # 5 steps; the backup holds 4 (batches counted across epochs)
+    resumed = make_model(seed=3)
+    seen = []
+    history = resumed.fit(x, y, epochs=3, batch_size=16, verbose=0,
+                          callbacks=[cb.BackupAndRestore(tmp_path, save_freq=2, delete_checkpoint=False),
+                                     cb.LambdaCallback(on_epoch_begin=lambda e, logs: seen.append(
+                                         resumed.get_weights()))])
+    assert history.epoch == [1, 2] and (tmp_path / "latest.backup.npz").exists()
+    assert not same_weights(seen[0], crashed_weights)  # the crash came one batch after the backup
+    assert resumed.optimizer.iterations == 4 + 6  # 4 steps restored, then epochs 2 and 3 again
+
+
 def test_backup_refuses_another_model(tmp_path):
     x, y = make_data()
     with pytest.raises(RuntimeError):
@@ -140,6 +158,16 @@ def test_tensorboard_event_files_read_back_with_tensorboard(tmp_path):
     acc = event_accumulator.EventAccumulator(str(tmp_path / "train"))
     acc.Reload()
     assert any("histogram" in tag for tag in acc.Tags()["histograms"])
+
+
+def test_tensorboard_batch_scalars(tmp_path):
+    pytest.importorskip("tensorboardX")
+    event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    x, y = make_data()
+    make_model().fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[cb.TensorBoard(tmp_path, update_freq=2)])
+    acc = event_accumulator.EventAccumulator(str(tmp_path / "train"))
+    acc.Reload()
+    assert [e.step for e in acc.Scalars("batch_loss")] == [2, 4, 6]
 
 
 def test_tensorboard_names_the_missing_package(monkeypatch):

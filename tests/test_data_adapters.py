@@ -322,3 +322,14 @@ def test_evaluate_and_predict_take_generators_and_datasets():
                                model.predict(x, verbose=0), rtol=1e-6)
     np.testing.assert_allclose(model.predict(x, steps=2, batch_size=8, verbose=0), model.predict(x[:16], verbose=0),
                                rtol=1e-6)
+
+
+def test_shards_of_a_global_batch_partition_it():
+    x, y, _ = make_data(n=20)
+    model = make_model()
+    whole = list(ArrayAdapter(model, x, y, batch_size=8, shuffle=True).batches(np.random.default_rng(2)))
+    parts = [list(ArrayAdapter(model, x, y, batch_size=8, shuffle=True, shard=(i, 2)).batches(np.random.default_rng(2)))
+             for i in range(2)]
+    for (xs, _, _), (xa, _, _), (xb, _, _) in zip(whole, *parts):
+        np.testing.assert_array_equal(np.concatenate([xa[0], xb[0]]), xs[0])
+        assert abs(len(xa[0]) - len(xb[0])) <= 1
