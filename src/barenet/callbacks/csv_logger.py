@@ -9,7 +9,10 @@ from .base import Callback
 
 
 class CSVLogger(Callback):
-    """Write one CSV row per epoch: `epoch` and every log value.
+    """Write one CSV row per epoch: `epoch` and every log value (columns sorted by name, as Keras).
+
+    The columns are fixed by the first epoch's logs; a later epoch without one of them
+    (no validation that epoch, say) leaves its cell empty.
 
     Args:
         filename: The CSV file.
@@ -32,7 +35,7 @@ class CSVLogger(Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         if self._keys is None:
-            self._keys = list(logs)
+            self._keys = sorted(logs)
             self._writer = csv.writer(self._file, delimiter=self.separator)
             if not self._header_written:
                 self._writer.writerow(["epoch", *self._keys])

@@ -15,6 +15,9 @@ class History(Callback):
         self.epoch: list[int] = []
         self.stop_reason: str | None = None  # set when fit stops on a NaN loss or Ctrl-C
 
+    def on_train_begin(self, logs=None):
+        self.epoch = []  # Keras: `epoch` restarts with every fit, `history` keeps adding
+
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
