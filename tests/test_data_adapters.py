@@ -257,6 +257,9 @@ def test_finite_generator_runs_out_with_keras_warning():
     with pytest.warns(RuntimeWarning, match="ran out of data"):
         history = model.fit((b for b in batch_list(x, y, 16)), epochs=5, steps_per_epoch=3, verbose=0)
     assert history.epoch == [0, 1]  # 4 batches: epoch 1 full, epoch 2 short, then stop
+    with pytest.warns(RuntimeWarning, match="ran out of data"):
+        history = model.fit((b for b in batch_list(x, y, 16)), epochs=5, steps_per_epoch=2, verbose=0)
+    assert history.epoch == [0, 1] and "ran out of data before epoch 3" in history.stop_reason
 
 
 def test_endless_generator_without_steps_per_epoch_is_refused():

@@ -152,3 +152,14 @@ def test_verbose_auto_is_one_and_bad_values_refused(capsys):
             method(*args, verbose=3)
     with pytest.raises(TypeError, match="wrap it in a list"):
         model.fit(x, y, callbacks=cb.History(), verbose=0)
+
+
+def test_a_progress_logger_of_ones_own_replaces_the_default(capsys):
+    import io
+
+    from barenet import progress
+
+    x, y = make_data()
+    stream = io.StringIO()
+    make_model().fit(x, y, epochs=2, verbose=1, callbacks=[progress.ProgressLogger(verbose=2, stream=stream)])
+    assert capsys.readouterr().out == "" and stream.getvalue().count("Epoch ") == 2

@@ -59,7 +59,8 @@ def is_batch_source(x, y=None) -> bool:
     """Whether `x` yields batches (PyDataset, generator, iterable of batch tuples) rather than holding rows."""
     if isinstance(x, PyDataset):
         return True
-    if isinstance(x, (np.ndarray, dict, str, bytes)) or hasattr(x, "value") or np.isscalar(x):
+    if isinstance(x, (np.ndarray, dict, str, bytes)) or hasattr(x, "value") or hasattr(x, "__array__") \
+            or np.isscalar(x):  # arrays, engine tensors, array-likes such as pandas frames
         return False
     if isinstance(x, (list, tuple)):
         return y is None and len(x) > 0 and all(isinstance(item, tuple) for item in x)

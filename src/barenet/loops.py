@@ -79,6 +79,7 @@ def _run_epoch(model, data, hooks, interrupt, epoch: int) -> dict | None:
     logs: dict = {}
     hooks.on_epoch_begin(epoch)
     data.on_epoch_begin()
+    step = -1
     for step, (xs, ys, sample_weight) in data.steps():
         hooks.on_train_batch_begin(step)
         result = model.train_step_arrays(xs, ys, sample_weight)
@@ -96,6 +97,9 @@ def _run_epoch(model, data, hooks, interrupt, epoch: int) -> dict | None:
         if model.stop_training:
             break
     data.on_epoch_end()
+    if step < 0 and data.ran_out:  # the data ended at the epoch boundary: nothing to record
+        model.history.stop_reason = f"The input ran out of data before epoch {epoch + 1}."
+        return None
     return dict(logs)
 
 

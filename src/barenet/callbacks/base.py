@@ -85,8 +85,8 @@ class CallbackList:
                 history = History()
                 self.callbacks.append(history)
             model.history = history
-        if progress is not None:
-            self.callbacks.append(progress)
+        if progress is not None and not any(isinstance(c, type(progress)) for c in self.callbacks):
+            self.callbacks.append(progress)  # unless the caller passed their own
         self.model, self.params = model, dict(params or {})
         for callback in self.callbacks:
             if model is not None:

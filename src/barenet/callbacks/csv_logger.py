@@ -29,7 +29,7 @@ class CSVLogger(Callback):
 
     def on_train_begin(self, logs=None):
         has_rows = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
-        self._file = open(self.filename, "a" if self.append else "w", newline="", encoding="utf-8")
+        self._file = open(self.filename, "a" if self.append else "w", newline="", encoding="utf-8")  # noqa: SIM115 - open across hooks
         self._writer, self._keys, self._header_written = None, None, has_rows
 
     def on_epoch_end(self, epoch, logs=None):
