@@ -123,7 +123,7 @@ def test_memmap_and_in_memory_arrays_train_alike(tmp_path):
 
 
 def test_non_finite_values_found_in_a_later_chunk(monkeypatch):
-    monkeypatch.setattr(data_adapters, "CHUNK_ELEMENTS", 16)
+    monkeypatch.setattr(data_adapters.arrays, "CHUNK_ELEMENTS", 16)
     x, y, _ = make_data()
     x[50, 2] = np.nan
     model = make_model()
