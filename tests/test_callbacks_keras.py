@@ -235,6 +235,9 @@ def test_learning_rate_callbacks_log_the_rate():
     history = make_model().fit(x, y, epochs=3, verbose=0,
                                callbacks=[cb.LearningRateScheduler(lambda epoch, lr: 0.1 / (epoch + 1))])
     np.testing.assert_allclose(history.history["learning_rate"], [0.1, 0.05, 0.1 / 3])
+    history = make_model().fit(x, y, epochs=2, verbose=0,  # Keras's older one-argument form
+                               callbacks=[cb.LearningRateScheduler(lambda epoch: 0.2 * 0.5 ** epoch)])
+    np.testing.assert_allclose(history.history["learning_rate"], [0.2, 0.1])
     history = make_model().fit(x, y, epochs=3, verbose=0,
                                callbacks=[cb.ReduceLROnPlateau(monitor="loss", patience=0, min_delta=10.0)])
     # Logged before the epoch's reduction (Keras): epoch 2 does not improve by 10, so epoch 3 uses 0.01.

@@ -86,7 +86,8 @@ class LearningRateScheduler(Callback):
 
     Args:
         schedule: A function of the epoch index (from 0) and the current learning rate,
-            returning the new learning rate (a non-negative number).
+            returning the new learning rate (a non-negative number); a function of the epoch
+            alone is accepted too (Keras's older form).
         verbose: Print the learning rate each epoch. Defaults to 0.
     """
 
@@ -95,13 +96,14 @@ class LearningRateScheduler(Callback):
         if not callable(schedule):
             raise TypeError(f"`schedule` must be a function (epoch, lr) -> lr. Received: {type(schedule).__name__}")
         self.schedule, self.verbose = schedule, verbose
+        self._takes_rate = _positional_count(schedule) != 1
 
     def on_train_begin(self, logs=None):
         settable_learning_rate(self)
 
     def on_epoch_begin(self, epoch, logs=None):
         optimizer = self.model.optimizer
-        lr = self.schedule(epoch, float(optimizer.learning_rate))
+        lr = self.schedule(epoch, float(optimizer.learning_rate)) if self._takes_rate else self.schedule(epoch)
         if hasattr(lr, "item") and getattr(lr, "ndim", 1) == 0:
             lr = lr.item()
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr < 0:
@@ -113,3 +115,16 @@ class LearningRateScheduler(Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+
+
+def _positional_count(function) -> int | None:
+    """How many positional arguments `function` takes (None when it takes any number or cannot be told)."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind == p.VAR_POSITIONAL for p in parameters):
+        return None
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty for p in parameters)
