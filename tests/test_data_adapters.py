@@ -6,6 +6,8 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import barenet as bn
 from barenet import data_adapters, training
@@ -336,3 +338,24 @@ def test_shards_of_a_global_batch_partition_it():
     for (xs, _, _), (xa, _, _), (xb, _, _) in zip(whole, *parts):
         np.testing.assert_array_equal(np.concatenate([xa[0], xb[0]]), xs[0])
         assert abs(len(xa[0]) - len(xb[0])) <= 1
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 40), batch_size=st.integers(1, 50), shuffle=st.sampled_from([False, True, "batch"]),
+       seed=st.integers(0, 2**16))
+def test_every_row_once_per_pass_with_its_own_target(n, batch_size, shuffle, seed):
+    x = np.arange(n * 4, dtype="float32").reshape(n, 4)
+    y = bn.to_categorical(np.arange(n) % 3, 3)
+    adapter = make_adapter(MODEL, x, y, sample_weight=np.arange(n, dtype=float), batch_size=batch_size,
+                           shuffle=shuffle)
+    batches = list(adapter.batches(np.random.default_rng(seed)))
+    assert len(batches) == adapter.num_batches == -(-n // batch_size)
+    rows = np.concatenate([xs[0][:, 0] // 4 for xs, _, _ in batches]).astype(int)
+    assert sorted(rows) == list(range(n))
+    for xs, ys, weight in batches:
+        index = (xs[0][:, 0] // 4).astype(int)
+        np.testing.assert_array_equal(ys[0], y[index])
+        np.testing.assert_array_equal(weight, index)
+
+
+MODEL = make_model()
