@@ -64,9 +64,9 @@ def test_every_sample_once_per_epoch_and_short_last_batch_updates(rng, monkeypat
     seen = []
     original = model.train_step_arrays
 
-    def spy(xs, ys):
+    def spy(xs, ys, sample_weight=None):
         seen.append(xs[0].copy())
-        return original(xs, ys)
+        return original(xs, ys, sample_weight)
 
     monkeypatch.setattr(model, "train_step_arrays", spy)
     model.fit(x, bn.to_categorical(labels, 3), epochs=2, batch_size=4, verbose=0)

@@ -107,7 +107,7 @@ class BlogModel:
 
     def feedforward(self, x):
         """The blog's name for `predict`."""
-        return self.predict(x)
+        return self.predict(x, verbose=0)
 
     def forward(self, x, training: bool = False):
         """Run a batch through every layer (no checks): the blog's feed-forward pass."""
