@@ -133,8 +133,29 @@ def test_training_keeps_no_activations_and_never_takes_the_recording_pass(rng, m
     assert all("out" not in layer.__dict__ and "input" not in layer.__dict__ for layer in model.layers)
     model.record_activations = True
     model.train(x, y, epochs=1, batch_size=16, val_split=0.2)
-    assert calls == [40]   # the validation pass only: training passes are never recorded
-    assert model.layers[0].input.shape == (40, 2)
+    assert calls == [16, 16, 8]   # the validation batches only: training passes are never recorded
+    assert model.layers[0].input.shape == (8, 2)   # the last one
+
+
+def test_train_val_split_holds_out_a_random_subset_as_the_post_did(rng, monkeypatch):
+    model = _mlp(seed=3)
+    model.compile_model(lr=0.01, opt="adam", loss="cse")
+    x, y = _xor(rng)
+    x[:, 0] = np.arange(len(x))   # row numbers, to see which rows were held out
+    seen = {}
+    original = type(model).fit
+    monkeypatch.setattr(type(model), "fit", lambda self, X, Y, **kw: seen.update(kw, X=X) or original(self, X, Y, **kw))
+    model.train(x, y, epochs=1, batch_size=16, val_split=0.2)
+    val_rows = seen["validation_data"][0][:, 0].astype(int)
+    train_rows = seen["X"][:, 0].astype(int)
+    assert len(val_rows) == 40 and len(train_rows) == 160
+    assert sorted([*val_rows, *train_rows]) == list(range(200))
+    assert list(val_rows) != list(range(160, 200))   # not Keras's last fraction
+    again = _mlp(seed=3)
+    again.compile_model(lr=0.01, opt="adam", loss="cse")
+    seen.clear()
+    again.train(x, y, epochs=1, batch_size=16, val_split=0.2)
+    np.testing.assert_array_equal(seen["validation_data"][0][:, 0].astype(int), val_rows)  # the model's seed
 
 
 def test_a_layer_using_the_name_out_itself_is_left_alone(rng):

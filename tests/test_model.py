@@ -246,7 +246,7 @@ def test_bad_fit_input_raises_and_changes_nothing(make, kwargs, error, match, rn
 
 def test_blog_train_val_split_checked(rng):
     model, x, y = _compiled(rng)
-    with pytest.raises(ValueError, match="`validation_split` must be a number in \\[0, 1\\). Received: validation_split=1.5"):
+    with pytest.raises(ValueError, match="`val_split` must be a number in \\[0, 1\\). Received: val_split=1.5"):
         model.train(x, y, epochs=1, val_split=1.5)
     with pytest.raises(ValueError, match="both `val_x` and `val_y`"):
         model.train(x, y, epochs=1, val_x=x)

@@ -18,6 +18,8 @@ methods underneath:
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from .. import losses, optimizers
@@ -90,10 +92,14 @@ class BlogModel:
         if (val_x is None) != (val_y is None):
             raise ValueError("Pass both `val_x` and `val_y`, or neither.")
         validation_data = None if val_x is None else (val_x, val_y)
-        logger = BlogLogger(show_every, total=_length(X), validation=None if val_x is None else _length(val_x),
+        total = _length(X)
+        if validation_data is None and val_split and total is not None:
+            X, Y, validation_data = _random_split(self.rng, X, Y, val_split)
+        logger = BlogLogger(show_every, total=total, training=_length(X), found=val_x is not None,
+                            validation=None if validation_data is None else _length(validation_data[0]),
                             batch_size=batch_size)
-        return self.fit(X, Y, epochs=epochs, batch_size=batch_size, validation_split=val_split,
-                        validation_data=validation_data, shuffle=shuffle, verbose=0, callbacks=[logger])
+        return self.fit(X, Y, epochs=epochs, batch_size=batch_size, validation_data=validation_data,
+                        shuffle=shuffle, verbose=0, callbacks=[logger])
 
     def on_epoch_logs(self, epoch: int, logs: dict) -> None:
         self.train_loss[epoch] = logs["loss"]
@@ -166,6 +172,23 @@ def _record(layer, x: np.ndarray, out: np.ndarray, one_sample: bool) -> None:
     for key, value in (("input", x), ("out", out)):
         if getattr(type(layer), key, None) is None and isinstance(layer.__dict__.get(key), (np.ndarray, type(None))):
             layer.__dict__[key] = value[0] if one_sample else value
+
+
+def _random_split(rng, X, Y, val_split):
+    """The blog's validation split: a random `int(len(X) * val_split)` rows (drawn with the model's
+    generator, kept in their order) for validation, the rest for training. Keras's `fit` holds out
+    the last rows instead; the blog's `train` keeps the post's behaviour."""
+    if isinstance(val_split, bool) or not isinstance(val_split, numbers.Real) or not 0 <= val_split < 1:
+        raise ValueError(f"`val_split` must be a number in [0, 1). Received: val_split={val_split!r}")
+    X, Y = np.asarray(X), np.asarray(Y)
+    n_val = int(len(X) * val_split)
+    if n_val == 0:
+        return X, Y, None
+    if n_val == len(X):
+        raise ValueError(f"`val_split={val_split}` leaves no training samples out of {len(X)}.")
+    order = rng.permutation(len(X))
+    val_rows, train_rows = np.sort(order[:n_val]), np.sort(order[n_val:])
+    return X[train_rows], Y[train_rows], (X[val_rows], Y[val_rows])
 
 
 def _length(data):

@@ -33,28 +33,30 @@ class BlogLogger(Callback):
     Args:
         show_every: Print epochs 0, `show_every`, 2 `show_every`, ...
         total: Samples given to `train` (for the header), or None to skip the header.
-        validation: Number of validation samples given as `val_x`, or None when they are
-            split off the training data.
+        training: Samples trained on (`total` less those split off for validation).
+        validation: Validation samples (given as `val_x` or split off), or None for none.
+        found: Whether validation data was given as `val_x` (the post then says so).
         batch_size: The batch size, for the header. Defaults to 32.
         stream: Where to write. Defaults to `sys.stdout` at the time training starts.
     """
 
-    def __init__(self, show_every: int = 1, total: int | None = None, validation: int | None = None,
-                 batch_size: int = 32, stream=None):
+    def __init__(self, show_every: int = 1, total: int | None = None, training: int | None = None,
+                 validation: int | None = None, found: bool = False, batch_size: int = 32, stream=None):
         super().__init__()
         self.show_every, self.total, self.validation, self._stream = show_every, total, validation, stream
-        self.batch_size = batch_size
+        self.training = total if training is None else training
+        self.found, self.batch_size = found, batch_size
 
     def on_train_begin(self, logs=None):
         self.stream = self._stream if self._stream is not None else sys.stdout
         self._since = time.perf_counter()
-        samples = self.params.get("samples")
-        if self.total is None or samples is None:
+        if self.total is None:
             return
-        if self.validation is not None:
+        if self.found:
             self._print("\nValidation data found.\n")
-        held_out = self.validation if self.validation is not None else self.total - samples
-        self._print(f"\nTotal {self.total} samples.\nTraining samples: {samples} Validation samples: {held_out}.")
+        samples = self.training
+        self._print(f"\nTotal {self.total} samples.\nTraining samples: {samples} Validation samples: "
+                    f"{self.validation or 0}.")
         self._print(f"Total {math.ceil(samples / self.batch_size)} batches, most batch has {self.batch_size} samples.\n")
 
     def on_epoch_end(self, epoch, logs=None):
