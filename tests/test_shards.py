@@ -106,7 +106,7 @@ def test_shards_from_idx_files(tmp_path):
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and RLIMIT_AS")
 def test_training_on_data_larger_than_the_memory_limit_matches_training_in_memory(tmp_path):
     """A child process limited to its start-up size + 32 MiB of address space streams 128 MiB of shards
-    (4x the headroom); its weights equal those of `fit` on the same rows held in memory."""
+    (4x the headroom) through `fit`; its weights equal those of `fit` on the same rows held in memory."""
     headroom, rows, batch = 32 << 20, 128 << 20 >> 10, 4096  # 256 float32 features = 1 KiB per row
     rng = np.random.default_rng(0)
     x = rng.random((rows, 256), dtype=np.float32)

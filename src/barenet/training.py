@@ -1,10 +1,9 @@
-"""Training: the one train step and the epoch loop, shared by every kind of model.
+"""Training: the one train step shared by every kind of model (the epoch loop is in `barenet.loops`).
 
     train_step:  forward (the model's graph, on engine tensors)
                  -> loss per output (+ weight penalties + add_loss terms)
                  -> backward (hand-derived layers run their own backward inside it)
                  -> optimizer update
-    fit_loop:    epochs of shuffled mini-batches, callbacks, validation, Ctrl-C
 
 A step whose loss or gradient is not finite is skipped (no weight changes; layer state
 the forward pass moved, such as BatchNormalization's moving statistics, is put back)
@@ -15,7 +14,6 @@ keeping the last good weights.
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +22,6 @@ from . import losses as losses_module, metrics as metrics_module
 from .autodiff import Tensor, backward, no_grad
 from .autodiff import ops as engine_ops
 from .autodiff.function import grads_from_pass
-from .callbacks import CallbackList, History, interrupt_at_batch_boundary
 from .layers.base import CONTEXT, call_context
 from .optimizers import NonFiniteUpdateError
 from .reductions import total
@@ -232,70 +229,26 @@ def predict_arrays(model, xs: list, batch_size: int | None) -> list:
     return [np.concatenate(column) for column in zip(*parts)]
 
 
-# --- the loop ----------------------------------------------------------------------------------
-def fit_loop(model, xs, ys, epochs, batch_size, validation, shuffle, callbacks, verbose) -> History:
-    """Run `epochs` passes over `(xs, ys)`; returns the model's new `History`."""
-    from .progress import ProgressLogger
+# === MERGE POINT (h-fit <-> h-metrics): epoch logs ==============================================
+class EpochLogs:
+    """The logs of an epoch (or an evaluation) so far, from its batches' logs.
 
-    n = len(xs[0])
-    model.history = History()
-    params = {"epochs": epochs, "steps": math.ceil(n / batch_size), "samples": n, "verbose": verbose}
-    logger = [ProgressLogger(verbose)] if verbose else []
-    # History last, as in Keras, so it records what other callbacks add to the logs.
-    hooks = CallbackList([*logger, *callbacks, model.history], model, params)
-    model.stop_training = False
-    hooks.on_train_begin({})
-    with interrupt_at_batch_boundary() as interrupt:
-        epoch = 0
-        try:
-            for epoch in range(epochs):
-                hooks.on_epoch_begin(epoch, {})
-                logs = _run_epoch(model, xs, ys, batch_size, shuffle, hooks, interrupt, epoch)
-                if logs is None:  # stopped inside the epoch
-                    break
-                if validation is not None:
-                    val_logs = loss_logs(model, validation[1], predict_arrays(model, validation[0], None))
-                    logs.update({f"val_{key}": value for key, value in val_logs.items()})
-                model.on_epoch_logs(epoch, logs)
-                hooks.on_epoch_end(epoch, logs)
-                if model.stop_training:
-                    break
-        except KeyboardInterrupt:  # a second Ctrl-C, or one raised by a callback
-            stop(model, f"Training interrupted (Ctrl-C) in epoch {epoch + 1}; the model and its history "
-                        "are kept, the unfinished epoch is not recorded.")
-    hooks.on_train_end({})
-    return model.history
+    Interim: the mean of the batch logs, weighted by batch size. Once the step's logs are
+    running values over the epoch (`model.reset_metrics()` at the start), `start` resets the
+    metrics and `add` returns the step's logs as they are.
+    """
 
+    def __init__(self, model):
+        self.model = model
+        self.start()
 
-def _run_epoch(model, xs, ys, batch_size, shuffle, hooks, interrupt, epoch) -> dict | None:
-    """One pass over the data; the mean logs, or None when training stopped inside the epoch."""
-    n = len(xs[0])
-    order = model.rng.permutation(n) if shuffle else None
-    totals: dict[str, float] = {}
-    for batch, start in enumerate(range(0, n, batch_size)):
-        hooks.on_batch_begin(batch, {})
-        rows = slice(start, start + batch_size) if order is None else order[start:start + batch_size]
-        xb, yb = [x[rows] for x in xs], [y[rows] for y in ys]
-        result = model.train_step_arrays(xb, yb)
-        if result.skipped:
-            stop(model, f"Training stopped in epoch {epoch + 1}, batch {batch + 1}: {result.skipped}. That "
-                        "batch's update was skipped, so the weights are the last good ones. Try a lower "
-                        "learning rate, or check the data for extreme values.")
-            return None
-        size = len(xb[0])
-        for key, value in result.logs.items():
-            totals[key] = totals.get(key, 0.0) + value * size
-        hooks.on_batch_end(batch, result.logs)
-        if interrupt is not None and interrupt["hit"]:
-            stop(model, f"Training interrupted (Ctrl-C) after batch {batch + 1} of epoch {epoch + 1}; the "
-                        "model and its history are kept, the unfinished epoch is not recorded.")
-            return None
-        if model.stop_training:
-            return None
-    return {key: value / n for key, value in totals.items()}
+    def start(self) -> None:
+        self.totals: dict[str, float] = {}
+        self.count = 0
 
-
-def stop(model, reason: str) -> None:
-    model.stop_training = True
-    model.history.stop_reason = reason
-    print(reason, file=sys.stderr, flush=True)
+    def add(self, logs: dict, size: int) -> dict:
+        self.count += size
+        for key, value in logs.items():
+            self.totals[key] = self.totals.get(key, 0.0) + value * size
+        return {key: value / self.count for key, value in self.totals.items()}
+# === END MERGE POINT ============================================================================

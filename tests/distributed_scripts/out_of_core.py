@@ -22,8 +22,7 @@ with open("/proc/self/status") as f:
 hard = resource.getrlimit(resource.RLIMIT_AS)[1]
 resource.setrlimit(resource.RLIMIT_AS, (size + headroom, hard))
 data = bn.datasets.ShardedDataset(folder, batch_size=batch_size, shuffle=False, buffer_shards=2)
-for x_batch, y_batch in data:
-    model.train_on_batch(x_batch, y_batch)
+model.fit(data, epochs=1, shuffle=False, verbose=0)  # fit streams the shards: one batch in memory at a time
 resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
 np.save(out, np.concatenate([w.ravel() for w in model.get_weights()]))
 print(f"limit {size + headroom} bytes, {len(data)} steps")

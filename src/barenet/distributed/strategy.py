@@ -5,16 +5,18 @@ is active):
 
 1. Checks, on every process, before anything changes: the same model (weight names, shapes and
    dtypes, layer configs), optimizer, loss, metrics, data shapes and a sample of its rows, and
-   the same `fit` arguments (`steps`, `epochs`...); otherwise a `ValueError` naming what differs.
+   the same `fit` arguments (`steps`, `epochs`...), and the same number of steps per epoch;
+   otherwise a `ValueError` naming what differs.
 2. Broadcasts rank 0's weights, layer state, optimizer state (iterations, slots) and shuffling
    generator, so every replica starts identical.
-3. Runs the ordinary loop. `batch_size` is the GLOBAL batch (Keras's convention for data
-   parallelism): each process takes a contiguous share of every batch (sizes differ by at most
-   one row), and the step averages the gradients with one allreduce (see `step.py`). The
-   optimizer step is then the same everywhere.
+3. Runs the ordinary loop (`loops.fit_loop`). For arrays, `batch_size` is the GLOBAL batch
+   (Keras's convention for data parallelism): each process takes a contiguous share of every
+   batch (sizes differ by at most one row). A batch source (a `ShardedDataset`, a PyDataset, a
+   generator) yields each process's own batches instead. The step averages the gradients with
+   one allreduce (see `step.py`); the optimizer step is then the same everywhere.
 4. Keeps callbacks in step: batch logs are global means; epoch logs, BatchNormalization's moving
    statistics and the shuffling generator are rank 0's, broadcast at every epoch boundary. Only
-   rank 0 prints progress and runs `ModelCheckpoint` and `CSVLogger`.
+   rank 0 prints progress and runs `ModelCheckpoint`, `CSVLogger` and `TensorBoard`.
 5. Faults: a step that raises on one process raises `DistributedStepError` on all; any other
    exception on one process aborts the job (MPI_Abort) with its message; Ctrl-C on any process
    stops every process after the same batch (the update of that batch is applied everywhere).
@@ -29,12 +31,12 @@ import threading
 
 import numpy as np
 
-from ..callbacks import Callback, CSVLogger, ModelCheckpoint
+from ..callbacks import Callback, CSVLogger, ModelCheckpoint, TensorBoard
 from ..layers.context import CONTEXT
 from .step import DistributedStepError, GradientAllReducer
 
 # Callbacks that write files: run on rank 0 only (the others would write the same bytes).
-CHIEF_ONLY = (ModelCheckpoint, CSVLogger)
+CHIEF_ONLY = (ModelCheckpoint, CSVLogger, TensorBoard)
 
 
 class DataParallel:
@@ -66,20 +68,47 @@ class DataParallel:
         return f"DataParallel(rank={self.rank}, size={self.size})"
 
     # --- fit ---------------------------------------------------------------------------------------
-    def fit(self, model, xs, ys, epochs, batch_size, validation, shuffle, callbacks, verbose):
-        """`training.fit_loop` over every process (arguments as there); returns the `History`."""
-        from .. import training
+    def fit(self, model, data, epochs, initial_epoch, validation, validation_freq, callbacks, verbose):
+        """`loops.fit_loop` over every process (arguments as there); returns the `History`.
 
-        self.check_same_everywhere(model, xs, ys, validation, {
-            "epochs": epochs, "batch_size": batch_size, "shuffle": bool(shuffle), "samples": len(xs[0])})
-        if batch_size < self.size:
-            raise ValueError(f"`batch_size` is the global batch, shared by {self.size} processes, so it must be at "
-                             f"least {self.size}. Received: batch_size={batch_size}")
-        remainder = len(xs[0]) % batch_size
-        if 0 < remainder < self.size and any(getattr(layer, "synchronized", False) for layer in model.weight_layers()):
-            raise ValueError(f"The last batch of each epoch would hold {remainder} samples for {self.size} processes, "
-                             "leaving a process without rows, which synchronized BatchNormalization cannot handle. "
-                             "Choose a batch_size or sample count so that it holds none or at least one per process.")
+        Arrays (`ArrayAdapter`): `batch_size` is the global batch; each process takes its contiguous
+        share of every batch (a memmap's global batch rows are read by every process; a
+        `ShardedDataset` reads each process's own shards only). Batch
+        sources (a PyDataset, a generator, a `ShardedDataset`): each process's source yields
+        that process's batches, and every process must make the same number of steps.
+        """
+        from .. import loops
+        from ..data_adapters import ArrayAdapter
+
+        adapter = data.adapter
+        arrays = isinstance(adapter, ArrayAdapter)
+        described = {"epochs": epochs, "initial_epoch": initial_epoch, "steps_per_epoch": data.steps_per_epoch,
+                     "validation_freq": validation_freq}
+        if arrays:
+            described.update(samples=adapter.n, batch_size=adapter.batch_size, shuffle=str(adapter.shuffle))
+        held_out = None
+        if validation is not None and isinstance(validation.adapter, ArrayAdapter):
+            held_out = (validation.adapter.xs, validation.adapter.ys)
+        self.check_same_everywhere(model, adapter.xs if arrays else [], (adapter.ys or []) if arrays else [],
+                                   held_out, described)
+        steps = self.communicator.gather_objects(data.num_steps)
+        if len(set(steps)) > 1:
+            raise ValueError("Every process must make the same number of steps per epoch, but their data give "
+                             + ", ".join(f"process {rank}: {count}" for rank, count in enumerate(steps))
+                             + ". Give every process as many batches (ShardedDataset does), or pass steps_per_epoch.")
+        if arrays:
+            batch_size = adapter.batch_size
+            if batch_size < self.size:
+                raise ValueError(f"`batch_size` is the global batch, shared by {self.size} processes, so it must be "
+                                 f"at least {self.size}. Received: batch_size={batch_size}")
+            remainder = adapter.n % batch_size
+            if 0 < remainder < self.size and any(getattr(layer, "synchronized", False)
+                                                 for layer in model.weight_layers()):
+                raise ValueError(f"The last batch of each epoch would hold {remainder} samples for {self.size} "
+                                 "processes, leaving a process without rows, which synchronized BatchNormalization "
+                                 "cannot handle. Choose a batch_size or sample count so that it holds none or at "
+                                 "least one per process.")
+        self.local_batches = not arrays  # arrays: every process gets the global batch and takes its share
         self.broadcast_model(model)
         self._reducer = GradientAllReducer(self.communicator, model)
         if not self.is_chief:
@@ -89,7 +118,7 @@ class DataParallel:
         saved_sum, restore_signal = CONTEXT.__dict__.get("replica_sum"), self._catch_interrupt()
         model._replicas, CONTEXT.replica_sum = self, self.communicator.sum
         try:
-            return training.fit_loop(model, xs, ys, epochs, batch_size, validation, shuffle, callbacks, verbose)
+            return loops.fit_loop(model, data, epochs, initial_epoch, validation, validation_freq, callbacks, verbose)
         except DistributedStepError:
             raise  # every process raises it after the same collective
         except Exception as error:  # raised on this process alone: nobody else would ever know
