@@ -123,8 +123,7 @@ def memory_worker(folder: str, whole: bool) -> None:
         y = np.concatenate([np.load(str(p).replace("-x.npy", "-y.npy")) for p in names])
         model.fit(x, y, batch_size=256, verbose=0)
     else:
-        for xb, yb in data:
-            model.train_on_batch(xb, yb)
+        model.fit(data, verbose=0)  # one batch (and a buffer of two shards) in memory at a time
     print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}), flush=True)
 
 
@@ -254,7 +253,7 @@ def main() -> int:
             rng = np.random.default_rng(factor)
 
             labels = rng.integers(0, 10, size=rows)
-            bn.datasets.write_shards(folder, _RandomRows(rows, rng), labels, rows_per_shard=8192)
+            bn.datasets.write_shards(folder, _RandomRows(rows, rng), labels, rows_per_shard=2048)  # 6.4 MB shards
             streamed = run_child(["--memory-worker", folder, 0])["peak_rss_mb"]
             whole = run_child(["--memory-worker", folder, 1])["peak_rss_mb"] if factor <= 4 else float("nan")
             size_mb = args.memory_base_mb * factor
