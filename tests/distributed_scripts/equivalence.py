@@ -19,8 +19,8 @@ images = rng.normal(size=(36, 6, 6, 1))
 image_labels = rng.integers(0, 3, size=36)
 
 
-def mlp():
-    return bn.Sequential([bn.Dense(8, "tanh", input_dim=6), bn.Dense(2, "softmax")], seed=1, dtype="float64")
+def mlp(dtype="float64"):
+    return bn.Sequential([bn.Dense(8, "tanh", input_dim=6), bn.Dense(2, "softmax")], seed=1, dtype=dtype)
 
 
 def cnn():
@@ -41,7 +41,8 @@ results = {}
 cases = [("mlp_sgd", mlp, bn.optimizers.SGD(0.1, momentum=0.9), x, y, 16, {"validation_split": 0.2}),
          ("mlp_adam", mlp, bn.optimizers.Adam(0.01), x, y, 16, {}),
          ("cnn_bn_adam", cnn, bn.optimizers.Adam(0.01), images, image_labels, 8, {}),
-         ("functional_sgd", functional, bn.optimizers.SGD(0.05), x, y, 10, {})]
+         ("functional_sgd", functional, bn.optimizers.SGD(0.05), x, y, 10, {}),
+         ("float32_mlp_adam", lambda: mlp("float32"), bn.optimizers.Adam(0.01), x, y, 16, {})]
 for name, build, optimizer, data, labels, batch_size, extra in cases:
     model = build()
     model.compile(optimizer, "sparse_categorical_crossentropy", ["accuracy"])
