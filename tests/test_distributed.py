@@ -134,6 +134,9 @@ def test_two_processes_match_one_process_with_the_same_global_batch(tmp_path):
         scale = max(float(np.max(np.abs(one[key]))), 1e-300)
         tolerance = 1e-5 if key.startswith("float32") else 1e-10  # float32: within rounding (about 3e-7 seen)
         assert np.max(np.abs(one[key] - two[key])) <= tolerance * scale, key
+    assert all(float(two[f"{name}/replica_gap"]) == 0.0 for name in names)  # replicas identical, bit for bit
+    # ReduceLROnPlateau decided alike on one and on two processes (the lr each epoch trained with)
+    np.testing.assert_allclose(two["mlp_adam/history/learning_rate"], [0.01, 0.01, 0.005], rtol=1e-7)
     # and training did move the weights (the comparison is not of two untouched initial states)
     assert one["mlp_adam/history/loss"][-1] < one["mlp_adam/history/loss"][0]
 
