@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import math
 import sys
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import losses as losses_module, metrics as metrics_module
 from .autodiff import Tensor, backward, no_grad
 from .autodiff import ops as engine_ops
 from .autodiff.function import grads_from_pass
@@ -42,9 +42,13 @@ class StepResult:
 
 
 # --- one step ----------------------------------------------------------------------------------
-def train_step(model, xs: list, ys: list) -> StepResult:
-    """Forward, loss, backward and update on one batch (inputs `xs`, targets `ys`, one per output)."""
-    result, params, grads = forward_backward(model, xs, ys)
+def train_step(model, xs: list, ys: list, sample_weight=None) -> StepResult:
+    """Forward, loss, backward and update on one batch (inputs `xs`, targets `ys`, one per output).
+
+    `sample_weight`: None, one weight per sample, or a list with one such array (or None) per
+    output. The logs are the running values since the last `model.reset_metrics()`.
+    """
+    result, params, grads = forward_backward(model, xs, ys, sample_weight)
     if result.skipped is None:
         try:
             model.optimizer.apply_gradients(params, grads)
@@ -53,12 +57,14 @@ def train_step(model, xs: list, ys: list) -> StepResult:
     return result
 
 
-def forward_backward(model, xs: list, ys: list):
+def forward_backward(model, xs: list, ys: list, sample_weight=None, track: bool = True):
     """Forward, loss and backward on one batch, no update: `(StepResult, params, grads)`.
 
     `grads[key]` is dLoss/d`params[key]` for every trainable weight that took part
     ("layer/weight" keys). When the loss or a gradient is not finite the result is
-    marked skipped and the layer state the forward pass moved is put back.
+    marked skipped and the layer state the forward pass moved is put back. With `track`
+    the batch enters the model's loss tracker and metrics, whose running values are the
+    logs; without it the logs hold this batch's loss alone.
     """
     owners = model.weight_layers(with_prefix=True)
     builds = CONTEXT.builds
@@ -71,16 +77,55 @@ def forward_backward(model, xs: list, ys: list):
         extra_losses = list(context.losses)
     if CONTEXT.builds != builds:  # layers were built during this call (a subclassed model's first step)
         owners = model.weight_layers(with_prefix=True)
-    logs, roots, seeds = _losses_and_seeds(model, ys, outputs, extra_losses, owners)
-    if not math.isfinite(logs["loss"]):
-        return _skip(saved_state, logs, f"the loss is {logs['loss']}"), {}, {}
+    weights = per_output_weights(sample_weight, len(outputs))
+    total_loss, output_losses, roots, seeds = _losses_and_seeds(model, ys, outputs, extra_losses, owners, weights)
+    logs = {"loss": total_loss}
+    if track:
+        model._compile_metrics.update(ys, [out.value for out in outputs], total_loss, output_losses, weights,
+                                      len(xs[0]))
+        logs = model._compile_metrics.logs()
+    if not math.isfinite(total_loss):
+        return _skip(saved_state, logs, f"the loss is {total_loss}"), {}, {}
     pass_number = backward(roots, seeds)
     params, grads = collect_gradients(owners, pass_number)
     for key, grad in grads.items():
         if not math.isfinite(total(grad)):
-            reason = f"the gradient of {key} is not finite (loss {logs['loss']:.4g})"
+            reason = f"the gradient of {key} is not finite (loss {total_loss:.4g})"
             return _skip(saved_state, logs, reason), params, grads
     return StepResult(logs, saved_state=saved_state), params, grads
+
+
+def test_step(model, xs: list, ys: list, sample_weight=None) -> dict:
+    """Loss and metrics of one batch in inference mode, added to the model's running logs
+    (as `train_step`, without gradients or updates); returns the running logs."""
+    weights = per_output_weights(sample_weight, len(ys))
+    with no_grad():
+        predictions = [out.value for out in model.run_graph(xs, training=False)]
+    total_loss, output_losses = _loss_values(model, ys, predictions, weights)
+    model._compile_metrics.update(ys, predictions, total_loss, output_losses, weights, len(xs[0]))
+    return model._compile_metrics.logs()
+
+
+def evaluate_batches(model, xs: list, ys: list, sample_weight, batch_size: int) -> dict:
+    """`model.reset_metrics()`, then `test_step` on consecutive batches; the final logs."""
+    model.reset_metrics()
+    n, logs = len(xs[0]), {}
+    weights = per_output_weights(sample_weight, len(ys))
+    for start in range(0, n, batch_size):
+        rows = slice(start, start + batch_size)
+        logs = test_step(model, [x[rows] for x in xs], [y[rows] for y in ys],
+                         [None if w is None else w[rows] for w in weights])
+    return logs
+
+
+def per_output_weights(sample_weight, outputs: int) -> list:
+    """One sample-weight array (or None) per output from None, one array, or a list per output."""
+    if sample_weight is None:
+        return [None] * outputs
+    if isinstance(sample_weight, (list, tuple)) and len(sample_weight) == outputs and (
+            outputs > 1 or sample_weight[0] is None or np.ndim(sample_weight[0]) >= 1):
+        return list(sample_weight)
+    return [sample_weight] * outputs
 
 
 def _skip(saved_state, logs, reason) -> StepResult:
@@ -110,47 +155,63 @@ def collect_gradients(owners, pass_number: int):
     return params, grads
 
 
-def _losses_and_seeds(model, ys, outputs, extra_losses, owners):
-    """The logs of a training batch and the backward pass's roots and seed gradients."""
-    roots, seeds = [], []
-    logs, total_loss = {}, 0.0
+def _losses_and_seeds(model, ys, outputs, extra_losses, owners, sample_weights):
+    """`(total loss, {output index: its loss}, roots, seeds)` of a training batch: the backward
+    pass starts from `roots` with gradients `seeds` (None: the root is a scalar loss tensor)."""
+    roots, seeds, output_losses = [], [], {}
+    total_loss = 0.0
     fusable = _fusable_outputs(outputs, extra_losses)
     for i, (out, y) in enumerate(zip(outputs, ys)):
-        loss, weight = model.compiled_loss[i], model.loss_weights_list[i]
+        loss, weight, sample_weight = model.compiled_loss[i], model.loss_weights_list[i], sample_weights[i]
         if loss is None:
             continue
-        if isinstance(loss, losses_module.Loss):
-            value = loss(y, out.value)
+        if loss.hand_derived:
+            if loss.from_logits:
+                _warn_if_probabilities(model, i, out, loss)
+            value, upstream = loss.training_scale(loss.call(y, out.value), sample_weight)
             if i in fusable and _fuses_with(out, loss):
                 out.vjp = out.vjp.preactivation  # seed dL/dz: the stable softmax/sigmoid + CE gradient
-                seed = loss.logits_gradient(y, out.value)
+                seed = loss.logits_gradient(y, out.value, sample_weight, upstream=upstream)
             else:
-                seed = loss.gradient(y, out.value)
+                seed = loss.call_gradient(y, out.value, upstream).astype(out.dtype, copy=False)
             roots.append(out)
             seeds.append(seed if weight == 1 else seed * out.dtype.type(weight))
-        else:  # a function of (y_true, y_pred) written with ops: the engine differentiates it
-            loss_tensor = _reduce_to_scalar(loss(Tensor(np.asarray(y)), out))
+        else:  # written with ops (a Loss subclass's `call`, or a function): the engine differentiates it
+            loss_tensor = _reduce_to_scalar(loss(Tensor(np.asarray(y)), out, sample_weight=sample_weight))
             value = float(loss_tensor.value)
             roots.append(loss_tensor if weight == 1 else loss_tensor * weight)
             seeds.append(None)
         total_loss += weight * value
-        if len(outputs) > 1:
-            logs[f"{model.output_names[i]}_loss"] = value
+        output_losses[i] = value
     for extra in extra_losses:
         extra = _reduce_to_scalar(extra if isinstance(extra, Tensor) else Tensor(np.asarray(extra)))
         total_loss += float(extra.value)
         roots.append(extra)
         seeds.append(None)
+    if not roots:
+        raise ValueError("No loss to compute: give `loss` to compile() (or add losses with `add_loss` in "
+                         "the model's call).")
     total_loss += sum(layer.regularization_loss() for _, layer in owners if layer.regularizers)
-    logs = {"loss": total_loss, **logs, **metric_logs(model, ys, [out.value for out in outputs])}
-    return logs, roots, seeds
+    return total_loss, output_losses, roots, seeds
+
+
+def _warn_if_probabilities(model, index: int, out: Tensor, loss) -> None:
+    """Keras's warning for `from_logits=True` on an output that a softmax/sigmoid produced."""
+    activation = getattr(getattr(out.source, "activation", None), "name", None)
+    if activation in ("softmax", "sigmoid") and not model.__dict__.get("_warned_from_logits"):
+        model._warned_from_logits = True
+        warnings.warn(f"`{loss.name}` received `from_logits=True`, but output {model.output_names[index]!r} is "
+                      f"produced by a {activation} activation and thus does not represent logits. "
+                      "Was this intended?", UserWarning, stacklevel=4)
 
 
 def _fuses_with(out: Tensor, loss) -> bool:
     """Whether `out` is the softmax (sigmoid) output of a hand-derived layer and `loss` the matching
-    cross-entropy: then the layer's backward takes dL/dz = (p - y) / n directly."""
+    cross-entropy on probabilities: then the layer's backward takes dL/dz = (p - y) / n directly."""
     activation = getattr(out.source, "activation", None)
-    return (loss.fused_activation is not None and getattr(activation, "name", None) == loss.fused_activation
+    return (loss.fused_activation is not None and not loss.from_logits
+            and getattr(loss, "axis", -1) in (-1, out.ndim - 1)
+            and getattr(activation, "name", None) == loss.fused_activation
             and hasattr(out.vjp, "preactivation"))
 
 
@@ -187,32 +248,34 @@ def _reduce_to_scalar(tensor):
     return tensor if tensor.ndim == 0 else engine_ops.mean(tensor)
 
 
-def metric_logs(model, ys, predictions) -> dict:
-    logs = {}
-    several = len(predictions) > 1
-    for i, (y, prediction) in enumerate(zip(ys, predictions)):
-        for name in model.compiled_metrics[i]:
-            logs[f"{model.output_names[i]}_{name}" if several else name] = metrics_module.get(name)(y, prediction)
-    return logs
-
-
-def loss_logs(model, ys, predictions) -> dict:
-    """Loss (with weight penalties) and metrics of predictions, no gradients (evaluate)."""
-    logs, total_loss = {}, 0.0
+def _loss_values(model, ys, predictions, sample_weights):
+    """`(total loss, {output index: its loss})` of predictions, no gradients (weight penalties included)."""
+    output_losses, total_loss = {}, 0.0
     for i, (y, prediction) in enumerate(zip(ys, predictions)):
         loss, weight = model.compiled_loss[i], model.loss_weights_list[i]
         if loss is None:
             continue
-        if isinstance(loss, losses_module.Loss):
-            value = loss(y, prediction)
-        else:
-            with no_grad():
-                value = float(_reduce_to_scalar(loss(Tensor(np.asarray(y)), Tensor(prediction))).value)
+        value, _ = loss.training_scale(loss.values(y, prediction), sample_weights[i])
         total_loss += weight * value
-        if len(predictions) > 1:
-            logs[f"{model.output_names[i]}_loss"] = value
+        output_losses[i] = value
     total_loss += sum(layer.regularization_loss() for layer in model.weight_layers())
-    return {"loss": total_loss, **logs, **metric_logs(model, ys, predictions)}
+    return total_loss, output_losses
+
+
+def loss_logs(model, ys, predictions, sample_weight=None) -> dict:
+    """Loss (with weight penalties) and metrics of whole predictions, no gradients, computed with
+    fresh metric states (the model's running training logs are left alone): fit's validation."""
+    state = model._compile_metrics.clone()
+    weights = per_output_weights(sample_weight, len(ys))
+    total_loss, output_losses = _loss_values(model, ys, predictions, weights)
+    state.update(ys, predictions, total_loss, output_losses, weights, len(predictions[0]))
+    return state.logs()
+
+
+def metric_logs(model, ys, predictions, sample_weight=None) -> dict:
+    """The compiled metrics alone (no losses) of whole predictions, with fresh states."""
+    logs = loss_logs(model, ys, predictions, sample_weight)
+    return {key: value for key, value in logs.items() if key != "loss" and not key.endswith("_loss")}
 
 
 # --- inference ---------------------------------------------------------------------------------
@@ -264,10 +327,12 @@ def fit_loop(model, xs, ys, epochs, batch_size, validation, shuffle, callbacks, 
 
 
 def _run_epoch(model, xs, ys, batch_size, shuffle, hooks, interrupt, epoch) -> dict | None:
-    """One pass over the data; the mean logs, or None when training stopped inside the epoch."""
+    """One pass over the data; the epoch's logs (the last step's running values), or None when
+    training stopped inside the epoch."""
     n = len(xs[0])
     order = model.rng.permutation(n) if shuffle else None
-    totals: dict[str, float] = {}
+    model.reset_metrics()
+    logs: dict = {}
     for batch, start in enumerate(range(0, n, batch_size)):
         hooks.on_batch_begin(batch, {})
         rows = slice(start, start + batch_size) if order is None else order[start:start + batch_size]
@@ -278,9 +343,7 @@ def _run_epoch(model, xs, ys, batch_size, shuffle, hooks, interrupt, epoch) -> d
                         "batch's update was skipped, so the weights are the last good ones. Try a lower "
                         "learning rate, or check the data for extreme values.")
             return None
-        size = len(xb[0])
-        for key, value in result.logs.items():
-            totals[key] = totals.get(key, 0.0) + value * size
+        logs = result.logs  # running values over the epoch so far
         hooks.on_batch_end(batch, result.logs)
         if interrupt is not None and interrupt["hit"]:
             stop(model, f"Training interrupted (Ctrl-C) after batch {batch + 1} of epoch {epoch + 1}; the "
@@ -288,7 +351,7 @@ def _run_epoch(model, xs, ys, batch_size, shuffle, hooks, interrupt, epoch) -> d
             return None
         if model.stop_training:
             return None
-    return {key: value / n for key, value in totals.items()}
+    return dict(logs)
 
 
 def stop(model, reason: str) -> None:

@@ -32,7 +32,7 @@ class BlogModel:
     def compile_model(self, lr: float = 0.01, mr: float = 0.001, opt: str = "sgd", loss: str = "mse",
                       metrics=("mse",)) -> None:
         """Configure training (the blog's spelling); see `barenet.optimizers.from_blog` for `opt`."""
-        self.compile(optimizers.from_blog(opt, lr, mr), loss, list(metrics))
+        self.compile(optimizers.from_blog(opt, lr, mr), loss, metrics=list(metrics))
 
     def _resolve_loss(self, loss):
         # The blog's "cse" means binary cross-entropy on a single output, categorical otherwise.

@@ -12,17 +12,14 @@ All are trained by the same `training.train_step` and `training.fit_loop`.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from .. import losses, metrics as metrics_module, optimizers
+from .. import optimizers
 from ..autodiff import Tensor
 from ..layers.base import CONTEXT, Layer, call_context, snake_case
 from ..seeding import new_model_generator
 from .inputs import as_numeric, check_input, check_targets, split_structure
 from ..autodiff.symbolic import call_symbolic, contains_symbolic, flatten_outputs
-from .compile_args import per_output, per_output_metrics
 from .trainer import Trainer
 
 _FLOAT_DTYPES = ("float32", "float64")
@@ -63,9 +60,8 @@ class Model(Trainer, Layer):
         self.dtype = dtype
         self.optimizer: optimizers.Optimizer | None = None
         self.loss = None
-        self.metrics: list = []
         self.compiled_loss: list = []
-        self.compiled_metrics: list = []
+        self._compile_metrics = None
         self.loss_weights_list: list = []
         self.stop_training = False
         self.history = None
@@ -204,36 +200,6 @@ class Model(Trainer, Layer):
     def _assign_names(self) -> None:
         name_unnamed(self.layers)
 
-    # --- compiling -------------------------------------------------------------------------------
-    def compile(self, optimizer="sgd", loss="mean_squared_error", metrics=None, loss_weights=None) -> None:
-        """Configure training (Keras spelling).
-
-        Args:
-            optimizer: An `Optimizer` or a name from `barenet.optimizers.OPTIMIZERS`. Defaults to "sgd".
-            loss: A `Loss`, a loss name from `barenet.losses.LOSSES`, or a function
-                `loss(y_true, y_pred)` written with `barenet.ops`; for several outputs, a list
-                (one per output) or a dict by output name. Defaults to "mean_squared_error".
-            metrics: Metric names; for several outputs, a list applied to each, a list of lists,
-                or a dict by output name. Defaults to none.
-            loss_weights: Weights of the outputs' losses in the total (list or dict). Defaults to 1 each.
-        """
-        self._check_has_layers("compiling")
-        names = self.output_names
-        optimizer = optimizers.get(optimizer)
-        per_output_loss = [self._resolve_loss(item) for item in per_output(loss, names, "loss")]
-        metrics_per_output = per_output_metrics(metrics, names)
-        for group in metrics_per_output:
-            for name in group:
-                metrics_module.get(name)
-        weights = [1.0] * len(names) if loss_weights is None else per_output(loss_weights, names, "loss_weights")
-        for weight in weights:
-            if isinstance(weight, bool) or not isinstance(weight, numbers.Real):
-                raise ValueError(f"`loss_weights` must hold numbers. Received: {loss_weights!r}")
-        self.optimizer, self.loss = optimizer, per_output_loss[0] if len(names) == 1 else per_output_loss
-        self.metrics = list(metrics_per_output[0]) if len(names) == 1 else metrics_per_output
-        self.compiled_loss, self.compiled_metrics = per_output_loss, metrics_per_output
-        self.loss_weights_list = [float(w) for w in weights]
-
     def get_config(self) -> dict:
         """Constructor arguments of a subclassed model (override it when `__init__` takes any)."""
         return {}
@@ -244,21 +210,6 @@ class Model(Trainer, Layer):
 
     def _check_has_layers(self, doing: str) -> None:
         """Sequential raises when it has no layers yet; other models always have a call."""
-
-    def _resolve_loss(self, loss):
-        if loss is None or isinstance(loss, losses.Loss):
-            return loss
-        if callable(loss) and not isinstance(loss, str):
-            return loss
-        return losses.get(loss)
-
-    @property
-    def compiled(self) -> bool:
-        return self.optimizer is not None and bool(self.compiled_loss)
-
-    def _check_compiled(self, method: str) -> None:
-        if not self.compiled:
-            raise RuntimeError(f"Call compile_model() or compile() before {method}().")
 
     # --- data ------------------------------------------------------------------------------------
     def _prepare_x(self, x, name: str = "x") -> list:

@@ -9,9 +9,11 @@ import numpy as np
 from .. import training
 from ..callbacks import Callback, History
 from ..layers.base import check_positive_int
+from .compiling import Compiling
+from .sample_weights import check_sample_weight, class_weight_to_sample_weight
 
 
-class Trainer:
+class Trainer(Compiling):
     """The Keras training API of `Model` (mixed in; the loop itself is in `barenet.training`)."""
 
     def fit(self, x, y, epochs: int = 1, batch_size: int = 32, validation_split: float = 0.0,
@@ -68,21 +70,69 @@ class Trainer:
             xs, ys = [a[train_rows] for a in xs], [a[train_rows] for a in ys]
         return training.fit_loop(self, xs, ys, epochs, batch_size, validation, shuffle, callbacks, verbose)
 
-    def train_step_arrays(self, xs: list, ys: list) -> "training.StepResult":
+    def train_step_arrays(self, xs: list, ys: list, sample_weight=None) -> "training.StepResult":
         """One training step on checked arrays (one per input, one per output)."""
-        return training.train_step(self, xs, ys)
+        return training.train_step(self, xs, ys, sample_weight)
 
-    def train_on_batch(self, x, y) -> dict:
-        """One gradient step on one batch; returns its loss and metrics (before the step).
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict: bool = False):
+        """One gradient step on one batch (Keras 3's semantics).
 
-        When the loss or a gradient is not finite the step is skipped (the weights do not
-        change) and the logs, with their NaN/inf loss, are returned.
+        Args:
+            x, y: One batch of inputs and targets.
+            sample_weight: One weight per sample (or a list/dict per output). Defaults to None.
+            class_weight: `{class index: weight}` for a single-output model; multiplies
+                `sample_weight`. Defaults to None.
+            return_dict: Return a dict of logs rather than values. Defaults to False.
+
+        Returns the running loss and metrics since the last `reset_metrics()` (this batch's
+        included, computed before the update): the loss alone when nothing else is compiled,
+        else `[loss, *metrics]` in `metrics_names` order, or the dict. When the loss or a
+        gradient is not finite the step is skipped (the weights do not change).
         """
         self._check_compiled("train_on_batch")
         xs, ys = self._prepare_data(x, y)
-        return self.train_step_arrays(xs, ys).logs
+        weights = self._sample_weights(ys, sample_weight, class_weight)
+        return self._pack_logs(training.train_step(self, xs, ys, weights).logs, return_dict)
 
-    def compute_gradients(self, x, y) -> dict:
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):
+        """Loss and metrics of one batch in inference mode, added to the running values (see
+        `train_on_batch` for what is returned)."""
+        self._check_compiled("test_on_batch")
+        xs, ys = self._prepare_data(x, y)
+        weights = self._sample_weights(ys, sample_weight, None)
+        return self._pack_logs(training.test_step(self, xs, ys, weights), return_dict)
+
+    def predict_on_batch(self, x):
+        """Outputs for one batch `x` in inference mode (no chunking)."""
+        self._check_has_layers("predicting")
+        xs = self._prepare_x(x)
+        return self.pack_outputs(training.predict_arrays(self, xs, len(xs[0]) or 1))
+
+    def _sample_weights(self, ys: list, sample_weight, class_weight):
+        """Checked sample weights (None, one array, or a list per output) with `class_weight` folded in."""
+        n = len(ys[0])
+        weights = check_sample_weight(sample_weight, n, self.output_names)
+        if class_weight is None:
+            return weights
+        if len(ys) > 1:
+            raise ValueError("`class_weight` is only supported for models with a single output; "
+                             "use `sample_weight` for several outputs.")
+        spec = self.output_specs()[0]
+        classes = spec[-1] if spec and spec[-1] not in (None, 1) else None
+        from_classes = class_weight_to_sample_weight(ys[0], class_weight, classes)
+        return from_classes if weights is None else weights * from_classes
+
+    def _pack_logs(self, logs: dict, return_dict: bool):
+        """Keras's return convention: the dict, or its values in `metrics_names` order
+        (a single value alone)."""
+        logs = {key: _python(value) for key, value in logs.items()}
+        if return_dict:
+            return logs
+        values = [logs[name] for name in self.metrics_names if name in logs]
+        values += [logs[key] for key in sorted(logs) if key not in self.metrics_names]
+        return values[0] if len(values) == 1 else values
+
+    def compute_gradients(self, x, y, sample_weight=None) -> dict:
         """dLoss/dWeight for one batch, without updating: `{"layer/weight": array}`.
 
         The same forward and backward pass as a training step (training mode), so a
@@ -90,7 +140,8 @@ class Trainer:
         """
         self._check_compiled("compute_gradients")
         xs, ys = self._prepare_data(x, y)
-        result, _, grads = training.forward_backward(self, xs, ys)
+        weights = self._sample_weights(ys, sample_weight, None)
+        result, _, grads = training.forward_backward(self, xs, ys, weights, track=False)
         if result.skipped:
             raise FloatingPointError(f"No gradients: {result.skipped}.")
         return {key: np.array(grad) for key, grad in grads.items()}
@@ -111,13 +162,39 @@ class Trainer:
         """Arrays (one per output) in the structure the model's outputs have."""
         return outputs[0] if len(outputs) == 1 else outputs
 
-    def evaluate(self, x, y, batch_size: int | None = None) -> dict:
-        """Loss and metrics on `(x, y)` in inference mode, as a dict."""
+    def evaluate(self, x, y=None, batch_size: int | None = None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict: bool = False):
+        """Loss and metrics on `(x, y)` in inference mode, over batches (Keras 3's semantics).
+
+        Args:
+            x, y: Inputs and targets, as for `fit`.
+            batch_size: Samples per batch. Defaults to 32.
+            verbose: Accepted for Keras compatibility ("auto", 0, 1 or 2); evaluate prints nothing.
+            sample_weight: One weight per sample (or a list/dict per output): weights each
+                sample's loss, and its weight in `weighted_metrics`. Defaults to None.
+            steps: Accepted when None only (arrays are evaluated whole).
+            callbacks: Accepted when empty only.
+            return_dict: Return `{name: value}` rather than values. Defaults to False.
+
+        Returns the loss alone when no metric is compiled, else `[loss, *metrics]` in
+        `metrics_names` order (so `loss, acc = model.evaluate(x, y)`), or the dict. The
+        metrics are reset first and computed over all the data (exact precision, recall, AUC).
+        """
         self._check_compiled("evaluate")
-        if batch_size is not None:
-            batch_size = check_positive_int("batch_size", batch_size)
+        batch_size = 32 if batch_size is None else check_positive_int("batch_size", batch_size)
+        if verbose not in ("auto", 0, 1, 2):
+            raise ValueError(f"`verbose` must be 'auto', 0, 1 or 2. Received: verbose={verbose!r}")
+        if steps is not None or callbacks:
+            raise ValueError("`steps` and `callbacks` are not supported by evaluate() on arrays yet. "
+                             f"Received: steps={steps!r}, callbacks={callbacks!r}")
         xs, ys = self._prepare_data(x, y)
-        return training.loss_logs(self, ys, training.predict_arrays(self, xs, batch_size))
+        weights = self._sample_weights(ys, sample_weight, None)
+        return self._pack_logs(training.evaluate_batches(self, xs, ys, weights, batch_size), return_dict)
 
     def on_epoch_logs(self, epoch: int, logs: dict) -> None:
         """Called by the loop after each epoch with its logs (the blog's dicts are filled here)."""
+
+
+def _python(value):
+    """A metric result as a Python float (arrays, e.g. per-threshold results, stay arrays)."""
+    return float(value) if np.ndim(value) == 0 else value

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import layers as layers_module, losses, optimizers
+from ..models.compile_args import metric_names_for_saving
 from ..layers.base import snake_case
 from .budgets import built_numbers, check_layers, without_random_init
 from .checks import (FORMAT_VERSION, MAX_LAYERS, MODEL_FORMAT, WEIGHTS_FORMAT, _BIT_GENERATORS, ModelFileError,
@@ -78,7 +79,7 @@ def _training_config(model, arrays: dict) -> dict:
     return {
         "optimizer": _serialize_optimizer(model.optimizer),
         "loss": names[0] if len(names) == 1 else names,
-        "metrics": list(model.metrics),
+        "metrics": metric_names_for_saving(model._metric_specs[0]),
         **({} if all(w == 1 for w in model.loss_weights_list) else {"loss_weights": model.loss_weights_list}),
         "optimizer_state": {
             "iterations": int(state["iterations"]),
@@ -93,12 +94,12 @@ def _training_config(model, arrays: dict) -> dict:
 def _loss_name(loss):
     if loss is None:
         return None
-    name = loss.get_config() if isinstance(loss, losses.Loss) else None
+    name = loss.name if isinstance(loss, losses.Loss) else None
     try:
         restored = losses.get(name)
-    except ValueError:
+    except (TypeError, ValueError):
         restored = None
-    if type(restored) is not type(loss):
+    if type(restored) is not type(loss) or restored.get_config() != loss.get_config():
         raise ValueError(f"The loss {loss!r} is not a named barenet loss, so it cannot be saved.")
     return name
 
