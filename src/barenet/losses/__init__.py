@@ -10,14 +10,42 @@ function `f(y_true, y_pred)`, is differentiated by the autodiff engine.
 from __future__ import annotations
 
 from .base import EPSILON, REDUCTIONS, Loss, LossFunctionWrapper
-from .hinge import CategoricalHinge, Hinge, SquaredHinge, categorical_hinge, hinge, squared_hinge
-from .probabilistic import (BinaryCrossentropy, CategoricalCrossentropy, KLDivergence, Poisson,
-                            SparseCategoricalCrossentropy, binary_crossentropy, categorical_crossentropy,
-                            kl_divergence, poisson, sparse_categorical_crossentropy)
-from .regression import (CosineSimilarity, Huber, LogCosh, MeanAbsoluteError, MeanAbsolutePercentageError,
-                         MeanSquaredError, MeanSquaredLogarithmicError, cosine_similarity, huber, log_cosh,
-                         mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
-                         mean_squared_logarithmic_error)
+from .hinge import (
+    CategoricalHinge,
+    Hinge,
+    SquaredHinge,
+    categorical_hinge,
+    hinge,
+    squared_hinge,
+)
+from .probabilistic import (
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    KLDivergence,
+    Poisson,
+    SparseCategoricalCrossentropy,
+    binary_crossentropy,
+    categorical_crossentropy,
+    kl_divergence,
+    poisson,
+    sparse_categorical_crossentropy,
+)
+from .regression import (
+    CosineSimilarity,
+    Huber,
+    LogCosh,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    MeanSquaredLogarithmicError,
+    cosine_similarity,
+    huber,
+    log_cosh,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+)
 
 # Short names as in Keras (`keras.losses.mse`, ...).
 mse = MSE = mean_squared_error
@@ -77,8 +105,46 @@ def get(identifier) -> Loss:
                     f"Received: {identifier!r}")
 
 
-__all__ = ["Loss", "LossFunctionWrapper", "get", "LOSSES", "EPSILON", "REDUCTIONS", *sorted(_CLASSES),
-           "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
-           "mean_squared_logarithmic_error", "binary_crossentropy", "categorical_crossentropy",
-           "sparse_categorical_crossentropy", "huber", "log_cosh", "kl_divergence", "poisson", "cosine_similarity",
-           "hinge", "squared_hinge", "categorical_hinge", "mse", "mae", "mape", "msle", "kld"]
+__all__ = [
+    "EPSILON",
+    "LOSSES",
+    "REDUCTIONS",
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "CategoricalHinge",
+    "CosineSimilarity",
+    "Hinge",
+    "Huber",
+    "KLDivergence",
+    "LogCosh",
+    "Loss",
+    "LossFunctionWrapper",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
+    "MeanSquaredError",
+    "MeanSquaredLogarithmicError",
+    "Poisson",
+    "SparseCategoricalCrossentropy",
+    "SquaredHinge",
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "categorical_hinge",
+    "cosine_similarity",
+    "get",
+    "hinge",
+    "huber",
+    "kl_divergence",
+    "kld",
+    "log_cosh",
+    "mae",
+    "mape",
+    "mean_absolute_error",
+    "mean_absolute_percentage_error",
+    "mean_squared_error",
+    "mean_squared_logarithmic_error",
+    "mse",
+    "msle",
+    "poisson",
+    "sparse_categorical_crossentropy",
+    "squared_hinge",
+]

@@ -171,7 +171,7 @@ class Loss:
         return {"name": self.name, "reduction": self.reduction}
 
     @classmethod
-    def from_config(cls, config: dict) -> "Loss":
+    def from_config(cls, config: dict) -> Loss:
         return cls(**config)
 
     def __repr__(self) -> str:

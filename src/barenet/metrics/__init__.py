@@ -1,28 +1,55 @@
 """Metrics as in Keras 3: stateful objects with `update_state`, `result`, `reset_state`.
 
-A metric's state (`metric.variables`) is a list of NumPy arrays of sums, so the value of
+A metric"s state (`metric.variables`) is a list of NumPy arrays of sums, so the value of
 an epoch is computed over the whole epoch (exact precision, recall and AUC), and states
 from several data shards add up to the state of all the data.
 
-`get()` resolves what `compile(metrics=...)` accepts: a name (Keras's, e.g. "accuracy",
+`get()` resolves what `compile(metrics=...)` accepts: a name (Keras"s, e.g. "accuracy",
 "mae", "precision", "auc"; "accuracy"/"acc" and "crossentropy"/"ce" pick their kind from
-the labels' and outputs' shapes, as Keras does), a `Metric` class or object, or a function
+the labels" and outputs" shapes, as Keras does), a `Metric` class or object, or a function
 `f(y_true, y_pred)` returning per-sample values (averaged with sample weights).
 """
 
 from __future__ import annotations
 
-from .accuracy import (Accuracy, BinaryAccuracy, CategoricalAccuracy, ShapeAccuracy, SparseCategoricalAccuracy,
-                       SparseTopKCategoricalAccuracy, TopKCategoricalAccuracy, accuracy, binary_accuracy,
-                       categorical_accuracy, shape_accuracy, sparse_categorical_accuracy,
-                       sparse_top_k_categorical_accuracy, top_k_categorical_accuracy)
+from .accuracy import (
+    Accuracy,
+    BinaryAccuracy,
+    CategoricalAccuracy,
+    ShapeAccuracy,
+    SparseCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy,
+    TopKCategoricalAccuracy,
+    accuracy,
+    binary_accuracy,
+    categorical_accuracy,
+    shape_accuracy,
+    sparse_categorical_accuracy,
+    sparse_top_k_categorical_accuracy,
+    top_k_categorical_accuracy,
+)
 from .auc import AUC
 from .base import Mean, MeanMetricWrapper, Metric, Sum
-from .confusion import (F1Score, FalseNegatives, FalsePositives, FBetaScore, Precision, Recall, TrueNegatives,
-                        TruePositives)
-from .regression import (BinaryCrossentropy, CategoricalCrossentropy, MeanAbsoluteError,
-                         MeanAbsolutePercentageError, MeanSquaredError, RootMeanSquaredError, ShapeCrossentropy,
-                         SparseCategoricalCrossentropy)
+from .confusion import (
+    F1Score,
+    FalseNegatives,
+    FalsePositives,
+    FBetaScore,
+    Precision,
+    Recall,
+    TrueNegatives,
+    TruePositives,
+)
+from .regression import (
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    RootMeanSquaredError,
+    ShapeCrossentropy,
+    SparseCategoricalCrossentropy,
+)
 
 # name -> class; every instance made from a name is named by that name (as Keras logs it).
 METRICS = {
@@ -30,7 +57,7 @@ METRICS = {
     "acc": ShapeAccuracy,
     "crossentropy": ShapeCrossentropy,
     "ce": ShapeCrossentropy,
-    "cse": ShapeCrossentropy,  # the blog's name
+    "cse": ShapeCrossentropy,  # the blog"s name
     "binary_accuracy": BinaryAccuracy,
     "categorical_accuracy": CategoricalAccuracy,
     "sparse_categorical_accuracy": SparseCategoricalAccuracy,
@@ -64,7 +91,7 @@ def get(identifier) -> Metric:
     """A new (or the given) `Metric` for a name, a `Metric` class or object, or a function.
 
     A name gives a metric named by that name ("acc" logs as "acc"); a class name
-    ("Precision") gives the class's own default name; a function `f(y_true, y_pred)`
+    ("Precision") gives the class"s own default name; a function `f(y_true, y_pred)`
     is wrapped in a `MeanMetricWrapper` named after it.
     """
     if isinstance(identifier, Metric):
@@ -85,6 +112,42 @@ def get(identifier) -> Metric:
                     f"Received: {identifier!r}")
 
 
-__all__ = ["Metric", "Mean", "Sum", "MeanMetricWrapper", "get", "METRICS", *sorted(_CLASSES),
-           "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
-           "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "shape_accuracy"]
+__all__ = [
+    "AUC",
+    "METRICS",
+    "Accuracy",
+    "BinaryAccuracy",
+    "BinaryCrossentropy",
+    "CategoricalAccuracy",
+    "CategoricalCrossentropy",
+    "F1Score",
+    "FBetaScore",
+    "FalseNegatives",
+    "FalsePositives",
+    "Mean",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
+    "MeanMetricWrapper",
+    "MeanSquaredError",
+    "Metric",
+    "Precision",
+    "Recall",
+    "RootMeanSquaredError",
+    "ShapeAccuracy",
+    "ShapeCrossentropy",
+    "SparseCategoricalAccuracy",
+    "SparseCategoricalCrossentropy",
+    "SparseTopKCategoricalAccuracy",
+    "Sum",
+    "TopKCategoricalAccuracy",
+    "TrueNegatives",
+    "TruePositives",
+    "accuracy",
+    "binary_accuracy",
+    "categorical_accuracy",
+    "get",
+    "shape_accuracy",
+    "sparse_categorical_accuracy",
+    "sparse_top_k_categorical_accuracy",
+    "top_k_categorical_accuracy",
+]

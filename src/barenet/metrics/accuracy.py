@@ -18,10 +18,11 @@ def accuracy(y_true, y_pred):
 
 
 def binary_accuracy(y_true, y_pred, threshold: float = 0.5):
-    """Per sample, the fraction of outputs where `(y_pred > threshold)` equals `y_true`."""
+    """Per sample, the fraction of outputs where `(y_pred > threshold)` equals `y_true` (for 1-D
+    inputs, one output per sample)."""
     y_true, y_pred = _same_rank(np.asarray(y_true), np.asarray(y_pred))
-    predicted = (y_pred > threshold).astype(y_true.dtype)
-    return np.mean(y_true == predicted, axis=-1, dtype=np.float64)
+    hits = y_true == (y_pred > threshold).astype(y_true.dtype)
+    return hits.astype(np.float64) if y_pred.ndim <= 1 else np.mean(hits, axis=-1, dtype=np.float64)
 
 
 def categorical_accuracy(y_true, y_pred):

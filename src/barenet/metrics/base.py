@@ -75,7 +75,7 @@ class Metric:
         self.update_state(y_true, y_pred, sample_weight=sample_weight)
         return self.result()
 
-    def clone(self) -> "Metric":
+    def clone(self) -> Metric:
         """A metric configured like this one, with an empty state."""
         twin = copy.deepcopy(self)
         twin.reset_state()
@@ -85,7 +85,7 @@ class Metric:
         return {"name": self.name, "dtype": str(self.dtype)}
 
     @classmethod
-    def from_config(cls, config: dict) -> "Metric":
+    def from_config(cls, config: dict) -> Metric:
         return cls(**config)
 
     def __repr__(self) -> str:
@@ -183,5 +183,5 @@ class MeanMetricWrapper(Mean):
         return {**super().get_config(), **self._fn_kwargs}
 
     @classmethod
-    def from_config(cls, config: dict) -> "Metric":
+    def from_config(cls, config: dict) -> Metric:
         return cls(**config)  # subclasses fix `fn` themselves

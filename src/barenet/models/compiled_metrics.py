@@ -78,7 +78,7 @@ class CompiledMetrics:
         for metric in self.all_metrics:
             metric.reset_state()
 
-    def clone(self) -> "CompiledMetrics":
+    def clone(self) -> CompiledMetrics:
         """The same configuration with empty states (for a validation pass that must not touch these)."""
         import copy
 

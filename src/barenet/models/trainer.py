@@ -70,7 +70,7 @@ class Trainer(Compiling):
             xs, ys = [a[train_rows] for a in xs], [a[train_rows] for a in ys]
         return training.fit_loop(self, xs, ys, epochs, batch_size, validation, shuffle, callbacks, verbose)
 
-    def train_step_arrays(self, xs: list, ys: list, sample_weight=None) -> "training.StepResult":
+    def train_step_arrays(self, xs: list, ys: list, sample_weight=None) -> training.StepResult:
         """One training step on checked arrays (one per input, one per output)."""
         return training.train_step(self, xs, ys, sample_weight)
 
