@@ -23,6 +23,11 @@ def confusion_counts(y_true, y_pred, thresholds, sample_weight=None):
     positive = (np.asarray(y_true).reshape(y_pred.shape) != 0).reshape(-1)
     weight = np.ones(y_pred.size) if sample_weight is None else \
         broadcast_weight(sample_weight, y_pred.shape).reshape(-1)
+    if len(thresholds) <= 8:  # few thresholds: compare directly
+        above = y_pred.reshape(1, -1) > np.asarray(thresholds)[:, None]
+        pos_w, neg_w = weight * positive, weight * ~positive
+        tp, fp = above @ pos_w, above @ neg_w
+        return tp, fp, neg_w.sum() - fp, pos_w.sum() - tp
     # bucket j: entries above exactly thresholds[:j] (side="left": a value equal to a threshold is not above it)
     bucket = np.searchsorted(thresholds, y_pred.reshape(-1), side="left")
     n = len(thresholds)
@@ -70,6 +75,9 @@ class _ConfusionMetric(Metric):
         y_true = as_array(y_true)
         if y_true.size == y_pred.size:
             y_true = y_true.reshape(y_pred.shape)
+        elif y_pred.ndim >= 2 and y_true.size * y_pred.shape[-1] == y_pred.size:
+            # integer class labels against per-class scores: compare one-hot rows (Keras needs them one-hot)
+            y_true = np.eye(y_pred.shape[-1])[y_true.reshape(y_pred.shape[:-1]).astype(np.intp)]
         weight = None if sample_weight is None else broadcast_weight(sample_weight, y_pred.shape)
         if self.top_k is not None:  # only each sample's k highest scores may count as positive
             keep = np.zeros(y_pred.shape, bool)
