@@ -40,7 +40,7 @@ def test_imbalanced_classification_with_class_weights_and_precision_recall():
                                         class_weight=class_weight, return_dict=True)
     assert logs["fn"] + logs["fp"] + logs["tn"] + logs["tp"] == len(x_train)   # the whole epoch was counted
 
-    loss, fn, fp, tn, tp, precision, recall, auc = model.evaluate(x_test, y_test, verbose=0)
+    _, fn, fp, tn, tp, precision, recall, auc = model.evaluate(x_test, y_test, verbose=0)
     assert model.metrics_names == ["loss", "fn", "fp", "tn", "tp", "precision", "recall", "auc"]
     assert fn + fp + tn + tp == len(x_test) and tp + fn == y_test.sum()
     assert precision == tp / (tp + fp) and recall == tp / (tp + fn)

@@ -3,9 +3,9 @@ test_on_batch, train_on_batch, predict_on_batch, metrics_names, compile's defaul
 
 import numpy as np
 import pytest
+from gradcheck import assert_close
 
 import barenet as bn
-from gradcheck import assert_close
 
 
 def _classifier(seed=0, metrics=("accuracy",), **compile_args):
@@ -138,7 +138,7 @@ def test_compile_accepts_objects_functions_and_per_output_dicts(rng):
 
 
 def test_compile_defaults_follow_keras(data):
-    x, labels, _ = data
+    x, _, _ = data
     model = bn.Sequential([bn.Input((4,)), bn.layers.Dense(3)])
     model.compile()
     assert isinstance(model.optimizer, bn.optimizers.RMSprop) and model.loss is None
@@ -163,3 +163,17 @@ def test_bad_sample_weight_and_class_weight_are_named(data):
         model.evaluate(x, labels, verbose="loud")
     with pytest.raises(ValueError, match="Unknown metric 'precison'.*precision"):
         model.compile("sgd", "mse", metrics=["precison"])
+
+
+def test_configured_losses_and_metrics_survive_save_and_load(tmp_path, data):
+    x, labels, _ = data
+    model = bn.Sequential([bn.Input((4,)), bn.layers.Dense(3)], seed=2)
+    model.compile("adam", bn.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["acc", bn.metrics.Precision(class_id=1, name="p1"), bn.metrics.AUC],
+                  weighted_metrics=None)
+    model.save(tmp_path / "m.barenet")
+    loaded = bn.load_model(tmp_path / "m.barenet")
+    assert loaded.loss.from_logits and loaded.metrics_names == model.metrics_names == ["loss", "acc", "p1", "auc"]
+    assert loaded.evaluate(x, labels) == model.evaluate(x, labels)
+    assert bn.losses.serialize(bn.losses.Huber()) == "huber_loss"
+    assert bn.losses.get(bn.losses.serialize(bn.losses.Huber(delta=2.0))).delta == 2.0

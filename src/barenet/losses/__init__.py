@@ -93,6 +93,8 @@ def get(identifier) -> Loss:
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Loss):
         return identifier()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
     if isinstance(identifier, str):
         cls = LOSSES.get(identifier.lower()) or _CLASSES.get(identifier)
         if cls is not None:
@@ -103,6 +105,27 @@ def get(identifier) -> Loss:
         return LossFunctionWrapper(identifier)
     raise TypeError(f"`loss` must be a loss name, a Loss object or a function f(y_true, y_pred). "
                     f"Received: {identifier!r}")
+
+
+def serialize(loss: Loss):
+    """A JSON-ready form of a built-in loss: its name when it has the default settings, else
+    `{"class_name", "config"}`. Raises ValueError for losses that cannot be rebuilt by name."""
+    cls = type(loss)
+    if _CLASSES.get(cls.__name__) is not cls:
+        raise ValueError(f"The loss {loss!r} is not a built-in barenet loss, so it cannot be saved by name.")
+    config = loss.get_config()
+    if config == cls().get_config():
+        return config["name"] if config["name"] in LOSSES else cls.__name__
+    return {"class_name": cls.__name__, "config": config}
+
+
+def deserialize(config: dict) -> Loss:
+    """The loss `serialize` described as `{"class_name", "config"}`."""
+    cls = _CLASSES.get(config.get("class_name")) if isinstance(config, dict) else None
+    if cls is None or not isinstance(config.get("config", {}), dict):
+        raise ValueError(f"A loss config must be {{'class_name': one of {sorted(_CLASSES)}, 'config': {{...}}}}. "
+                         f"Received: {config!r:.120}")
+    return cls.from_config(config.get("config", {}))
 
 
 __all__ = [
@@ -130,6 +153,7 @@ __all__ = [
     "categorical_crossentropy",
     "categorical_hinge",
     "cosine_similarity",
+    "deserialize",
     "get",
     "hinge",
     "huber",
@@ -145,6 +169,7 @@ __all__ = [
     "mse",
     "msle",
     "poisson",
+    "serialize",
     "sparse_categorical_crossentropy",
     "squared_hinge",
 ]

@@ -98,18 +98,41 @@ def get(identifier) -> Metric:
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Metric):
         return identifier()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
     if isinstance(identifier, str):
+        if identifier in _CLASSES:
+            return _CLASSES[identifier]()
         cls = METRICS.get(identifier.lower())
         if cls is not None:
             return cls(name=identifier)
-        if identifier in _CLASSES:
-            return _CLASSES[identifier]()
         raise ValueError(f"Unknown metric {identifier!r}. Expected one of: {', '.join(METRICS)} "
                          "(or a Metric object or class, or a function f(y_true, y_pred)).")
     if callable(identifier):
         return MeanMetricWrapper(identifier)
     raise TypeError(f"A metric must be a name, a Metric object or class, or a function f(y_true, y_pred). "
                     f"Received: {identifier!r}")
+
+
+def serialize(metric: Metric):
+    """A JSON-ready form of a built-in metric: its class name when it has the default settings,
+    else `{"class_name", "config"}`. Raises ValueError for metrics that cannot be rebuilt."""
+    cls = type(metric)
+    if _CLASSES.get(cls.__name__) is not cls:
+        raise ValueError(f"The metric {metric!r} is not a built-in barenet metric, so it cannot be saved by name.")
+    config = metric.get_config()
+    if config == cls().get_config():
+        return cls.__name__
+    return {"class_name": cls.__name__, "config": config}
+
+
+def deserialize(config: dict) -> Metric:
+    """The metric `serialize` described as `{"class_name", "config"}`."""
+    cls = _CLASSES.get(config.get("class_name")) if isinstance(config, dict) else None
+    if cls is None or not isinstance(config.get("config", {}), dict):
+        raise ValueError(f"A metric config must be {{'class_name': one of {sorted(_CLASSES)}, 'config': {{...}}}}. "
+                         f"Received: {config!r:.120}")
+    return cls.from_config(config.get("config", {}))
 
 
 __all__ = [
@@ -145,7 +168,9 @@ __all__ = [
     "accuracy",
     "binary_accuracy",
     "categorical_accuracy",
+    "deserialize",
     "get",
+    "serialize",
     "shape_accuracy",
     "sparse_categorical_accuracy",
     "sparse_top_k_categorical_accuracy",

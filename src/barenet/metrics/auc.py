@@ -30,14 +30,17 @@ class AUC(Metric):
         summation_method: "interpolation", "minoring" or "majoring" (see the module
             docstring). Defaults to "interpolation".
         name: Name in logs. Defaults to "auc".
+        dtype: Dtype of the result.
         thresholds: Explicit thresholds in [0, 1] (then `num_thresholds` is their count
             plus the two end points). Defaults to None.
         from_logits: Whether the scores are logits (a sigmoid is applied first). Defaults to False.
-        dtype: Dtype of the result.
+
+    Keras's `multi_label`, `num_labels` and `label_weights` are not supported: every entry of
+    a multi-column output counts as one binary score (Keras's `multi_label=False`).
     """
 
     def __init__(self, num_thresholds: int = 200, curve: str = "ROC", summation_method: str = "interpolation",
-                 name: str | None = None, thresholds=None, from_logits: bool = False, dtype=None):
+                 name: str | None = None, dtype=None, thresholds=None, from_logits: bool = False):
         super().__init__(name or "auc", dtype)
         if str(curve).upper() not in ("ROC", "PR"):
             raise ValueError(f"`curve` must be 'ROC' or 'PR'. Received: curve={curve!r}")
@@ -56,7 +59,8 @@ class AUC(Metric):
             inner = np.arange(1, num_thresholds - 1, dtype=np.float64) / (num_thresholds - 1)
         self.num_thresholds = int(num_thresholds)
         self.curve, self.summation_method = str(curve).upper(), summation_method
-        self.from_logits, self._init_thresholds = bool(from_logits), thresholds
+        self.from_logits = bool(from_logits)
+        self._init_thresholds = None if thresholds is None else [float(t) for t in np.reshape(thresholds, -1)]
         self.thresholds = np.concatenate([[0.0 - EPSILON], inner, [1.0 + EPSILON]])
         n = self.num_thresholds
         self.true_positives, self.false_positives = self.add_variable(n), self.add_variable(n)
@@ -67,6 +71,8 @@ class AUC(Metric):
         if self.from_logits:
             y_pred = np.exp(-np.logaddexp(0, -y_pred))
         y_true = as_array(y_true)
+        if y_true.size != y_pred.size and y_pred.ndim >= 2 and y_true.size * y_pred.shape[-1] == y_pred.size:
+            y_true = np.eye(y_pred.shape[-1])[y_true.reshape(y_pred.shape[:-1]).astype(np.intp)]  # labels -> one-hot
         if y_true.size != y_pred.size:
             raise ValueError(f"AUC needs one label per score. Received: y_true {y_true.shape}, y_pred {y_pred.shape}")
         weight = None if sample_weight is None else broadcast_weight(sample_weight, y_pred.shape)

@@ -44,6 +44,13 @@ def divide_no_nan(a, b):
     return np.divide(a, b, out=np.zeros(np.broadcast(a, b).shape), where=b != 0)
 
 
+def _plain(thresholds):
+    """Thresholds as given, in JSON-ready Python numbers."""
+    if thresholds is None:
+        return None
+    return float(thresholds) if np.ndim(thresholds) == 0 else [float(t) for t in np.reshape(thresholds, -1)]
+
+
 def _thresholds(thresholds, default):
     values = np.atleast_1d(np.asarray(default if thresholds is None else thresholds, np.float64))
     if values.ndim != 1 or values.size == 0 or np.any(np.isnan(values)):
@@ -61,7 +68,9 @@ class _ConfusionMetric(Metric):
         if class_id is not None and (isinstance(class_id, bool) or not isinstance(class_id, (int, np.integer))
                                      or class_id < 0):
             raise ValueError(f"`class_id` must be a non-negative integer or None. Received: class_id={class_id!r}")
-        self.init_thresholds, self.top_k, self.class_id = thresholds, top_k, class_id
+        self.init_thresholds = _plain(thresholds)
+        self.top_k = None if top_k is None else int(top_k)
+        self.class_id = None if class_id is None else int(class_id)
         self.single = thresholds is None or np.ndim(thresholds) == 0
         values = _thresholds(thresholds, default_threshold)
         self._order = np.argsort(values, kind="stable")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 
 def per_output(value, names: list, what: str) -> list:
-    """A setting given once, as a list (one per output) or as a dict by output name."""
-    if isinstance(value, dict):
+    """A setting given once, as a list (one per output) or as a dict by output name (a
+    `{"class_name", "config"}` dict is one setting, a serialized loss)."""
+    if isinstance(value, dict) and not _is_config(value, names):
         unknown = [key for key in value if key not in names]
         if unknown:
             raise ValueError(f"`{what}` names unknown outputs {unknown}. Outputs: {names}")
@@ -28,7 +29,7 @@ def per_output_metrics(metrics, names: list, what: str = "metrics") -> list:
         groups = [[] for _ in names]
     elif isinstance(metrics, str):
         raise TypeError(f"`{what}` must be a list of metrics. Received: {what}={metrics!r} (wrap it in a list)")
-    elif isinstance(metrics, dict):
+    elif isinstance(metrics, dict) and not _is_config(metrics, names):
         unknown = [key for key in metrics if key not in names]
         if unknown:
             raise ValueError(f"`{what}` names unknown outputs {unknown}. Outputs: {names}")
@@ -47,6 +48,10 @@ def per_output_metrics(metrics, names: list, what: str = "metrics") -> list:
     return groups
 
 
+def _is_config(value: dict, names: list) -> bool:
+    return "class_name" in value and set(value) <= {"class_name", "config"} and "class_name" not in names
+
+
 def as_list(value) -> list:
     if value is None:
         return []
@@ -54,24 +59,14 @@ def as_list(value) -> list:
 
 
 def metric_names_for_saving(groups: list) -> list:
-    """The compiled metrics as names (per output when several), or ValueError for one that has
-    no name a new model could be compiled with."""
+    """The compiled metrics in a JSON-ready form (names, or `{"class_name", "config"}` for
+    configured built-ins), per output when several; ValueError for one that cannot be rebuilt."""
     from .. import metrics as metrics_module
 
-    def name_of(item):
+    def saved(item):
         if isinstance(item, str):
             return item
-        cls = item if isinstance(item, type) else type(item)
-        if cls.__name__ in metrics_module.__all__ and (isinstance(item, type) or _is_default(item)):
-            return cls.__name__
-        raise ValueError(f"The metric {item!r} has no name barenet can compile it from, so it cannot be saved.")
+        return metrics_module.serialize(item() if isinstance(item, type) else item)
 
-    named = [[name_of(item) for item in group] for group in groups]
+    named = [[saved(item) for item in group] for group in groups]
     return named[0] if len(named) == 1 else named
-
-
-def _is_default(metric) -> bool:
-    try:
-        return type(metric)().get_config() == metric.get_config()
-    except TypeError:
-        return False

@@ -48,7 +48,7 @@ class Compiling:
         weights = [1.0] * len(names) if loss_weights is None else per_output(loss_weights, names, "loss_weights")
         for weight in weights:
             if isinstance(weight, bool) or not isinstance(weight, numbers.Real):
-                raise ValueError(f"`loss_weights` must hold numbers. Received: {loss_weights!r}")
+                raise TypeError(f"`loss_weights` must hold numbers. Received: {loss_weights!r}")
         state = CompiledMetrics(names, metrics_per_output, weighted_per_output, [lo is not None for lo in per_output_loss])
         self.optimizer, self.loss = optimizer, per_output_loss[0] if len(names) == 1 else per_output_loss
         self.compiled_loss, self._compile_metrics = per_output_loss, state
