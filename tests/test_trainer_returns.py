@@ -177,3 +177,24 @@ def test_configured_losses_and_metrics_survive_save_and_load(tmp_path, data):
     assert loaded.evaluate(x, labels) == model.evaluate(x, labels)
     assert bn.losses.serialize(bn.losses.Huber()) == "huber_loss"
     assert bn.losses.get(bn.losses.serialize(bn.losses.Huber(delta=2.0))).delta == 2.0
+
+
+def test_sample_weights_per_output_by_name(rng):
+    inputs = bn.Input((3,))
+    hidden = bn.layers.Dense(4, activation="tanh")(inputs)
+    model = bn.Model(inputs, {"kind": bn.layers.Dense(2, activation="softmax", name="kind")(hidden),
+                              "size": bn.layers.Dense(1, name="size")(hidden)})
+    model.compile("sgd", {"kind": "sparse_categorical_crossentropy", "size": "mse"}, loss_weights={"kind": 1.0,
+                                                                                                  "size": 0.5})
+    x, kind, size = rng.normal(size=(10, 3)), rng.integers(0, 2, 10), rng.normal(size=(10, 1))
+    w = rng.uniform(0, 2, 10)
+    outputs = model.predict(x)
+    probs, predicted = outputs["kind"], outputs["size"]
+    kind_loss = np.sum(w * -np.log(probs[np.arange(10), kind])) / 10
+    size_loss = np.mean((predicted - size) ** 2)
+    logs = model.evaluate(x, {"kind": kind, "size": size}, sample_weight={"kind": w}, return_dict=True)
+    assert logs["kind_loss"] == pytest.approx(kind_loss, rel=1e-5)
+    assert logs["size_loss"] == pytest.approx(size_loss, rel=1e-5)
+    assert logs["loss"] == pytest.approx(kind_loss + 0.5 * size_loss, rel=1e-5)
+    with pytest.raises(ValueError, match=r"`sample_weight` names unknown outputs \['weight'\]"):
+        model.evaluate(x, {"kind": kind, "size": size}, sample_weight={"weight": w})
