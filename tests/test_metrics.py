@@ -61,6 +61,24 @@ def test_regression_metrics_golden_values():
     assert mean.result() == pytest.approx(15 / 4)
 
 
+@pytest.mark.parametrize("name, loss", [
+    ("msle", "msle"), ("logcosh", "log_cosh"), ("kld", "kl_divergence"), ("poisson", "poisson"),
+    ("hinge", "hinge"), ("squared_hinge", "squared_hinge"), ("categorical_hinge", "categorical_hinge"),
+    ("bce", "binary_crossentropy"), ("categorical_crossentropy", "categorical_crossentropy"),
+])
+def test_loss_metrics_are_weighted_means_of_the_per_sample_losses(name, loss, rng):
+    from barenet import losses
+
+    y = np.eye(3)[rng.integers(0, 3, 8)]
+    p = rng.dirichlet(np.ones(3), 8)
+    w = rng.uniform(0, 2, 8)
+    per_sample = losses.get(loss).call(y, p)
+    assert metrics.get(name)(y, p, w) == pytest.approx(np.sum(w * per_sample) / w.sum(), rel=1e-12)
+    a, b = rng.normal(size=(5, 4)), rng.normal(size=(5, 4))
+    cosines = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+    assert metrics.CosineSimilarity()(a, b) == pytest.approx(cosines.mean())
+
+
 @pytest.fixture
 def binary_data(rng):
     y = rng.integers(0, 2, 101)

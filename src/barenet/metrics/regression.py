@@ -87,3 +87,68 @@ class ShapeCrossentropy(MeanMetricWrapper):
 
     def __init__(self, name: str = "crossentropy", dtype=None):
         super().__init__(shape_crossentropy, name, dtype)
+
+
+class MeanSquaredLogarithmicError(MeanMetricWrapper):
+    """Mean over samples of `mean((log(1 + y_pred) - log(1 + y_true))^2, axis=-1)`."""
+
+    def __init__(self, name: str = "mean_squared_logarithmic_error", dtype=None):
+        super().__init__(losses.mean_squared_logarithmic_error, name, dtype)
+
+
+class LogCoshError(MeanMetricWrapper):
+    """Mean over samples of `mean(log(cosh(y_pred - y_true)), axis=-1)`."""
+
+    def __init__(self, name: str = "logcosh", dtype=None):
+        super().__init__(losses.log_cosh, name, dtype)
+
+
+def cosine_similarity(y_true, y_pred, axis: int = -1):
+    """Per sample, the cosine of the angle between `y_true` and `y_pred` along `axis`."""
+    return -losses.cosine_similarity(y_true, y_pred, axis)
+
+
+class CosineSimilarity(MeanMetricWrapper):
+    """Mean cosine similarity between labels and predictions (1 when they point the same way).
+
+    Args:
+        axis: The axis holding the vectors. Defaults to -1.
+    """
+
+    def __init__(self, name: str = "cosine_similarity", dtype=None, axis: int = -1):
+        super().__init__(cosine_similarity, name, dtype, axis=axis)
+
+
+class KLDivergence(MeanMetricWrapper):
+    """Mean Kullback-Leibler divergence (see `barenet.losses.KLDivergence`)."""
+
+    def __init__(self, name: str = "kl_divergence", dtype=None):
+        super().__init__(losses.kl_divergence, name, dtype)
+
+
+class Poisson(MeanMetricWrapper):
+    """Mean Poisson loss (see `barenet.losses.Poisson`)."""
+
+    def __init__(self, name: str = "poisson", dtype=None):
+        super().__init__(losses.poisson, name, dtype)
+
+
+class Hinge(MeanMetricWrapper):
+    """Mean hinge loss (see `barenet.losses.Hinge`)."""
+
+    def __init__(self, name: str = "hinge", dtype=None):
+        super().__init__(losses.hinge, name, dtype)
+
+
+class SquaredHinge(MeanMetricWrapper):
+    """Mean squared hinge loss (see `barenet.losses.SquaredHinge`)."""
+
+    def __init__(self, name: str = "squared_hinge", dtype=None):
+        super().__init__(losses.squared_hinge, name, dtype)
+
+
+class CategoricalHinge(MeanMetricWrapper):
+    """Mean categorical hinge loss (see `barenet.losses.CategoricalHinge`)."""
+
+    def __init__(self, name: str = "categorical_hinge", dtype=None):
+        super().__init__(losses.categorical_hinge, name, dtype)
