@@ -89,7 +89,7 @@ def run_barenet(case, data, epochs, seed):
         model.fit(x_train, y_train, epochs=1, batch_size=case["batch_size"], verbose=0)
         times.append(time.perf_counter() - start)
     start = time.perf_counter()
-    probabilities = model.predict(x_test, batch_size=case["batch_size"])
+    probabilities = model.predict(x_test, batch_size=case["batch_size"], verbose=0)
     inference = time.perf_counter() - start
     accuracy = float(np.mean(probabilities.argmax(axis=1) == y_test))
     return times, inference, accuracy, {"barenet": bn.__version__, "numpy": np.__version__}

@@ -114,9 +114,11 @@ def test_output_paths_are_checked_before_training(tmp_path, capsys, option, valu
     assert "Training on" not in out
 
 
-def test_cnn_to_blog_json_is_refused_before_training(tmp_path, capsys):
-    out = _error(capsys, "train", "--model", "cnn", "--output", tmp_path / "m.json", match="Dense layers only")
-    assert "Training on" not in out
+def test_cnn_to_blog_json_is_written_in_the_authors_format(tmp_path, capsys):
+    code, _, err = run(capsys, "train", "--model", "cnn", "--epochs", "1", "--output", tmp_path / "m.json")
+    assert code == 0, err
+    model = bn.load_model(tmp_path / "m.json")
+    assert [type(layer).__name__ for layer in model.layers][:2] == ["Conv2d", "Pool2d"]
 
 
 # --- 4. a NaN/inf stop exits non-zero and saves nothing --------------------------------------------

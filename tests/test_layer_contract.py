@@ -33,6 +33,7 @@ EXAMPLES = {
     "GlobalMaxPooling1D": (lambda: bn.GlobalMaxPooling1D(keepdims=True), (9, 2)),
     "UpSampling1D": (lambda: bn.UpSampling1D(2), (9, 2)),
     "UpSampling2D": (lambda: bn.UpSampling2D((2, 1)), (7, 9, 2)),
+    "Upsample": (lambda: bn.Upsample(kernel_size=(1, 3)), (7, 9, 2)),
     "ZeroPadding1D": (lambda: bn.ZeroPadding1D((1, 2)), (9, 2)),
     "ZeroPadding2D": (lambda: bn.ZeroPadding2D(((1, 0), (2, 1))), (7, 9, 2)),
     "Cropping1D": (lambda: bn.Cropping1D((1, 2)), (9, 2)),

@@ -41,6 +41,15 @@ class Activation:
     def get_config(self) -> str:
         return self.name
 
+    def __eq__(self, other):
+        # The blog's code compares names (`layer.activation == "softmax"`); objects keep identity.
+        if isinstance(other, str):
+            return other == self.name
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.name)  # equal to its name, so it must hash like it
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 

@@ -200,9 +200,6 @@ def _train(args) -> int:
         raise CLIError(f"--lr must be positive. Received: {lr}")
     if args.output is not None:  # fail before training, not after
         _check_output_path(args.output, "--output")
-        if args.output.lower().endswith(".json") and args.model == "cnn":
-            raise CLIError(f"--output {args.output!r}: the blog's JSON holds Dense layers only; use a .barenet "
-                           "file for --model cnn.")
     if args.plot is not None:
         _check_output_path(args.plot, "--plot", _PLOT_SUFFIXES)
         from .plotting import _figure
@@ -220,7 +217,7 @@ def _train(args) -> int:
     if args.verbose:
         model.summary()
     x_eval = _shape_for(is_cnn, x_test)
-    results = model.evaluate(x_eval, y_test, return_dict=True)
+    results = model.evaluate(x_eval, y_test, verbose=0, return_dict=True)
     print(f"test loss: {results['loss']:.4f} - test accuracy: {results['accuracy']:.4f}")
     if args.output:
         model.save(args.output)
@@ -228,7 +225,7 @@ def _train(args) -> int:
     if args.plot:
         from . import plotting
 
-        predicted = model.predict(x_eval).argmax(axis=1)
+        predicted = model.predict(x_eval, verbose=0).argmax(axis=1)
         names = getattr(DATASETS[args.dataset], "CLASS_NAMES", None)
         stem, ext = os.path.splitext(args.plot)
         ext = ext or ".png"
@@ -266,7 +263,7 @@ def _evaluate(args) -> int:
                        f"({classes} in its test set), so a classifier needs 10 outputs.")
     loss_name = type(model.loss).__name__
     y = y_test if "Sparse" in loss_name else np.eye(model.output_shape[-1], dtype="float32")[y_test]
-    results = model.evaluate(_fit_inputs(model, x_test), y, return_dict=True)
+    results = model.evaluate(_fit_inputs(model, x_test), y, verbose=0, return_dict=True)
     print(" - ".join(f"{key}: {value:.4f}" for key, value in results.items()))
     return 0
 
@@ -363,7 +360,7 @@ def _predict(args) -> int:
         shape = model.input_shape if len(model.input_shape) >= 2 else (side, side)
         x = _read_images(args.inputs, shape, args.resize)
     x = _fit_inputs(model, np.asarray(x, np.float32))
-    probabilities = model.predict(x)
+    probabilities = model.predict(x, verbose=0)
     labels = args.inputs if len(args.inputs) == len(x) else [str(i) for i in range(len(x))]
     for name, row in zip(labels, probabilities):
         print(f"{name}\t{int(row.argmax())}\t{float(row.max()):.4f}")

@@ -1,16 +1,18 @@
-"""Training progress output and the `summary()` table.
+"""Progress output of `fit`, `evaluate` and `predict`, and the `summary()` table.
 
-`ProgressLogger` is the callback `fit(verbose=...)` adds:
+`ProgressLogger` is the callback `verbose=...` adds (Keras's ProgbarLogger):
 
-- `verbose=1` in a terminal, with `rich` installed (`pip install barenet[progress]`):
-  a live bar per epoch with steps, ETA, running loss and metrics; the finished bar
-  stays on screen as that epoch's line.
-- `verbose=1` anywhere else (a CI log, a file, a pipe, or no `rich`), and `verbose=2`:
-  one line per epoch, no carriage returns.
+- `verbose=1` (or "auto") in a terminal: Keras's bar, redrawn after every batch:
+  `Epoch 2/5` then ` 12/32 ━━━━━━━╺━━━━━━━━━━━━ 0.4s 31ms/step - accuracy: 0.8125 - loss: 0.4521`
+  (steps done/steps, time so far, time per step, the running logs); the finished bar stays as
+  the epoch's line, with the validation values. Drawn with `rich` when it is installed
+  (`pip install barenet[progress]`), with plain carriage returns otherwise.
+- `verbose=1` anywhere else (a CI log, a file, a pipe) and `verbose=2`: one line per epoch
+  (`Epoch 2/5 - 32/32 - 1.02s - 31ms/step - accuracy: ... - val_loss: ...`), no carriage returns.
 - `verbose=0`: nothing.
 
-rich was chosen over tqdm because one library then gives both the live bar and the
-`summary()` table, and its bars degrade cleanly outside a terminal.
+`evaluate` and `predict` show the same bar (or one line at the end) over their batches;
+inside `fit`, validation draws nothing of its own (its values join the epoch's line).
 """
 
 from __future__ import annotations
@@ -28,9 +30,12 @@ try:  # optional extra: pip install barenet[progress]
 except ImportError:  # pragma: no cover - exercised by the fallback tests via monkeypatch
     rich = None
 
+BAR_WIDTH = 20
+
 
 def _format_logs(logs) -> str:
-    return " - ".join(f"{key}: {value:.4f}" for key, value in (logs or {}).items())
+    return " - ".join(f"{key}: {value:.4f}" for key, value in (logs or {}).items()
+                      if isinstance(value, (int, float)))
 
 
 def _is_terminal(stream) -> bool:
@@ -41,68 +46,150 @@ def _is_terminal(stream) -> bool:
         return False
 
 
+def _per_step(seconds: float) -> str:
+    if seconds >= 1:
+        return f"{seconds:.0f}s/step"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.0f}ms/step"
+    return f"{seconds * 1e6:.0f}us/step"
+
+
+def _bar(done: int, total: int | None) -> str:
+    if not total:
+        return ""
+    filled = BAR_WIDTH * min(done, total) / total
+    full = int(filled)
+    return "━" * full + ("╸" if filled - full >= 0.5 else "") + " " * (BAR_WIDTH - full - (filled - full >= 0.5))
+
+
+def progress_logger(verbose: int, mode: str):
+    """The progress callback for `verbose` (None when silent); `mode` is "fit", "evaluate" or "predict"."""
+    return ProgressLogger(verbose, mode=mode) if verbose else None
+
+
 class ProgressLogger(Callback):
-    """Prints training progress (see the module docstring for what each `verbose` shows).
+    """Prints progress (see the module docstring for what each `verbose` shows).
 
     Args:
         verbose: 1 (bar in a terminal, else a line per epoch) or 2 (a line per epoch).
             Defaults to 1.
         every: Print only every `every`-th epoch (and the last); the blog's `show_every`.
             Defaults to 1.
-        stream: Where to write. Defaults to `sys.stdout` at the time training starts.
+        stream: Where to write. Defaults to `sys.stdout` at the time a run starts.
+        mode: "fit", "evaluate" or "predict": which loop's progress to show. Defaults to "fit".
     """
 
-    def __init__(self, verbose: int = 1, every: int = 1, stream=None):
+    def __init__(self, verbose: int = 1, every: int = 1, stream=None, mode: str = "fit"):
         super().__init__()
-        self.verbose, self.every, self._stream = verbose, every, stream
+        self.verbose, self.every, self._stream, self.mode = verbose, every, stream, mode
         self._progress = None
 
-    def on_train_begin(self, logs=None):
+    # --- one run (an epoch, an evaluation, a prediction) ----------------------------------------
+    def _begin(self, title: str | None):
         self.stream = self._stream if self._stream is not None else sys.stdout
-        self.epochs = self.params.get("epochs", 1)
         self.steps = self.params.get("steps")
-        self._progress = None
-        if self.verbose == 1 and rich is not None and _is_terminal(self.stream):
-            console = rich.console.Console(file=self.stream)
-            self._progress = rich.progress.Progress(
-                rich.progress.TextColumn("{task.description}"),
-                rich.progress.BarColumn(bar_width=20),
-                rich.progress.MofNCompleteColumn(),
-                rich.progress.TimeRemainingColumn(),
-                rich.progress.TextColumn("{task.fields[metrics]}",
-                                         table_column=rich.table.Column(ratio=1, overflow="fold")),
-                console=console, transient=False,
-            )
-            self._progress.start()
+        self.live = self.verbose == 1 and _is_terminal(self.stream)
+        self._start, self._seen, self._width = time.perf_counter(), 0, 0
+        if self.live and rich is not None:
+            if self._progress is None:
+                self._progress = rich.progress.Progress(
+                    rich.progress.TextColumn("{task.description}"),
+                    rich.progress.BarColumn(bar_width=BAR_WIDTH),
+                    rich.progress.MofNCompleteColumn(),
+                    rich.progress.TextColumn("{task.fields[timing]}"),
+                    rich.progress.TextColumn("{task.fields[metrics]}",
+                                             table_column=rich.table.Column(ratio=1, overflow="fold")),
+                    console=rich.console.Console(file=self.stream), transient=False)
+                self._progress.start()
+            self._task = self._progress.add_task(title or "", total=self.steps, timing="", metrics="")
+        elif self.live and title:
+            print(title, file=self.stream, flush=True)
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-        self._running: dict[str, float] = {}
-        self._batches = 0
-        if self._progress is not None:
-            self._task = self._progress.add_task(f"Epoch {epoch + 1}/{self.epochs}", total=self.steps, metrics="")
-
-    def on_batch_end(self, batch, logs=None):
-        if self._progress is None:
-            return
-        self._batches += 1
-        for key, value in (logs or {}).items():
-            self._running[key] = self._running.get(key, 0.0) + (value - self._running.get(key, 0.0)) / self._batches
-        self._progress.update(self._task, advance=1, metrics=_format_logs(self._running))
-
-    def on_epoch_end(self, epoch, logs=None):
+    def _timing(self) -> str:
         elapsed = time.perf_counter() - self._start
-        if self._progress is not None:
-            self._progress.update(self._task, completed=self.steps, metrics=_format_logs(logs))
-            return
-        if epoch % self.every and epoch != self.epochs - 1:
-            return
-        print(f"Epoch {epoch + 1}/{self.epochs} - {elapsed:.2f}s - {_format_logs(logs)}", file=self.stream, flush=True)
+        return f"{elapsed:.1f}s {_per_step(elapsed / max(1, self._seen))}"
 
-    def on_train_end(self, logs=None):
+    def _update(self, step: int, logs) -> None:
+        self._seen = step + 1
+        if not self.live:
+            return
+        if self._progress is not None:
+            self._progress.update(self._task, completed=self._seen, timing=self._timing(),
+                                  metrics=_format_logs(logs))
+            return
+        total = "Unknown" if self.steps is None else str(self.steps)
+        text = f"{self._seen:>{len(total)}}/{total} {_bar(self._seen, self.steps)} {self._timing()}"
+        if _format_logs(logs):
+            text += " - " + _format_logs(logs)
+        self.stream.write("\r" + text.ljust(self._width))
+        self.stream.flush()
+        self._width = len(text)
+
+    def _end(self, title: str | None, logs, show: bool = True) -> None:
+        if self.live:
+            if self._progress is not None:
+                self._progress.update(self._task, completed=self._seen if self.steps is None else self.steps,
+                                      timing=self._timing(), metrics=_format_logs(logs))
+                if self.mode != "fit":
+                    self._stop_rich()
+            else:
+                self._update(max(0, self._seen - 1), logs)
+                self.stream.write("\n")
+                self.stream.flush()
+            return
+        if show:
+            parts = [title] if title else []
+            parts += [f"{self._seen}/{self._seen}", self._timing().replace(" ", " - ")]
+            if _format_logs(logs):
+                parts.append(_format_logs(logs))
+            print(" - ".join(parts), file=self.stream, flush=True)
+
+    def _stop_rich(self) -> None:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
+
+    # --- fit ------------------------------------------------------------------------------------
+    def on_train_begin(self, logs=None):
+        self.epochs = self.params.get("epochs", 1)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._begin(f"Epoch {epoch + 1}/{self.epochs}")
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._update(batch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        show = not (epoch % self.every and epoch != self.epochs - 1)
+        self._end(f"Epoch {epoch + 1}/{self.epochs}", logs, show)
+
+    def on_train_end(self, logs=None):
+        self._stop_rich()
+
+    # --- evaluate and predict (validation inside fit shows nothing of its own) -------------------
+    def on_test_begin(self, logs=None):
+        if self.mode == "evaluate":
+            self._begin(None)
+
+    def on_test_batch_end(self, batch, logs=None):
+        if self.mode == "evaluate":
+            self._update(batch, logs)
+
+    def on_test_end(self, logs=None):
+        if self.mode == "evaluate":
+            self._end(None, logs)
+
+    def on_predict_begin(self, logs=None):
+        if self.mode == "predict":
+            self._begin(None)
+
+    def on_predict_batch_end(self, batch, logs=None):
+        if self.mode == "predict":
+            self._update(batch, None)
+
+    def on_predict_end(self, logs=None):
+        if self.mode == "predict":
+            self._end(None, None)
 
 
 def render_table(title: str, header, rows, footer) -> str:

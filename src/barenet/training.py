@@ -1,10 +1,9 @@
-"""Training: the one train step and the epoch loop, shared by every kind of model.
+"""Training: the one train step shared by every kind of model (the epoch loop is in `barenet.loops`).
 
     train_step:  forward (the model's graph, on engine tensors)
                  -> loss per output (+ weight penalties + add_loss terms)
                  -> backward (hand-derived layers run their own backward inside it)
                  -> optimizer update
-    fit_loop:    epochs of shuffled mini-batches, callbacks, validation, Ctrl-C
 
 A step whose loss or gradient is not finite is skipped (no weight changes; layer state
 the forward pass moved, such as BatchNormalization's moving statistics, is put back)
@@ -15,7 +14,6 @@ keeping the last good weights.
 from __future__ import annotations
 
 import math
-import sys
 import warnings
 from dataclasses import dataclass
 
@@ -24,7 +22,6 @@ import numpy as np
 from .autodiff import Tensor, backward, no_grad
 from .autodiff import ops as engine_ops
 from .autodiff.function import grads_from_pass
-from .callbacks import CallbackList, History, interrupt_at_batch_boundary
 from .layers.base import CONTEXT, call_context
 from .optimizers import NonFiniteUpdateError
 from .reductions import total
@@ -104,18 +101,6 @@ def test_step(model, xs: list, ys: list, sample_weight=None) -> dict:
     total_loss, output_losses = _loss_values(model, ys, predictions, weights)
     model._compile_metrics.update(ys, predictions, total_loss, output_losses, weights, len(xs[0]))
     return model._compile_metrics.logs()
-
-
-def evaluate_batches(model, xs: list, ys: list, sample_weight, batch_size: int) -> dict:
-    """`model.reset_metrics()`, then `test_step` on consecutive batches; the final logs."""
-    model.reset_metrics()
-    n, logs = len(xs[0]), {}
-    weights = per_output_weights(sample_weight, len(ys))
-    for start in range(0, n, batch_size):
-        rows = slice(start, start + batch_size)
-        logs = test_step(model, [x[rows] for x in xs], [y[rows] for y in ys],
-                         [None if w is None else w[rows] for w in weights])
-    return logs
 
 
 def per_output_weights(sample_weight, outputs: int) -> list:
@@ -291,70 +276,17 @@ def predict_arrays(model, xs: list, batch_size: int | None) -> list:
     return [np.concatenate(column) for column in zip(*parts)]
 
 
-# --- the loop ----------------------------------------------------------------------------------
-def fit_loop(model, xs, ys, epochs, batch_size, validation, shuffle, callbacks, verbose) -> History:
-    """Run `epochs` passes over `(xs, ys)`; returns the model's new `History`."""
-    from .progress import ProgressLogger
+class EpochLogs:
+    """The logs of an epoch (or an evaluation) so far: the step's logs are already running values
+    over it (a loss tracker weighted by batch size and stateful metrics), so `start` resets the
+    model's metrics and `add` returns the step's logs as they are."""
 
-    n = len(xs[0])
-    model.history = History()
-    params = {"epochs": epochs, "steps": math.ceil(n / batch_size), "samples": n, "verbose": verbose}
-    logger = [ProgressLogger(verbose)] if verbose else []
-    # History last, as in Keras, so it records what other callbacks add to the logs.
-    hooks = CallbackList([*logger, *callbacks, model.history], model, params)
-    model.stop_training = False
-    hooks.on_train_begin({})
-    with interrupt_at_batch_boundary() as interrupt:
-        epoch = 0
-        try:
-            for epoch in range(epochs):
-                hooks.on_epoch_begin(epoch, {})
-                logs = _run_epoch(model, xs, ys, batch_size, shuffle, hooks, interrupt, epoch)
-                if logs is None:  # stopped inside the epoch
-                    break
-                if validation is not None:
-                    val_logs = loss_logs(model, validation[1], predict_arrays(model, validation[0], None))
-                    logs.update({f"val_{key}": value for key, value in val_logs.items()})
-                model.on_epoch_logs(epoch, logs)
-                hooks.on_epoch_end(epoch, logs)
-                if model.stop_training:
-                    break
-        except KeyboardInterrupt:  # a second Ctrl-C, or one raised by a callback
-            stop(model, f"Training interrupted (Ctrl-C) in epoch {epoch + 1}; the model and its history "
-                        "are kept, the unfinished epoch is not recorded.")
-    hooks.on_train_end({})
-    return model.history
+    def __init__(self, model):
+        self.model = model
+        self.start()
 
+    def start(self) -> None:
+        self.model.reset_metrics()
 
-def _run_epoch(model, xs, ys, batch_size, shuffle, hooks, interrupt, epoch) -> dict | None:
-    """One pass over the data; the epoch's logs (the last step's running values), or None when
-    training stopped inside the epoch."""
-    n = len(xs[0])
-    order = model.rng.permutation(n) if shuffle else None
-    model.reset_metrics()
-    logs: dict = {}
-    for batch, start in enumerate(range(0, n, batch_size)):
-        hooks.on_batch_begin(batch, {})
-        rows = slice(start, start + batch_size) if order is None else order[start:start + batch_size]
-        xb, yb = [x[rows] for x in xs], [y[rows] for y in ys]
-        result = model.train_step_arrays(xb, yb)
-        if result.skipped:
-            stop(model, f"Training stopped in epoch {epoch + 1}, batch {batch + 1}: {result.skipped}. That "
-                        "batch's update was skipped, so the weights are the last good ones. Try a lower "
-                        "learning rate, or check the data for extreme values.")
-            return None
-        logs = result.logs  # running values over the epoch so far
-        hooks.on_batch_end(batch, result.logs)
-        if interrupt is not None and interrupt["hit"]:
-            stop(model, f"Training interrupted (Ctrl-C) after batch {batch + 1} of epoch {epoch + 1}; the "
-                        "model and its history are kept, the unfinished epoch is not recorded.")
-            return None
-        if model.stop_training:
-            return None
-    return dict(logs)
-
-
-def stop(model, reason: str) -> None:
-    model.stop_training = True
-    model.history.stop_reason = reason
-    print(reason, file=sys.stderr, flush=True)
+    def add(self, logs: dict, size: int) -> dict:
+        return dict(logs)

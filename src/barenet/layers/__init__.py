@@ -14,7 +14,7 @@ from .normalization import BatchNormalization
 from .pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D, Pool2d
 from .pooling1d import AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D, MaxPooling1D
 from .recurrent import GRU, LSTM, RepeatVector, SimpleRNN
-from .reshaping import Cropping1D, Cropping2D, UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D
+from .reshaping import Cropping1D, Cropping2D, Upsample, UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D
 from .wrappers import TimeDistributed
 
 LAYERS = {cls.__name__: cls for cls in (
@@ -24,7 +24,7 @@ LAYERS = {cls.__name__: cls for cls in (
     SimpleRNN, LSTM, GRU, RepeatVector, Embedding, LayerNormalization,
     Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D,
     UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D, Cropping1D, Cropping2D,
-    Conv1DTranspose, Conv2DTranspose, TimeDistributed,
+    Conv1DTranspose, Conv2DTranspose, TimeDistributed, Upsample,
 )}
 
 __all__ = ["Layer", "Input", "InputLayer", "Dense", "FFL", "Conv2D", "Conv2d", "MaxPooling2D", "AveragePooling2D",
@@ -33,4 +33,4 @@ __all__ = ["Layer", "Input", "InputLayer", "Dense", "FFL", "Conv2D", "Conv2d", "
            "SimpleRNN", "LSTM", "GRU", "RepeatVector", "Embedding", "LayerNormalization",
            "Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D",
            "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D",
-           "Conv1DTranspose", "Conv2DTranspose", "TimeDistributed", "LAYERS"]
+           "Conv1DTranspose", "Conv2DTranspose", "TimeDistributed", "Upsample", "LAYERS"]

@@ -70,6 +70,11 @@ class Layer:
     """
 
     needs_input_grad = True
+    # The blog's attributes: `input` / `out` hold the last recorded inference pass's values
+    # (see `barenet.compat.blog`; None until one is recorded), `isbias` whether biases are used.
+    input = None
+    out = None
+    isbias = False
 
     def __init__(self, input_shape=None, name: str | None = None, trainable: bool = True, dtype=None,
                  input_dim=None, **kwargs):
@@ -332,6 +337,10 @@ class KernelLayer(Layer):
             self.regularizers["biases"] = self.bias_regularizer
 
     # The blog's attribute names, the same arrays as `params`.
+    @property
+    def isbias(self) -> bool:
+        return self.use_bias
+
     @property
     def weights(self) -> np.ndarray | None:
         return self.params.get("weights")

@@ -145,6 +145,11 @@ class Conv2d(Conv2D):
         self._initial_kernel = None if kernel is None else np.asarray(kernel)
         self._initial_bias = None if bias is None else np.asarray(bias)
 
+    @property
+    def stride(self) -> tuple[int, int]:
+        """The blog's name for `strides`."""
+        return self.strides
+
     def _build(self, input_shape, rng):
         super()._build(input_shape, rng)
         if self._initial_kernel is not None:

@@ -72,10 +72,6 @@ class Dense(KernelLayer):
     def neurons(self) -> int:
         return self.units
 
-    @property
-    def isbias(self) -> bool:
-        return self.use_bias
-
     def get_config(self):
         return {**super().get_config(), "units": self.units, **self.kernel_config()}
 

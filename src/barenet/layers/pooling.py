@@ -156,6 +156,16 @@ class Pool2d(_Pooling2D):
         super().__init__(kernel_size, stride, check_padding(padding, aliases={"zero": "same", None: "valid"}),
                          kind, input_shape, name)
 
+    @property
+    def kernel_size(self) -> tuple[int, int]:
+        """The blog's name for `pool_size`."""
+        return self.pool_size
+
+    @property
+    def stride(self) -> tuple[int, int]:
+        """The blog's name for `strides`."""
+        return self.strides
+
     def get_config(self):
         config = super().get_config()
         return {"name": config["name"], "input_shape": config["input_shape"], "kernel_size": config["pool_size"],

@@ -123,6 +123,34 @@ class UpSampling2D(Layer):
         return {**super().get_config(), "size": list(self.size), "interpolation": self.interpolation}
 
 
+class Upsample(UpSampling2D):
+    """The blog's upsampling layer (the CNN post's bonus): `UpSampling2D` under the post's names.
+
+    Args:
+        kernel_size: Row and column repetition factors, an int or a pair (the post's
+            "expansion rate"). Defaults to (2, 2).
+        input_shape: `(height, width, channels)`; only needed on a model's first layer.
+        name: Layer name. Defaults to one the model assigns.
+
+    Each pixel becomes a `kernel_size` block of copies; `stride` is `kernel_size`, as in the post.
+    """
+
+    def __init__(self, kernel_size=(2, 2), input_shape=None, name: str | None = None):
+        super().__init__(size=kernel_size, input_shape=input_shape, name=name)
+
+    @property
+    def kernel_size(self) -> tuple[int, int]:
+        return self.size
+
+    @property
+    def stride(self) -> tuple[int, int]:
+        return self.size
+
+    def get_config(self):
+        config = super().get_config()
+        return {"name": config["name"], "input_shape": config["input_shape"], "kernel_size": config["size"]}
+
+
 class ZeroPadding1D(Layer):
     """Add zero steps at the start and end: `(batch, steps, c)` -> `(batch, before + steps + after, c)`.
 

@@ -6,5 +6,6 @@ from .model import Model
 from .sequential import Sequential
 
 NN = Sequential
+CNN = Sequential  # the CNN post's name for the same stacking class
 
-__all__ = ["Model", "Functional", "Sequential", "NN", "Input", "InputLayer"]
+__all__ = ["Model", "Functional", "Sequential", "NN", "CNN", "Input", "InputLayer"]

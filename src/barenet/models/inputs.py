@@ -56,12 +56,17 @@ def _check_finite_after_cast(x: np.ndarray, name: str) -> None:
 
 
 def check_targets(y: np.ndarray, name: str, output_shape, loss, output_owner: str, dtype) -> np.ndarray:
-    """Check targets `y` against one output (sample shape `output_shape`, or None when unknown)."""
+    """Check targets `y` against one output (sample shape `output_shape`, or None when unknown).
+
+    With `dtype=None` only shapes are checked (no value is read and nothing is copied) and `y`
+    is returned as it is."""
     if isinstance(loss, losses.SparseCategoricalCrossentropy):
         labels = y.reshape(len(y), -1)
-        if labels.shape[1] != 1 or np.any(labels != np.round(labels)):
+        if labels.shape[1] != 1 or (dtype is not None and np.any(labels != np.round(labels))):
             raise ValueError(f"`{name}` must hold integer class labels, shape (samples,) or (samples, 1), "
                              f"for sparse_categorical_crossentropy. Received: shape {y.shape}, dtype {y.dtype}")
+        if dtype is None:
+            return y
         if output_shape is not None and output_shape[-1] is not None and (
                 labels.min() < 0 or labels.max() >= output_shape[-1]):
             raise ValueError(f"`{name}` labels must lie in [0, {output_shape[-1]}). "
@@ -77,6 +82,8 @@ def check_targets(y: np.ndarray, name: str, output_shape, loss, output_owner: st
             f"Received: {name}.shape={y.shape} "
             "(one-hot encode class labels with to_categorical, or use sparse_categorical_crossentropy)."
         )
+    if dtype is None:
+        return y
     with np.errstate(over="ignore"):
         y = y.astype(dtype, copy=False)
     _check_finite_after_cast(y, name)

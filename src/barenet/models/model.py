@@ -293,7 +293,7 @@ class Model(Trainer, Layer):
         """Save architecture, compile settings, weights, optimizer and generator state to one file.
 
         A zip model file (suffix `.barenet` by convention), written atomically; a path ending
-        in `.json` writes the blog's JSON instead (Dense/FFL models). Load with
+        in `.json` writes the blog's JSON instead (see `barenet.saving.save_model`). Load with
         `barenet.load_model(path)`. See `barenet.saving`.
         """
         from .. import saving

@@ -15,8 +15,8 @@ zip archive readable with nothing but the standard library and NumPy:
     model.save("model.barenet")                 # or model.save_model(...), the blog's name
     model = barenet.load_model("model.barenet") # compiled, ready to predict or keep training
     model.save_weights("w.weights.barenet") / model.load_weights(...)
-    model.save_model("model.json")              # the blog's JSON (Dense/FFL models only)
-    barenet.load_model("model.json")            # a file the blog's save_model wrote
+    model.save_model()                          # the blog's JSON, "model.json" (the blog's default)
+    barenet.load_model()                        # reads "model.json": a file the blog's author's code wrote
 
 Loading a model file restores training exactly: train 2 epochs, save, load and
 train 1 more gives the same weights, bit for bit, as 3 epochs straight, because
@@ -37,7 +37,7 @@ error the temporary file is removed and a previous file at the target is left
 untouched.
 
 The package: `archive` (model <-> config and arrays), `container` (the zip itself), `budgets`
-(sizes checked before building), `atomic` (atomic writes), `blog_json` (the blog's JSON),
+(sizes checked before building), `atomic` (atomic writes), `blog_json` and `blog_layers` (the blog's JSON),
 `checks` (`ModelFileError`, the limits, field checks); this module is the public API.
 """
 
@@ -60,39 +60,49 @@ from ..models.serialization import register_keras_serializable  # noqa: F401 - K
 
 
 # --- public API --------------------------------------------------------------------------
-def save_model(model, path) -> None:
-    """Write `model` to `path`: a zip model file, or the blog's JSON when `path` ends in `.json`.
+def save_model(model, path="model.json", model_class: str = "Sequential") -> None:
+    """Write `model` to `path`; the suffix picks the format.
 
     Args:
         model: A `Sequential`/`NN` with at least one layer. It need not be built or
-            compiled; what exists is saved (architecture always, weights once built,
-            compile settings and optimizer state once compiled).
-        path: Target file. A `.json` suffix writes the blog's JSON (see `export_blog_json`).
+            compiled for a zip file; what exists is saved (architecture always, weights
+            once built, compile settings and optimizer state once compiled).
+        path: Target file. Ending in `.json`: the blog's JSON, as its author's code writes
+            it (see `export_blog_json`; weights and architecture only). Any other suffix
+            (`.barenet` by convention, `.keras` too): barenet's zip model file. Defaults to
+            "model.json", the blog's default.
+        model_class: For `.json` only: the file's "model" value, "Sequential" (the author's
+            repository loader), "NN" (the MLP post's) or "CNN" (the CNN post's). Defaults
+            to "Sequential".
 
     The write is atomic: on any error the previous file at `path` is left intact.
     """
     path = _check_path(path)
     if path.suffix.lower() == ".json":
-        export_blog_json(model, path)
+        export_blog_json(model, path, model_class)
         return
+    if model_class != "Sequential":
+        raise ValueError(f"`model_class` applies to the blog's JSON (a '.json' path) only. Received: "
+                         f"model_class={model_class!r} with path {str(path)!r}")
     _check_model(model)
     config, arrays = _model_config(model)
     atomic_write(path, lambda f: _write_zip(f, config, arrays))
 
 
-def load_model(path, dtype="float32"):
-    """Load a model saved by `save_model`, or a JSON file the blog's `save_model` wrote.
+def load_model(path="model.json", dtype="float32"):
+    """Load a model saved by `save_model`, or a JSON file the blog's author's `save_model` wrote.
 
     Args:
         path: A barenet model file (zip) or the blog's JSON (detected from the content).
+            Defaults to "model.json", the blog's default.
         dtype: Only for the blog's JSON, which stores float64 lists: the model's dtype.
             Defaults to "float32". A barenet model file keeps its own dtype.
 
     Returns:
         A new `Sequential`. From a barenet file it is compiled when the saved model was,
         with optimizer state and random-generator state restored; from the blog's JSON
-        it is built but not compiled (the blog saves no training settings): call
-        `compile_model()`/`compile()` before training it.
+        it is built and predicts at once, but is not compiled (the blog saves no training
+        settings): call `compile_model()`/`compile()` before training it further.
 
     Raises:
         ModelFileError: The file is missing, unreadable, or not a valid model file.
@@ -147,14 +157,15 @@ def load_weights(model, path) -> None:
 def import_blog_json(path, dtype="float32"):
     """Build an (uncompiled) model from a JSON file written by the blog's `save_model`.
 
-    Layers are taken in file order. Each needs `type` "FFL" (or "Dense"), `neurons`,
-    `input_shape`, `weights` shaped `(input_shape, neurons)`, `biases` shaped
-    `(neurons,)` when `isbias` is true, and `activation` (a name, or null for linear).
-    Other keys the blog writes (`output_shape`, `parameters`, `name`) are checked when
-    present or ignored.
+    Layers are taken in file order; the entries are the author's (see `saving.blog_layers`):
+    FFL (or Dense), Conv2d, Pool2d, Flatten, Dropout, Upsample. The first layer needs its
+    `input_shape`; every stated `input_shape`/`output_shape` must chain with what the layers
+    compute; FFL and Conv2d need their `weights` (and `biases` when `isbias` is true).
+    `parameters` is ignored (the author's counts are off for layers without biases).
 
     Raises:
-        ModelFileError: The file is not valid blog JSON.
+        ModelFileError: The file is not valid blog JSON: an unknown layer type, missing
+            weights, shapes that do not chain, ... (the message names the layer).
     """
     path = _check_path(path)
 

@@ -74,7 +74,7 @@ def model_from_spec(spec: dict, dtype, name, seed, with_weights: bool):
             for s in shapes), "model.built_input_shapes must list positive sample shapes.")
         _require(all(math.prod(s) <= MAX_SAMPLE_ELEMENTS for s in shapes), "model.built_input_shapes are too large.")
         zeros = [np.zeros((1, *shape), model.dtype) for shape in shapes]
-        model.predict(zeros[0] if len(zeros) == 1 else zeros)
+        model.predict(zeros[0] if len(zeros) == 1 else zeros, verbose=0)
         return model
     except ModelFileError:
         raise
