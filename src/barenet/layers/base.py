@@ -52,7 +52,7 @@ from .context import CONTEXT, call_context, float_dtype, shapes_of, to_tensors
 # Attributes that are configuration, not a forward pass's cache (see `_cache_snapshot`).
 _NOT_CACHE = frozenset({"_grads_pass", "_last_call", "_sublayers", "_variables", "_building", "_inbound_nodes",
                         "_kernel_initializer_name", "_bias_initializer_name", "_call_accepts_training",
-                        "_losses"})
+                        "_losses", "_trainable", "_activity_regularizer"})
 
 
 class Layer:
@@ -72,7 +72,7 @@ class Layer:
     needs_input_grad = True
 
     def __init__(self, input_shape=None, name: str | None = None, trainable: bool = True, dtype=None,
-                 input_dim=None, **kwargs):
+                 input_dim=None, activity_regularizer=None, **kwargs):
         if kwargs:
             raise TypeError(f"{type(self).__name__} got unexpected keyword arguments: {', '.join(kwargs)}")
         if input_shape is None and input_dim is not None:
@@ -81,7 +81,8 @@ class Layer:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"`name` must be a string. Received: name={name!r}")
         self.name = name
-        self.trainable = bool(trainable)
+        object.__setattr__(self, "_trainable", bool(trainable))
+        object.__setattr__(self, "_activity_regularizer", regularizers.get(activity_regularizer))
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         self.regularizers: dict = {}  # param key -> Regularizer
@@ -122,11 +123,15 @@ class Layer:
         if not self.built:
             self._maybe_build(shapes_of(inputs), CONTEXT.rng or context_generator(), float_dtype(inputs))
         if self.is_hand_written:
-            return layer_node(self, inputs, training)
-        if self._call_accepts("training"):
-            kwargs["training"] = training
-        with call_context(training=training):  # layers it calls inherit the flag
-            return self.call(inputs, *args[1:], **kwargs)
+            outputs = layer_node(self, inputs, training)
+        else:
+            if self._call_accepts("training"):
+                kwargs["training"] = training
+            with call_context(training=training):  # layers it calls inherit the flag
+                outputs = self.call(inputs, *args[1:], **kwargs)
+        if self._activity_regularizer is not None:
+            add_activity_penalty(self, outputs)
+        return outputs
 
     def call(self, inputs, *args, **kwargs):
         """The computation, Keras's way (override it in custom layers)."""
@@ -218,6 +223,92 @@ class Layer:
         variables[name] = variable
         return variable
 
+    # --- trainability and weights (Keras's names) -----------------------------------------------
+    @property
+    def trainable(self) -> bool:
+        """Whether the optimizer updates this layer's weights (Keras's `layer.trainable`).
+
+        Setting it sets it on every layer this one holds (a model's layers, nested models'
+        layers), as Keras 3 does. barenet reads the flag at every training step, so a change
+        takes effect at the next step (Keras 3 asks for `compile()` again; that works too).
+        """
+        return self.__dict__.get("_trainable", True)
+
+    @trainable.setter
+    def trainable(self, value) -> None:
+        value = bool(value)
+        object.__setattr__(self, "_trainable", value)
+        for key, variable in self.__dict__.get("_variables", {}).items():
+            if key in self.params:  # weights created trainable follow the layer (Keras's rule)
+                variable.trainable = value
+        for child in self._tracked_layers():
+            child.trainable = value
+
+    def _tracked_layers(self) -> list:
+        """The layers `trainable` propagates to (a model overrides it with its layers)."""
+        return self.sublayers
+
+    @property
+    def activity_regularizer(self):
+        """Penalty on the layer's outputs added to the loss at each call (Keras's argument), or None."""
+        return self.__dict__.get("_activity_regularizer")
+
+    @activity_regularizer.setter
+    def activity_regularizer(self, value) -> None:
+        object.__setattr__(self, "_activity_regularizer", regularizers.get(value))
+
+    def _own_weights(self) -> list:
+        """This layer's own weights (not its sublayers') as `Variable`s: trainable, then non-trainable."""
+        variables = self.__dict__.get("_variables")
+        if variables:
+            return ([v for k, v in variables.items() if k in self.params]
+                    + [v for k, v in variables.items() if k in self.state])
+        return ([Variable(value, name=key, trainable=True) for key, value in self.params.items()]
+                + [Variable(value, name=key, trainable=False) for key, value in self.state.items()])
+
+    def _all_weights(self) -> list:
+        found, seen = [], set()
+        for layer in [self, *_nested_layers(self)]:
+            for weight in layer._own_weights():
+                if id(weight.value) not in seen:
+                    seen.add(id(weight.value))
+                    found.append((layer, weight))
+        return found
+
+    @property
+    def weights(self) -> list:
+        """Every weight as a `Variable` (wrapping the live array): trainable ones first, then
+        non-trainable (BatchNormalization's moving statistics), then sublayers', as in Keras."""
+        return [weight for _, weight in self._all_weights()]
+
+    @property
+    def trainable_weights(self) -> list:
+        """The weights the optimizer updates (none when `trainable` is False)."""
+        return [w for layer, w in self._all_weights() if layer.trainable and w.name in layer.params]
+
+    @property
+    def non_trainable_weights(self) -> list:
+        """The weights it does not update: non-trainable state, and all weights of frozen layers."""
+        return [w for layer, w in self._all_weights() if not (layer.trainable and w.name in layer.params)]
+
+    def get_weights(self) -> list:
+        """Copies of the weights as NumPy arrays, in `weights` order."""
+        return [np.array(weight.value, copy=True) for _, weight in self._all_weights()]
+
+    def set_weights(self, weights) -> None:
+        """Set the weights from a list of arrays shaped like `get_weights()` (checked before any change)."""
+        targets = [weight for _, weight in self._all_weights()]
+        weights = list(weights)
+        if len(weights) != len(targets):
+            raise ValueError(f"`weights` must hold {len(targets)} arrays for layer {self.name!r}. "
+                             f"Received: {len(weights)}")
+        for i, (target, value) in enumerate(zip(targets, weights)):
+            if np.shape(value) != target.shape:
+                raise ValueError(f"`weights[{i}]` ({target.name}) must have shape {target.shape}. "
+                                 f"Received: {np.shape(value)}")
+        for target, value in zip(targets, weights):
+            target.value[...] = value
+
     # --- computing (hand-derived layers) ----------------------------------------------------
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         raise NotImplementedError
@@ -298,6 +389,36 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r} output_shape={self.output_shape}>"
+
+
+def _nested_layers(layer: Layer) -> list:
+    """Every layer `layer` holds, depth first, each once (a model's layers and theirs)."""
+    found, seen = [], {id(layer)}
+
+    def visit(owner):
+        for child in owner._tracked_layers():
+            if id(child) not in seen:
+                seen.add(id(child))
+                found.append(child)
+                visit(child)
+
+    visit(layer)
+    return found
+
+
+def add_activity_penalty(layer: Layer, outputs) -> None:
+    """Add `layer.activity_regularizer(output)` for each output to the loss (Keras's activity
+    regularization: the penalty is summed over the batch, not divided by its size)."""
+    from ..autodiff import Tensor
+    from ..autodiff.symbolic import flatten_outputs
+
+    regularizer = layer.activity_regularizer
+    for output in flatten_outputs(outputs):
+        if not isinstance(output, Tensor):
+            continue
+        value = np.asarray(regularizer(output.value), dtype=output.dtype)
+        out = output
+        layer.add_loss(Tensor(value, (out,), lambda g, out=out: (g * regularizer.gradient(out.value),)))
 
 
 def _add_sublayer(owner: Layer, layer: Layer) -> None:

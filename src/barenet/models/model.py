@@ -319,20 +319,27 @@ class Model(Trainer, Layer):
         return xs, self._prepare_y(y, xs, y_name)
 
     # --- weights ---------------------------------------------------------------------------------
+    def _tracked_layers(self) -> list:
+        return self.layers
+
+    def _all_weights(self) -> list:
+        """`(layer, Variable)` for every weight, layer by layer in model order (Keras's `model.weights`)."""
+        found, seen = [], set()
+        for layer in [self, *self.weight_layers()]:
+            for weight in layer._own_weights():
+                if id(weight.value) not in seen:
+                    seen.add(id(weight.value))
+                    found.append((layer, weight))
+        return found
+
     def get_weights(self) -> list[np.ndarray]:
-        """Copies of every parameter array, layer by layer."""
-        return [value.copy() for layer in self.weight_layers() for value in layer.params.values()]
+        """Copies of every weight array, layer by layer (each layer's trainable weights, then its
+        non-trainable state such as BatchNormalization's moving statistics), as Keras orders them."""
+        return super().get_weights()
 
     def set_weights(self, weights) -> None:
-        """Set every parameter array from a list shaped like `get_weights()`."""
-        targets = [value for layer in self.weight_layers() for value in layer.params.values()]
-        if len(weights) != len(targets):
-            raise ValueError(f"`weights` must hold {len(targets)} arrays. Received: {len(weights)}")
-        for i, (target, value) in enumerate(zip(targets, weights)):
-            if np.shape(value) != target.shape:
-                raise ValueError(f"`weights[{i}]` must have shape {target.shape}. Received: {np.shape(value)}")
-        for target, value in zip(targets, weights):
-            target[...] = value
+        """Set every weight array from a list shaped like `get_weights()` (checked before any change)."""
+        super().set_weights(weights)
 
     def count_params(self) -> int:
         return sum(layer.count_params() for layer in self.weight_layers())
