@@ -12,11 +12,34 @@ are the true ones (the blog's relu, sigmoid and softmax derivatives are not):
 
 from __future__ import annotations
 
+import copy
 import math
 
-import copy
-
 import numpy as np
+
+from . import activation_functions
+from .activation_functions import (  # noqa: F401
+    elu,
+    exponential,
+    gelu,
+    hard_sigmoid,
+    hard_silu,
+    hard_swish,
+    leaky_relu,
+    linear,
+    log_softmax,
+    mish,
+    relu,
+    relu6,
+    selu,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    softsign,
+    swish,
+    tanh,
+)
 
 _erf = np.frompyfunc(math.erf, 1, 1)  # NumPy has no erf: exact, one Python call per entry
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -447,9 +470,3 @@ def deserialize(name) -> Activation:
     """The activation object for a stored name (Keras's `activations.deserialize`)."""
     return get(name)
 
-
-# Keras's activation functions (`barenet.activations.relu(x)`): on arrays, engine and symbolic tensors.
-from . import activation_functions  # noqa: E402
-from .activation_functions import (elu, exponential, gelu, hard_sigmoid, hard_silu, hard_swish,  # noqa: E402,F401
-                                   leaky_relu, linear, log_softmax, mish, relu, relu6, selu, sigmoid, silu, softmax,
-                                   softplus, softsign, swish, tanh)
