@@ -41,7 +41,7 @@ import re
 
 import numpy as np
 
-from .. import activations, initializers, regularizers
+from .. import activations, config, initializers, regularizers
 from ..autodiff import Variable
 from ..autodiff.function import layer_node
 from ..autodiff.symbolic import call_symbolic, contains_symbolic
@@ -162,7 +162,7 @@ class Layer:
 
     def _build_now(self, input_shape, rng: np.random.Generator, dtype) -> None:
         if self.dtype is None:
-            self.dtype = np.dtype(dtype or "float32")
+            self.dtype = np.dtype(dtype or config.floatx())
         self._rng = rng
         self._building = True
         try:
@@ -212,7 +212,7 @@ class Layer:
         name = name or f"variable_{len(variables)}"
         if name in variables:
             raise ValueError(f"Layer {self.name!r} already has a weight named {name!r}.")
-        dtype = np.dtype(dtype or self.dtype or "float32")
+        dtype = np.dtype(dtype or self.dtype or config.floatx())
         rng = self.__dict__.get("_rng") or CONTEXT.rng or context_generator()
         value = np.asarray(initializers.get(initializer)(shape, rng, dtype), dtype=dtype)
         (self.params if trainable else self.state)[name] = value
@@ -381,6 +381,8 @@ class Layer:
         config = {"name": self.name, "input_shape": list(self.input_shape) if self.input_shape else None}
         if not self.trainable:
             config["trainable"] = False
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return config
 
     @classmethod
@@ -437,14 +439,14 @@ class KernelLayer(Layer):
 
     def __init__(self, activation=None, use_bias: bool = True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, input_shape=None,
-                 name: str | None = None):
-        super().__init__(input_shape, name)
+                 name: str | None = None, **kwargs):
+        super().__init__(input_shape, name, **kwargs)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self._kernel_initializer_name = kernel_initializer if isinstance(kernel_initializer, str) else None
-        self._bias_initializer_name = bias_initializer if isinstance(bias_initializer, str) else None
+        self._kernel_initializer_name = _initializer_config(kernel_initializer)
+        self._bias_initializer_name = _initializer_config(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         if self.kernel_regularizer is not None:
@@ -489,6 +491,15 @@ class KernelLayer(Layer):
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
         }
+
+
+def _initializer_config(initializer):
+    """What a config stores for an initializer argument: its name, an `Initializer`'s config dict, or None."""
+    if isinstance(initializer, (str, dict)):
+        return initializer
+    if isinstance(initializer, initializers.Initializer):
+        return initializers.serialize(initializer)
+    return None
 
 
 def normalize_shape(shape, argument: str) -> tuple[int, ...]:

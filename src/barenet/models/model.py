@@ -16,7 +16,7 @@ import numbers
 
 import numpy as np
 
-from .. import losses, metrics as metrics_module, optimizers
+from .. import config, losses, metrics as metrics_module, optimizers
 from ..autodiff import Tensor
 from ..layers.base import CONTEXT, Layer, call_context, snake_case
 from ..seeding import new_model_generator
@@ -38,7 +38,7 @@ class Model(Trainer, Layer):
             and the weights of layers it builds). Defaults to None (drawn from barenet's generator,
             see `barenet.utils.set_random_seed`).
         dtype: "float32" or "float64" for the weights it builds and the inputs it casts.
-            Defaults to "float32".
+            Defaults to `barenet.config.floatx()` ("float32").
         name: Model name. Defaults to the class name in snake case.
     """
 
@@ -54,7 +54,7 @@ class Model(Trainer, Layer):
             unexpected = ", ".join(list(kwargs) or ["positional arguments"])
             raise TypeError(f"{type(self).__name__}() got unexpected arguments: {unexpected}. A functional model "
                             "is Model(inputs=..., outputs=...).")
-        dtype = np.dtype(dtype or "float32")
+        dtype = np.dtype(dtype or config.floatx())
         if str(dtype) not in _FLOAT_DTYPES:
             raise ValueError(f"`dtype` must be one of {', '.join(_FLOAT_DTYPES)}. Received: dtype={dtype!r}")
         super().__init__(name=name or snake_case(type(self).__name__), trainable=trainable)

@@ -23,11 +23,12 @@ class Sequential(BlogModel, Functional):
         layers: Layers to add, in order; the first may be an `Input(shape=...)`. Defaults to none.
         seed: Seed for the model's random generator (initialization, shuffling,
             validation split, dropout). The same seed gives bit-identical runs. Defaults to None.
-        dtype: Parameter and computation dtype, "float32" or "float64". Defaults to "float32".
+        dtype: Parameter and computation dtype, "float32" or "float64". Defaults to
+            `barenet.config.floatx()` ("float32").
         name: Model name. Defaults to "sequential".
     """
 
-    def __init__(self, layers=None, seed: int | None = None, dtype="float32", name: str | None = None,
+    def __init__(self, layers=None, seed: int | None = None, dtype=None, name: str | None = None,
                  trainable: bool = True):
         Model.__init__(self, seed=seed, dtype=dtype, name=name or "sequential", trainable=trainable)
         self._stack: list[Layer] = []
