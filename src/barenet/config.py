@@ -62,6 +62,3 @@ def backend() -> str:
     """The name of the computing backend: always "numpy"."""
     return "numpy"
 
-
-__all__ = ["floatx", "set_floatx", "epsilon", "set_epsilon", "image_data_format", "set_image_data_format",
-           "backend"]

@@ -73,7 +73,7 @@ class Initializer:
         return {}
 
     @classmethod
-    def from_config(cls, config: dict) -> "Initializer":
+    def from_config(cls, config: dict) -> Initializer:
         return cls(**config)
 
     def __repr__(self) -> str:

@@ -12,7 +12,7 @@ from .base import Layer
 
 def _check_real(name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"`{name}` must be a number. Received: {name}={value!r}")
+        raise TypeError(f"`{name}` must be a number. Received: {name}={value!r}")
     return float(value)
 
 

@@ -72,6 +72,19 @@ class Functional(Model):
         self.output_shape = self._output_shapes[0] if len(self._outputs) == 1 else self._output_shapes
         self.built = True
 
+    def get_config(self) -> dict:
+        """The architecture (name, dtype, the graph's layers and nodes); no weights."""
+        from .json_config import functional_config
+
+        return functional_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict):
+        """A new model (new weights) from `get_config()`'s output."""
+        from .json_config import functional_from_dict
+
+        return functional_from_dict(config)
+
     # --- structure ---------------------------------------------------------------------------------
     @property
     def layers(self) -> list:

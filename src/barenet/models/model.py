@@ -242,6 +242,12 @@ class Model(Trainer, Layer):
     def from_config(cls, config: dict):
         return cls(**config)
 
+    def to_json(self, **kwargs) -> str:
+        """The architecture as a JSON string; `barenet.models.model_from_json` rebuilds it (new weights)."""
+        from .json_config import to_json
+
+        return to_json(self, **kwargs)
+
     def _check_has_layers(self, doing: str) -> None:
         """Sequential raises when it has no layers yet; other models always have a call."""
 

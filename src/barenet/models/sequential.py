@@ -120,6 +120,19 @@ class Sequential(BlogModel, Functional):
             self._init_graph(self._input, self._output)
             self._graph_ready = True
 
+    def get_config(self) -> dict:
+        """The architecture (name, dtype, seed, input shape, each layer's class and config); no weights."""
+        from .json_config import sequential_config
+
+        return sequential_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict):
+        """A new model (new weights) from `get_config()`'s output."""
+        from .json_config import sequential_from_config
+
+        return sequential_from_config(cls, config)
+
     @property
     def built(self) -> bool:
         return bool(self._stack) and self._output is not None and all(layer.built for layer in self._stack)
