@@ -8,6 +8,7 @@ A `.dot` (or `.gv`) target is written as Graphviz source and needs pydot only; o
 
 from __future__ import annotations
 
+import itertools
 import os
 
 PYDOT_HINT = "You must install pydot (`pip install pydot`) for `plot_model` and `model_to_dot` to work."
@@ -30,7 +31,7 @@ def _edges(model) -> list:
 
     if not isinstance(model, Functional):
         layers = model.layers
-        return list(zip(layers, layers[1:]))
+        return list(itertools.pairwise(layers))
     edges = []
     for node in model._nodes:
         if not node.is_layer:
@@ -108,11 +109,10 @@ def plot_model(model, to_file: str = "model.png", show_shapes: bool = False, sho
     extension = os.path.splitext(str(to_file))[1][1:].lower() or "png"
     if extension in ("dot", "gv"):
         dot.write_raw(str(to_file))
-        return None
+        return
     try:
         data = dot.create(format=extension)
     except (FileNotFoundError, OSError) as error:
         raise ImportError(GRAPHVIZ_HINT.format(format=extension) + f" ({error})") from None
     with open(to_file, "wb") as f:
         f.write(data)
-    return None

@@ -3,8 +3,8 @@
 from ..layers.input_layer import Input, InputLayer
 from .functional import Functional
 from .model import Model
-from .sequential import Sequential
 from .json_config import clone_model, model_from_json
+from .sequential import Sequential
 
 NN = Sequential
 

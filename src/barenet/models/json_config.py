@@ -17,7 +17,13 @@ import json
 
 import numpy as np
 
-from .serialization import class_key, custom_object_scope, functional_from_config, graph_config, layer_config
+from .serialization import (
+    class_key,
+    custom_object_scope,
+    functional_from_config,
+    graph_config,
+    layer_config,
+)
 
 
 def sequential_config(model) -> dict:
@@ -37,7 +43,7 @@ def sequential_from_config(cls, config: dict, build_layer=None):
     from .serialization import _layer_from_entry
 
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
-        raise ValueError(f"A Sequential config must be a dict with a 'layers' list. Received: {config!r:.200}")
+        raise TypeError(f"A Sequential config must be a dict with a 'layers' list. Received: {config!r:.200}")
     model = cls(name=config.get("name"), dtype=config.get("dtype"), seed=config.get("seed"))
     if config.get("input_shape"):
         model.add(Input(shape=tuple(config["input_shape"])))
@@ -58,7 +64,7 @@ def functional_config(model) -> dict:
 
 def functional_from_dict(config: dict, build_layer=None):
     if not isinstance(config, dict) or not isinstance(config.get("graph"), dict):
-        raise ValueError(f"A functional model's config must be a dict with a 'graph'. Received: {config!r:.200}")
+        raise TypeError(f"A functional model's config must be a dict with a 'graph'. Received: {config!r:.200}")
     model = functional_from_config(config["graph"], config.get("dtype", "float32"), config.get("name"),
                                    build_layer=build_layer)
     if config.get("trainable") is False:
