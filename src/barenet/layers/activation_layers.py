@@ -38,6 +38,10 @@ class _ActivationLayer(Layer):
     def backward(self, dL_dy):
         return self.activation.backward(dL_dy) if self.needs_input_grad else None
 
+    def backward_preactivation(self, dL_dz):
+        """Given dLoss/d(input) directly: the model's fused softmax/sigmoid + cross-entropy gradient."""
+        return dL_dz if self.needs_input_grad else None
+
 
 class Activation(_ActivationLayer):
     """Apply an activation function to the input.
@@ -146,7 +150,10 @@ class Softmax(_ActivationLayer):
         return input_shape
 
     def _make_activation(self):
-        return activations.Softmax(self.axis)
+        activation = activations.Softmax(self.axis)
+        if self.axis != -1:  # not the last-axis softmax a cross-entropy loss may fuse with
+            activation.name = f"softmax_axis_{self.axis}"
+        return activation
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
