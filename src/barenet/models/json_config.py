@@ -112,8 +112,8 @@ def clone_model(model, input_tensors=None, clone_function=None):
     if input_tensors is not None:
         raise ValueError("clone_model(input_tensors=...) is not supported; clone, then call the clone on them.")
     build = None if clone_function is None else _cloner(model, clone_function)
-    if isinstance(model, Sequential):
-        return sequential_from_config(type(model), sequential_config(model), build)
+    if isinstance(model, Sequential):  # no seed: a seeded clone would repeat the original's first weights
+        return sequential_from_config(type(model), {**sequential_config(model), "seed": None}, build)
     if type(model) is Functional:
         return functional_from_dict(functional_config(model), build)
     return type(model).from_config(model.get_config())
