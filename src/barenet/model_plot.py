@@ -29,7 +29,7 @@ def _edges(model) -> list:
     """`(source layer, target layer)` pairs in the order the graph computes them."""
     from .models.functional import Functional
 
-    if not isinstance(model, Functional):
+    if type(model) is not Functional:  # Sequential: a chain
         layers = model.layers
         return list(itertools.pairwise(layers))
     edges = []
