@@ -174,3 +174,12 @@ def test_activity_regularizer_on_a_custom_layer(rng):
     logs = model.train_on_batch(x, np.zeros((4, 1)))
     loss = logs["loss"] if isinstance(logs, dict) else (logs[0] if isinstance(logs, list) else logs)
     assert loss >= 0.01 * float(np.sum((2 * x) ** 2)) - 1e-9
+
+
+def test_a_frozen_conv_layer_stays_frozen_through_saving(tmp_path):
+    model = bn.Sequential([bn.Input((6, 6, 1)), bn.Conv2D(2, 3), bn.Flatten(), bn.Dense(2)], seed=0)
+    model.layers[0].trainable = False
+    model.save(tmp_path / "m.barenet")
+    loaded = bn.load_model(tmp_path / "m.barenet")
+    assert loaded.layers[0].trainable is False and loaded.layers[2].trainable is True
+    assert len(loaded.trainable_weights) == 2

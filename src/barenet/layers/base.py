@@ -387,7 +387,19 @@ class Layer:
 
     @classmethod
     def from_config(cls, config: dict) -> "Layer":
-        return cls(**config)
+        """`cls(**config)`; the base arguments a constructor does not take (`trainable`,
+        `activity_regularizer`) are set on the new layer instead."""
+        config = dict(config)
+        parameters = inspect.signature(cls.__init__).parameters
+        if not any(p.kind == p.VAR_KEYWORD for p in parameters.values()):
+            extras = {key: config.pop(key) for key in ("trainable", "activity_regularizer")
+                      if key in config and key not in parameters}
+        else:
+            extras = {}
+        layer = cls(**config)
+        for key, value in extras.items():
+            setattr(layer, key, value)
+        return layer
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r} output_shape={self.output_shape}>"
