@@ -51,7 +51,10 @@ def test_freezing_a_nested_model_freezes_its_layers_and_summary_counts_them(rng)
     model.trainable = False
     assert inner.trainable is False and all(layer.trainable is False for layer in inner.layers)
     assert model.trainable_weights == [] and len(model.non_trainable_weights) == len(model.weights)
-    model.layers[-1].trainable = True  # unfreeze the head only, as in transfer learning
+    model.layers[-1].trainable = True  # Keras 3: a frozen model hides its layers' weights all the same
+    assert model.trainable_weights == []
+    model.trainable = True
+    inner.trainable = False  # freeze the feature extractor only, as in transfer learning
     head = model.layers[-1]
     assert [w.name for w in model.trainable_weights] == ["weights", "biases"]
     before = [w.copy() for layer in inner.layers for w in layer.params.values()]
@@ -60,6 +63,13 @@ def test_freezing_a_nested_model_freezes_its_layers_and_summary_counts_them(rng)
     after = [w for layer in inner.layers for w in layer.params.values()]
     assert all(np.array_equal(a, b) for a, b in zip(before, after))
     assert not np.array_equal(head_before[0], head.get_weights()[0])
+    model.trainable = False
+    model.layers[-1].trainable = True
+    frozen_head = head.get_weights()
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    assert all(np.array_equal(a, b) for a, b in zip(frozen_head, head.get_weights()))
+    model.trainable = True
+    inner.trainable = False
     lines = []
     model.summary(print_fn=lines.append)
     text = "\n".join(lines)

@@ -233,7 +233,7 @@ class Orthogonal(Initializer):
         q *= np.sign(np.diag(r))
         if rows < cols:
             q = q.T
-        return self.gain * q.reshape(shape)
+        return np.ascontiguousarray(self.gain * q.reshape(shape))
 
     def get_config(self):
         return {"gain": self.gain, "seed": self.seed}

@@ -129,7 +129,7 @@ class Layer:
                 kwargs["training"] = training
             with call_context(training=training):  # layers it calls inherit the flag
                 outputs = self.call(inputs, *args[1:], **kwargs)
-        if self._activity_regularizer is not None:
+        if self.activity_regularizer is not None:
             add_activity_penalty(self, outputs)
         return outputs
 
@@ -267,12 +267,15 @@ class Layer:
                 + [Variable(value, name=key, trainable=False) for key, value in self.state.items()])
 
     def _all_weights(self) -> list:
+        """`(learns, Variable)` for every weight, depth first: `learns` is whether the optimizer
+        updates it (a trainable weight of a layer that, with every layer holding it, is trainable)."""
         found, seen = [], set()
+        learning = trainable_layer_ids(self)
         for layer in [self, *_nested_layers(self)]:
             for weight in layer._own_weights():
                 if id(weight.value) not in seen:
                     seen.add(id(weight.value))
-                    found.append((layer, weight))
+                    found.append((id(layer) in learning and weight.name in layer.params, weight))
         return found
 
     @property
@@ -284,12 +287,12 @@ class Layer:
     @property
     def trainable_weights(self) -> list:
         """The weights the optimizer updates (none when `trainable` is False)."""
-        return [w for layer, w in self._all_weights() if layer.trainable and w.name in layer.params]
+        return [w for learns, w in self._all_weights() if learns]
 
     @property
     def non_trainable_weights(self) -> list:
         """The weights it does not update: non-trainable state, and all weights of frozen layers."""
-        return [w for layer, w in self._all_weights() if not (layer.trainable and w.name in layer.params)]
+        return [w for learns, w in self._all_weights() if not learns]
 
     def get_weights(self) -> list:
         """Copies of the weights as NumPy arrays, in `weights` order."""
@@ -403,6 +406,22 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r} output_shape={self.output_shape}>"
+
+
+def trainable_layer_ids(root: Layer) -> set:
+    """ids of `root` and the layers inside it that the optimizer updates: trainable, and held only
+    by trainable layers (Keras 3: a frozen model hides all its weights, whatever its layers say)."""
+    found = set()
+
+    def visit(layer):
+        if not layer.trainable or id(layer) in found:
+            return
+        found.add(id(layer))
+        for child in layer._tracked_layers():
+            visit(child)
+
+    visit(root)
+    return found
 
 
 def _nested_layers(layer: Layer) -> list:

@@ -328,16 +328,6 @@ class Model(Trainer, Layer):
     def _tracked_layers(self) -> list:
         return self.layers
 
-    def _all_weights(self) -> list:
-        """`(layer, Variable)` for every weight, layer by layer in model order (Keras's `model.weights`)."""
-        found, seen = [], set()
-        for layer in [self, *self.weight_layers()]:
-            for weight in layer._own_weights():
-                if id(weight.value) not in seen:
-                    seen.add(id(weight.value))
-                    found.append((layer, weight))
-        return found
-
     def get_weights(self) -> list[np.ndarray]:
         """Copies of every weight array, layer by layer (each layer's trainable weights, then its
         non-trainable state such as BatchNormalization's moving statistics), as Keras orders them."""
