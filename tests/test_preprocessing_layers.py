@@ -33,14 +33,15 @@ def test_adapt_on_batches_combines_exactly(rng):
     batched.adapt(iter([data[:10], data[10:55], data[55:]]))
     np.testing.assert_allclose(batched.state["mean"], whole.state["mean"], rtol=1e-6)
     np.testing.assert_allclose(batched.state["variance"], whole.state["variance"], rtol=1e-6)
-    assert whole.state["mean"].shape == (1, 3)
+    assert whole.state["mean"].shape == (3,)  # one mean per kept position, as Keras stores it
 
 
 def test_axis_none_and_tuple(rng):
     data = rng.normal(size=(20, 4, 3)) + 3
     scalar = bn.Normalization(axis=None)
     scalar.adapt(data)
-    np.testing.assert_allclose(scalar.state["mean"].ravel(), [data.mean()], rtol=1e-6)
+    assert scalar.state["mean"].shape == ()
+    np.testing.assert_allclose(scalar.state["mean"], data.mean(), rtol=1e-6)
     both = bn.Normalization(axis=(1, 2))
     both.adapt(data)
     np.testing.assert_allclose(both.state["variance"], data.var(axis=0), rtol=1e-5)

@@ -103,11 +103,13 @@ class Normalization(Layer):
             self._mean = np.broadcast_to(self.input_mean, shape).astype(self.dtype)
             self._variance = np.broadcast_to(self.input_variance, shape).astype(self.dtype)
             return
-        self.state["mean"] = np.zeros(shape, self.dtype)
-        self.state["variance"] = np.ones(shape, self.dtype)
-        self._mean, self._variance = self.state["mean"], self.state["variance"]
+        kept = tuple(input_shape[a - 1] for a in self._kept_axes(len(input_shape) + 1))
+        # Stored as Keras stores them (one value per kept position); used through broadcastable views.
+        self.state["mean"] = np.zeros(kept, self.dtype)
+        self.state["variance"] = np.ones(kept, self.dtype)
+        self._mean, self._variance = self.state["mean"].reshape(shape), self.state["variance"].reshape(shape)
         if self._pending is not None:
-            self.state["mean"][...], self.state["variance"][...] = self._pending
+            self.state["mean"][...], self.state["variance"][...] = (v.reshape(kept) for v in self._pending)
             self._pending = None
 
     def adapt(self, data, batch_size: int | None = None, steps: int | None = None) -> None:
@@ -142,10 +144,10 @@ class Normalization(Layer):
             raise ValueError("adapt() received no data.")
         mean, variance = mean[0], (m2 / count)[0]
         if self.built:
-            if mean.shape != self.state["mean"].shape:
+            if mean.shape != self._mean.shape:
                 raise ValueError(f"adapt() data has samples of another shape than layer {self.name!r} was built for. "
-                                 f"Received: statistics shape {mean.shape}, expected {self.state['mean'].shape}")
-            self.state["mean"][...], self.state["variance"][...] = mean, variance
+                                 f"Received: statistics shape {mean.shape}, expected {self._mean.shape}")
+            self._mean[...], self._variance[...] = mean, variance
         else:
             self._pending = (mean, variance)
             sample = tuple(np.shape(batch)[1:])
