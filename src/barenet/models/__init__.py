@@ -1,9 +1,10 @@
-"""Models: `Model` (functional or subclassed), `Sequential` (the blog's `NN`), and `Input`."""
+"""Models: `Model` (functional or subclassed), `Sequential` (the blog's `NN`), and `Input`; Keras's
+`keras.models` functions `load_model`, `save_model`, `clone_model`, `model_from_json`."""
 
 from ..layers.input_layer import Input, InputLayer
 from .functional import Functional
-from .model import Model
 from .json_config import clone_model, model_from_json
+from .model import Model
 from .sequential import Sequential
 
 NN = Sequential

@@ -56,7 +56,7 @@ from .checks import (CONFIG_MEMBER, DEFAULT_SUFFIX, FORMAT_VERSION, MAX_BLOG_JSO
                      MAX_MODEL_SAMPLE_ELEMENTS, MAX_NPY_HEADER_BYTES, MAX_PARAMS, MAX_SAMPLE_ELEMENTS,
                      MODEL_FORMAT, WEIGHTS_FORMAT,
                      ModelFileError, _barenet_version, _check_model, _check_path, _guard, _open_regular, _read_head)
-from ..models.serialization import (custom_object_scope, get_custom_objects,  # noqa: F401 - as in keras.saving
+from ..models.serialization import (custom_object_scope, get_custom_objects,  # Keras: keras.saving names
                                     register_keras_serializable)
 
 
