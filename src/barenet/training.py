@@ -22,7 +22,7 @@ import numpy as np
 from .autodiff import Tensor, backward, no_grad
 from .autodiff import ops as engine_ops
 from .autodiff.function import grads_from_pass
-from .layers.base import CONTEXT, call_context
+from .layers.base import CONTEXT, call_context, trainable_layer_ids
 from .optimizers import NonFiniteUpdateError
 from .reductions import total
 
@@ -84,7 +84,7 @@ def forward_backward(model, xs: list, ys: list, sample_weight=None, track: bool 
     if not math.isfinite(total_loss):
         return _skip(saved_state, logs, f"the loss is {total_loss}"), {}, {}
     pass_number = backward(roots, seeds)
-    params, grads = collect_gradients(owners, pass_number)
+    params, grads = collect_gradients(owners, pass_number, trainable_layer_ids(model))
     for key, grad in grads.items():
         if not math.isfinite(total(grad)):
             reason = f"the gradient of {key} is not finite (loss {total_loss:.4g})"
@@ -119,12 +119,13 @@ def _skip(saved_state, logs, reason) -> StepResult:
     return StepResult(logs, reason)
 
 
-def collect_gradients(owners, pass_number: int):
+def collect_gradients(owners, pass_number: int, trainable_ids: set | None = None):
     """`params` and `grads` dicts (keys "layer/weight") of the trainable weights that got a
-    gradient in backward pass `pass_number`; `owners` is `model.weight_layers(with_prefix=True)`."""
+    gradient in backward pass `pass_number`; `owners` is `model.weight_layers(with_prefix=True)`.
+    `trainable_ids` (from `trainable_layer_ids(model)`) leaves out layers inside a frozen one."""
     params, grads = {}, {}
     for prefix, layer in owners:
-        if not layer.trainable or not layer.params:
+        if not layer.trainable or not layer.params or (trainable_ids is not None and id(layer) not in trainable_ids):
             continue
         if layer.is_hand_written:
             if grads_from_pass(layer, pass_number):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import optimizers
+from .. import config, optimizers
 from ..autodiff import Tensor
 from ..layers.base import CONTEXT, Layer, call_context, snake_case
 from ..seeding import new_model_generator
@@ -35,7 +35,7 @@ class Model(Trainer, Layer):
             and the weights of layers it builds). Defaults to None (drawn from barenet's generator,
             see `barenet.utils.set_random_seed`).
         dtype: "float32" or "float64" for the weights it builds and the inputs it casts.
-            Defaults to "float32".
+            Defaults to `barenet.config.floatx()` ("float32").
         name: Model name. Defaults to the class name in snake case.
     """
 
@@ -51,7 +51,7 @@ class Model(Trainer, Layer):
             unexpected = ", ".join(list(kwargs) or ["positional arguments"])
             raise TypeError(f"{type(self).__name__}() got unexpected arguments: {unexpected}. A functional model "
                             "is Model(inputs=..., outputs=...).")
-        dtype = np.dtype(dtype or "float32")
+        dtype = np.dtype(dtype or config.floatx())
         if str(dtype) not in _FLOAT_DTYPES:
             raise ValueError(f"`dtype` must be one of {', '.join(_FLOAT_DTYPES)}. Received: dtype={dtype!r}")
         super().__init__(name=name or snake_case(type(self).__name__), trainable=trainable)
@@ -208,6 +208,12 @@ class Model(Trainer, Layer):
     def from_config(cls, config: dict):
         return cls(**config)
 
+    def to_json(self, **kwargs) -> str:
+        """The architecture as a JSON string; `barenet.models.model_from_json` rebuilds it (new weights)."""
+        from .json_config import to_json
+
+        return to_json(self, **kwargs)
+
     def _check_has_layers(self, doing: str) -> None:
         """Sequential raises when it has no layers yet; other models always have a call."""
 
@@ -270,20 +276,17 @@ class Model(Trainer, Layer):
         return xs, self._prepare_y(y, xs, y_name)
 
     # --- weights ---------------------------------------------------------------------------------
+    def _tracked_layers(self) -> list:
+        return self.layers
+
     def get_weights(self) -> list[np.ndarray]:
-        """Copies of every parameter array, layer by layer."""
-        return [value.copy() for layer in self.weight_layers() for value in layer.params.values()]
+        """Copies of every weight array, layer by layer (each layer's trainable weights, then its
+        non-trainable state such as BatchNormalization's moving statistics), as Keras orders them."""
+        return super().get_weights()
 
     def set_weights(self, weights) -> None:
-        """Set every parameter array from a list shaped like `get_weights()`."""
-        targets = [value for layer in self.weight_layers() for value in layer.params.values()]
-        if len(weights) != len(targets):
-            raise ValueError(f"`weights` must hold {len(targets)} arrays. Received: {len(weights)}")
-        for i, (target, value) in enumerate(zip(targets, weights)):
-            if np.shape(value) != target.shape:
-                raise ValueError(f"`weights[{i}]` must have shape {target.shape}. Received: {np.shape(value)}")
-        for target, value in zip(targets, weights):
-            target[...] = value
+        """Set every weight array from a list shaped like `get_weights()` (checked before any change)."""
+        super().set_weights(weights)
 
     def count_params(self) -> int:
         return sum(layer.count_params() for layer in self.weight_layers())
