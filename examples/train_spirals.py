@@ -36,9 +36,9 @@ def main() -> float:
     model.train(x_train, bn.one_hot_encoding(y_train, 3), epochs=40, show_every=10, val_split=0.1)
 
     # The same model object answers Keras's spelling too.
-    results = model.evaluate(x_test, bn.to_categorical(y_test, 3))
-    print(f"test loss {results['loss']:.4f}, test accuracy {results['accuracy']:.4f}")
-    return results["accuracy"]
+    loss, accuracy = model.evaluate(x_test, bn.to_categorical(y_test, 3), verbose=0)
+    print(f"test loss {loss:.4f}, test accuracy {accuracy:.4f}")
+    return accuracy
 
 
 if __name__ == "__main__":

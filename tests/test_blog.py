@@ -47,13 +47,13 @@ def test_accuracy_is_not_added_twice_nor_for_regression(rng):
     x, y = _xor(rng)
     model = _mlp()
     model.compile_model(loss="cse", metrics=["acc"])
-    assert model.metrics == ["acc"]
+    assert model.metrics_names == ["loss", "acc"]
     model.compile_model(loss="mse")
-    assert model.metrics == ["mse"]
+    assert model.metrics_names == ["loss", "mse"]
     single = bn.NN(seed=0)
     single.add(bn.FFL(input_shape=2, neurons=1, activation="sigmoid"))
     single.compile_model(loss="cse")   # binary cross-entropy on one output
-    assert single.metrics[0] == "accuracy"
+    assert single.metrics_names[1] == "accuracy"
     history = single.train(x, y[:, :1], epochs=1, val_split=0)
     assert 0 <= history.history["accuracy"][0] <= 1
 

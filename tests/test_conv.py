@@ -133,7 +133,7 @@ def test_config_round_trip(layer):
     ({"filters": 2, "kernel_size": 3, "strides": -1}, "`strides`"),
     ({"filters": 2, "kernel_size": 3, "strides": True}, "`strides`"),
     ({"filters": 2, "kernel_size": 3, "padding": "full"}, "`padding` must be one of 'valid', 'same'.*'full'"),
-    ({"filters": 2, "kernel_size": 3, "activation": "relu6"}, "Unknown activation 'relu6'"),
+    ({"filters": 2, "kernel_size": 3, "activation": "relu7"}, "Unknown activation 'relu7'"),
 ])
 def test_bad_arguments_raise_value_error_naming_them(kwargs, match):
     with pytest.raises(ValueError, match=match):

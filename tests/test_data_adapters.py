@@ -69,8 +69,8 @@ def test_validation_split_holds_out_the_last_rows():
     # In fit: the validation loss is the loss on exactly the last 10 rows.
     model = make_model()
     history = model.fit(x, y, epochs=1, batch_size=8, validation_split=0.25, verbose=0)
-    np.testing.assert_allclose(history.history["val_loss"][0], model.evaluate(x[30:], y[30:], verbose=0)["loss"],
-                               rtol=1e-6)
+    held_out = model.evaluate(x[30:], y[30:], verbose=0, return_dict=True)
+    np.testing.assert_allclose(history.history["val_loss"][0], held_out["loss"], rtol=1e-6)
 
 
 def test_validation_split_too_small_and_for_generators():
@@ -319,8 +319,8 @@ def test_epoch_iterator_counts():
 def test_evaluate_and_predict_take_generators_and_datasets():
     x, y, _ = make_data()
     model = make_model()
-    want = model.evaluate(x, y, verbose=0)
-    got = model.evaluate(Batches(x, y, 16), verbose=0)
+    want = model.evaluate(x, y, verbose=0, return_dict=True)
+    got = model.evaluate(Batches(x, y, 16), verbose=0, return_dict=True)
     assert got.keys() == want.keys()
     np.testing.assert_allclose(got["loss"], want["loss"], rtol=1e-6)
     np.testing.assert_allclose(model.predict((b[0] for b in batch_list(x, y, 10)), verbose=0),

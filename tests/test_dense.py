@@ -77,7 +77,7 @@ def test_glorot_scale_not_unscaled_randn():
 @pytest.mark.parametrize("kwargs, match", [
     ({"units": 0}, "`units` must be a positive integer. Received: units=0"),
     ({"units": 2.5}, "`units`"),
-    ({"units": 3, "activation": "relu6"}, "Unknown activation 'relu6'"),
+    ({"units": 3, "activation": "relu7"}, "Unknown activation 'relu7'"),
     ({"units": 3, "kernel_initializer": "glorot"}, "Unknown initializer 'glorot'"),
     ({"units": 3, "input_dim": -1}, "`input_shape`"),
 ])

@@ -32,7 +32,7 @@ def test_fashion_mnist_mlp_two_epochs_of_adam():
     model.compile(bn.optimizers.Adam(1e-3), "categorical_crossentropy", ["accuracy"])
     history = model.fit(x_train, bn.to_categorical(y_train, 10), epochs=2, batch_size=32, verbose=0)
     assert history.history["loss"][1] < history.history["loss"][0]
-    accuracy = model.evaluate(x_test, bn.to_categorical(y_test, 10))["accuracy"]
+    accuracy = model.evaluate(x_test, bn.to_categorical(y_test, 10), return_dict=True)["accuracy"]
     assert accuracy >= 0.85, accuracy
 
 

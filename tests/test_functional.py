@@ -77,7 +77,7 @@ def test_merge_layers_values_and_finite_difference_gradients(layer, numpy_fn, rn
     y = rng.normal(size=(4, 2))
     grads = model.compute_gradients([xa, xb], y)
     for key in ("weights", "biases"):
-        numeric = numerical_grad(lambda: model.evaluate([xa, xb], y)["loss"], head.params[key])
+        numeric = numerical_grad(lambda: model.evaluate([xa, xb], y, return_dict=True)["loss"], head.params[key])
         assert_close(grads[f"head/{key}"], numeric)
 
 

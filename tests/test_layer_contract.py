@@ -41,6 +41,16 @@ EXAMPLES = {
     "Conv1DTranspose": (lambda: bn.Conv1DTranspose(3, 3, strides=2, padding="same", activation="relu"), (9, 2)),
     "Conv2DTranspose": (lambda: bn.Conv2DTranspose(3, (3, 2), strides=(2, 1), activation="tanh"), (7, 9, 2)),
     "TimeDistributed": (lambda: bn.TimeDistributed(bn.Dense(3, "relu", kernel_regularizer="l2")), (5, 2)),
+    "Activation": (lambda: bn.Activation("selu"), (5, 2)),
+    "ReLU": (lambda: bn.ReLU(max_value=1.5, negative_slope=0.1, threshold=-0.2), (5, 2)),
+    "LeakyReLU": (lambda: bn.LeakyReLU(), (5,)),
+    "ELU": (lambda: bn.ELU(0.7), (5,)),
+    "Softmax": (lambda: bn.Softmax(axis=-2), (7, 9, 2)),
+    "Rescaling": (lambda: bn.Rescaling(1 / 255, offset=-0.5), (7, 9, 2)),
+    "Normalization": (lambda: bn.Normalization(axis=(-1, -2)), (7, 9, 2)),
+    "GlobalMaxPooling2D": (lambda: bn.GlobalMaxPooling2D(keepdims=True), (7, 9, 2)),
+    "GaussianNoise": (lambda: bn.GaussianNoise(0.1, seed=3), (7, 9, 2)),
+    "ActivityRegularization": (lambda: bn.ActivityRegularization(l1=0.01, l2=0.02), (5,)),
 }
 # Layers whose inputs are integer indices: no input gradient, ever.
 INDEX_INPUTS = {"Embedding": 10}

@@ -158,7 +158,7 @@ def test_small_cnn_forward_and_every_gradient_through_the_model(rng):
     x = rng.normal(size=(6, 8, 9, 2))
     y = np.eye(5)[rng.integers(0, 5, 6)]
     predictions = model.predict(x)
-    model.train_on_batch(x, y)  # learning rate 0: fills grads, changes nothing
+    model.train_on_batch(x, y, return_dict=True)  # learning rate 0: fills grads, changes nothing
     conv1, _, conv2, _, dense = model.layers
 
     def t(a):

@@ -34,12 +34,12 @@ def test_whole_network_gradient_matches_finite_differences(loss, out_activation,
     # Plain SGD with learning rate 1: one train_on_batch step moves each parameter by -grad.
     model.compile(optimizer=bn.optimizers.SGD(learning_rate=1.0), loss=loss)
     before = model.get_weights()
-    model.train_on_batch(x, y)
+    model.train_on_batch(x, y, return_dict=True)
     analytic = [b - a for b, a in zip(before, model.get_weights())]
     model.set_weights(before)
     arrays = [p for layer in model.layers for p in layer.params.values()]
     for array, grad in zip(arrays, analytic):
-        assert_close(grad, numerical_grad(lambda: model.evaluate(x, y)["loss"], array), rtol=1e-5, atol=1e-8)
+        assert_close(grad, numerical_grad(lambda: model.evaluate(x, y, return_dict=True)["loss"], array), rtol=1e-5, atol=1e-8)
 
 
 def test_binary_sigmoid_network_gradient(rng):
@@ -48,12 +48,12 @@ def test_binary_sigmoid_network_gradient(rng):
     y = rng.integers(0, 2, size=9).astype(float)
     model.compile(bn.optimizers.SGD(1.0), "binary_crossentropy")
     before = model.get_weights()
-    model.train_on_batch(x, y)
+    model.train_on_batch(x, y, return_dict=True)
     analytic = [b - a for b, a in zip(before, model.get_weights())]
     model.set_weights(before)
     arrays = [p for layer in model.layers for p in layer.params.values()]
     for array, grad in zip(arrays, analytic):
-        assert_close(grad, numerical_grad(lambda: model.evaluate(x, y)["loss"], array))
+        assert_close(grad, numerical_grad(lambda: model.evaluate(x, y, return_dict=True)["loss"], array))
 
 
 # --- training semantics -----------------------------------------------------------------------
@@ -81,7 +81,7 @@ def test_every_sample_once_per_epoch_and_short_last_batch_updates(rng, monkeypat
     m3.compile(bn.optimizers.SGD(0.1), "mse")
     y = bn.to_categorical(labels, 3)
     model2.fit(x[:2], y[:2], epochs=1, batch_size=4, shuffle=False, verbose=0)
-    m3.train_on_batch(x[:2], y[:2])
+    m3.train_on_batch(x[:2], y[:2], return_dict=True)
     for a, b in zip(model2.get_weights(), m3.get_weights()):
         np.testing.assert_array_equal(a, b)
 
@@ -96,7 +96,7 @@ def test_history_and_blog_dicts(rng):
     assert history.epoch == [0, 1, 2]
     assert list(model.train_loss) == [0, 1, 2]
     assert model.val_acc[2] == pytest.approx(100 * history.history["val_accuracy"][2])
-    evaluated = model.evaluate(x, bn.to_categorical(labels, 3))
+    evaluated = model.evaluate(x, bn.to_categorical(labels, 3), return_dict=True)
     assert set(evaluated) == {"loss", "accuracy", "mse"}
 
 
@@ -106,7 +106,7 @@ def test_validation_data_is_used_as_given(rng):
     x, labels = _data(rng, n=30)
     y = bn.to_categorical(labels, 3)
     history = model.fit(x, y, epochs=1, validation_data=(x[:5], y[:5]), verbose=0)
-    assert history.history["val_loss"][0] == pytest.approx(model.evaluate(x[:5], y[:5])["loss"])
+    assert history.history["val_loss"][0] == pytest.approx(model.evaluate(x[:5], y[:5], return_dict=True)["loss"])
 
 
 def test_same_seed_is_bit_identical_and_global_rng_untouched(rng):
@@ -191,7 +191,7 @@ def test_keras_api_binary_classification_learns(rng):
     model.compile(bn.optimizers.SGD(0.1, momentum=0.9), "binary_crossentropy", ["accuracy"])
     history = model.fit(x, y, epochs=20, batch_size=32, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0] / 3
-    assert model.evaluate(x, y)["accuracy"] >= 0.95
+    assert model.evaluate(x, y, return_dict=True)["accuracy"] >= 0.95
 
 
 def test_verbose_prints_one_line_per_epoch(rng, capsys):
@@ -255,7 +255,7 @@ def test_blog_train_val_split_checked(rng):
 def test_training_uncompiled_model_is_an_error(rng):
     model = _three_layer()
     x, labels = _data(rng)
-    for call in (lambda: model.fit(x, labels), lambda: model.train(x, labels, 1), lambda: model.evaluate(x, labels)):
+    for call in (lambda: model.fit(x, labels), lambda: model.train(x, labels, 1), lambda: model.evaluate(x, labels, return_dict=True)):
         with pytest.raises(RuntimeError, match="Call compile_model\\(\\) or compile\\(\\) before"):
             call()
 
@@ -278,7 +278,7 @@ def test_mismatched_declared_input_uses_blog_message():
 @pytest.mark.parametrize("call, match", [
     (lambda m: m.compile(optimizer="sgdd"), "Unknown optimizer 'sgdd'.*sgd, adam"),
     (lambda m: m.compile(loss="l2"), "Unknown loss 'l2'.*mean_squared_error"),
-    (lambda m: m.compile(metrics=["precision"]), "Unknown metric 'precision'.*accuracy"),
+    (lambda m: m.compile(metrics=["precisionn"]), "Unknown metric 'precisionn'.*accuracy"),
     (lambda m: m.compile_model(opt="rmsprops"), "Unknown optimizer opt='rmsprops'.*iterative"),
     (lambda m: m.compile_model(metrics=["f1"]), "Unknown metric 'f1'"),
     (lambda m: m.compile_model(lr=-1, opt="sgd"), "`learning_rate` must be a non-negative number. Received: learning_rate=-1"),

@@ -37,7 +37,7 @@ def assert_gradients_match(model, x, y, torch_loss_fn):
     assert set(grads) == set(weights)
     for key, tensor in weights.items():
         np.testing.assert_allclose(grads[key], tensor.grad.numpy(), rtol=1e-6, atol=1e-10, err_msg=key)
-    logs = model.evaluate(x, y)
+    logs = model.evaluate(x, y, return_dict=True)
     np.testing.assert_allclose(logs["loss"], loss.item(), rtol=1e-9)
 
 
@@ -106,7 +106,7 @@ def test_two_outputs_two_losses_and_loss_weights(data):
         return 0.3 * ce + 2.0 * F.mse_loss(dense(w, "value/", h), torch.tensor(target))
 
     assert_gradients_match(model, x, [labels, target], torch_loss)
-    logs = model.evaluate(x, {"classes": labels, "value": target})
+    logs = model.evaluate(x, {"classes": labels, "value": target}, return_dict=True)
     assert set(logs) == {"loss", "classes_loss", "value_loss"}
 
 

@@ -114,7 +114,7 @@ def test_a_skipped_step_puts_the_moving_statistics_back():
     layer = model.layers[1]
     before = {key: value.copy() for key, value in layer.state.items()}
     weights = model.get_weights()
-    logs = model.train_on_batch(np.full((16, 4), 3e38, "float32"), y[:16])  # the loss overflows
+    logs = model.train_on_batch(np.full((16, 4), 3e38, "float32"), y[:16], return_dict=True)  # the loss overflows
     assert not np.isfinite(logs["loss"])
     for key, value in layer.state.items():
         np.testing.assert_array_equal(value, before[key])

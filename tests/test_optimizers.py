@@ -301,9 +301,9 @@ def _trained_loss_ratio(compile_fn):
     x, y = _problem()
     model = bn.Sequential([bn.Dense(16, "tanh", input_dim=4), bn.Dense(3, "softmax")], seed=0)
     compile_fn(model)
-    before = model.evaluate(x, y)["loss"]
+    before = model.evaluate(x, y, return_dict=True)["loss"]
     model.fit(x, y, epochs=15, batch_size=16, verbose=0)
-    after = model.evaluate(x, y)["loss"]
+    after = model.evaluate(x, y, return_dict=True)["loss"]
     assert np.isfinite(after)
     return after / before
 

@@ -63,8 +63,8 @@ def test_reported_loss_includes_the_penalty(rng):
     first, second = reg.layers
     penalty = (0.01 * np.sum(first.weights**2) + 0.05 * np.sum(np.abs(first.biases))
                + 0.01 * np.sum(second.weights**2))
-    assert reg.evaluate(x, y)["loss"] == pytest.approx(plain.evaluate(x, y)["loss"] + penalty, rel=1e-12)
-    assert reg.train_on_batch(x, y)["loss"] == pytest.approx(plain.train_on_batch(x, y)["loss"] + penalty, rel=1e-12)
+    assert reg.evaluate(x, y, return_dict=True)["loss"] == pytest.approx(plain.evaluate(x, y, return_dict=True)["loss"] + penalty, rel=1e-12)
+    assert reg.train_on_batch(x, y, return_dict=True)["loss"] == pytest.approx(plain.train_on_batch(x, y, return_dict=True)["loss"] + penalty, rel=1e-12)
 
 
 def test_fit_logs_the_penalised_loss(rng):
@@ -72,7 +72,7 @@ def test_fit_logs_the_penalised_loss(rng):
     y = bn.to_categorical(labels, 2)
     model = _model(regularizers.l2(0.5), None)
     model.compile(bn.optimizers.SGD(0.0), "categorical_crossentropy")   # lr 0: the weights stay put
-    expected = model.evaluate(x, y)["loss"]
+    expected = model.evaluate(x, y, return_dict=True)["loss"]
     assert model.layers[0].regularization_loss() > 0.1
     history = model.fit(x, y, epochs=1, batch_size=4, verbose=0)
     assert history.history["loss"][0] == pytest.approx(expected, rel=1e-12)
@@ -85,12 +85,12 @@ def test_gradients_include_the_penalty(rng):
     model = _model(regularizers.l1_l2(0.03, 0.2), regularizers.l2(0.3))
     model.compile(bn.optimizers.SGD(1.0), "categorical_crossentropy")
     before = model.get_weights()
-    model.train_on_batch(x, y)
+    model.train_on_batch(x, y, return_dict=True)
     analytic = [b - a for b, a in zip(before, model.get_weights())]
     model.set_weights(before)
     arrays = [p for layer in model.layers for p in layer.params.values()]
     for array, grad in zip(arrays, analytic):
-        assert_close(grad, numerical_grad(lambda: model.evaluate(x, y)["loss"], array), rtol=1e-5, atol=1e-8)
+        assert_close(grad, numerical_grad(lambda: model.evaluate(x, y, return_dict=True)["loss"], array), rtol=1e-5, atol=1e-8)
 
 
 def test_l2_training_ends_with_smaller_weights(rng):

@@ -70,8 +70,8 @@ def test_save_load_predicts_identically_and_keeps_compile_settings(tmp_path, dty
     assert type(loaded.optimizer) is bn.optimizers.SGD
     assert loaded.optimizer.get_config() == model.optimizer.get_config()
     assert loaded.optimizer.iterations == model.optimizer.iterations == 12
-    assert loaded.loss.name == "sparse_categorical_crossentropy" and loaded.metrics == ["accuracy"]
-    assert loaded.evaluate(x, y) == model.evaluate(x, y)
+    assert loaded.loss.name == "sparse_categorical_crossentropy" and loaded.metrics_names == ["loss", "accuracy"]
+    assert loaded.evaluate(x, y, return_dict=True) == model.evaluate(x, y, return_dict=True)
 
 
 @pytest.mark.parametrize("name", list(_optimizer_factories()))
@@ -314,7 +314,7 @@ BAD_EDITS = {
                           "unknown optimizer|Evil"),
     "bad optimizer config": (dict(config_edit=lambda c: c["training"]["optimizer"]["config"].update(beta_1=3)),
                              "optimizer|beta_1"),
-    "unknown loss": (dict(config_edit=lambda c: c["training"].update(loss="hinge")), "hinge"),
+    "unknown loss": (dict(config_edit=lambda c: c["training"].update(loss="hinge2")), "hinge2"),
     "slot for no parameter": (dict(config_edit=lambda c: c["training"]["optimizer_state"]["slots"].update(
         {"ghost/weights": {}})), "names no parameter"),
     "slot missing": (dict(config_edit=lambda c: c["training"]["optimizer_state"]["slots"]["dense/weights"].pop("m")),

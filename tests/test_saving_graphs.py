@@ -55,7 +55,7 @@ def test_functional_round_trip_predicts_identically(tmp_path, rng):
     assert [layer.name for layer in loaded.layers] == [layer.name for layer in model.layers]
     for a, b in zip(model.predict(x), loaded.predict(x)):
         np.testing.assert_array_equal(a, b)
-    assert loaded.evaluate(x, y) == model.evaluate(x, y)
+    assert loaded.evaluate(x, y, return_dict=True) == model.evaluate(x, y, return_dict=True)
 
 
 def test_functional_training_resumes_exactly(tmp_path, rng):

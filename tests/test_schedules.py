@@ -103,3 +103,80 @@ def test_serialize_round_trip_through_json(schedule):
 def test_invalid_schedule_arguments(make, name):
     with pytest.raises(ValueError, match=name):
         make()
+
+
+# --- PolynomialDecay, InverseTimeDecay, CosineDecayRestarts (issue 12) ---------------------------------
+def test_polynomial_decay_golden_values_and_cycle():
+    s = schedules.PolynomialDecay(0.1, decay_steps=100, end_learning_rate=0.01, power=2.0)
+    assert s(0) == pytest.approx(0.1)
+    assert s(50) == pytest.approx(0.09 * 0.25 + 0.01)
+    assert s(100) == pytest.approx(0.01) and s(1000) == pytest.approx(0.01)
+    linear = schedules.PolynomialDecay(1.0, decay_steps=10)
+    assert linear(3) == pytest.approx((1 - 0.0001) * 0.7 + 0.0001)  # Keras's default end rate
+    cyc = schedules.PolynomialDecay(0.1, decay_steps=10, end_learning_rate=0.0, cycle=True)
+    assert cyc(0) == pytest.approx(0.1)
+    assert cyc(10) == pytest.approx(0.0, abs=1e-15)       # ceil(10/10) = 1: end of the first cycle
+    assert cyc(15) == pytest.approx(0.1 * (1 - 15 / 20))  # second cycle spans 20 steps
+
+
+def test_inverse_time_decay_golden_values():
+    s = schedules.InverseTimeDecay(0.1, decay_steps=10, decay_rate=0.5)
+    assert [s(t) for t in (0, 10, 15)] == pytest.approx([0.1, 0.1 / 1.5, 0.1 / 1.75])
+    stairs = schedules.InverseTimeDecay(0.1, decay_steps=10, decay_rate=0.5, staircase=True)
+    assert [stairs(t) for t in (9, 10, 19, 20)] == pytest.approx([0.1, 0.1 / 1.5, 0.1 / 1.5, 0.05])
+
+
+def test_cosine_decay_restarts_golden_values():
+    s = schedules.CosineDecayRestarts(1.0, first_decay_steps=10, t_mul=2.0, m_mul=0.5, alpha=0.1)
+    assert s(0) == pytest.approx(1.0)
+    assert s(5) == pytest.approx(0.9 * 0.5 + 0.1)                # half of the first period
+    assert s(10) == pytest.approx(0.9 * 0.5 + 0.1)               # restart at m_mul = 0.5
+    assert s(20) == pytest.approx(0.9 * 0.5 * 0.5 + 0.1)         # half of the 20-step second period
+    assert s(30) == pytest.approx(0.9 * 0.25 + 0.1)              # second restart: 0.5 ** 2
+    flat = schedules.CosineDecayRestarts(2.0, first_decay_steps=4, t_mul=1.0)
+    assert [flat(t) for t in (0, 2, 4, 6)] == pytest.approx([2.0, 1.0, 2.0, 1.0])
+
+
+def test_new_schedules_match_torch():
+    torch = pytest.importorskip("torch")
+    param = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([param], lr=0.3)
+    warm = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(optimizer, T_0=7, T_mult=2, eta_min=0.03)
+    ours = schedules.CosineDecayRestarts(0.3, first_decay_steps=7, t_mul=2.0, alpha=0.1)
+    for step in range(60):
+        assert ours(step) == pytest.approx(optimizer.param_groups[0]["lr"], rel=1e-9)
+        optimizer.step()
+        warm.step()
+    optimizer = torch.optim.SGD([param], lr=0.3)
+    poly = torch.optim.lr_scheduler.PolynomialLR(optimizer, total_iters=20, power=2.0)
+    ours = schedules.PolynomialDecay(0.3, decay_steps=20, end_learning_rate=0.0, power=2.0)
+    for step in range(30):
+        assert ours(step) == pytest.approx(optimizer.param_groups[0]["lr"], rel=1e-9, abs=1e-15)
+        optimizer.step()
+        poly.step()
+
+
+@pytest.mark.parametrize("schedule", [
+    schedules.PolynomialDecay(0.1, 10, power=0.5, cycle=True),
+    schedules.InverseTimeDecay(0.1, 10, 0.5, staircase=True),
+    schedules.CosineDecayRestarts(0.1, 10, t_mul=1.5, m_mul=0.9, alpha=0.01),
+])
+def test_new_schedules_round_trip_and_drive_an_optimizer(schedule):
+    config = json.loads(json.dumps(schedules.serialize(schedule)))
+    assert schedules.deserialize(config) == schedule
+    optimizer = opt.SGD(learning_rate=schedule)
+    param, grad = np.ones(2), np.ones(2)
+    optimizer.apply_gradients({"w": param}, {"w": grad})
+    assert param[0] == pytest.approx(1 - schedule(0))
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: schedules.PolynomialDecay(0.1, 0), "`decay_steps`"),
+    (lambda: schedules.PolynomialDecay(0.1, 10, cycle=1), "`cycle`"),
+    (lambda: schedules.InverseTimeDecay(0.1, 10, -1.0), "`decay_rate`"),
+    (lambda: schedules.CosineDecayRestarts(0.1, 10, alpha=2.0), "`alpha`"),
+    (lambda: schedules.CosineDecayRestarts(0.1, 10, t_mul=0), "`t_mul`"),
+])
+def test_new_schedules_bad_arguments(make, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        make()

@@ -77,7 +77,7 @@ def test_add_loss_and_non_trainable_weights(rng):
     model.compile("sgd", "mse")
     data, target = rng.normal(size=(5, 3)), rng.normal(size=(5, 1))
     assert set(noisy.params) == {"scale"} and set(noisy.state) == {"calls"}
-    loss = model.evaluate(data, target)["loss"]
+    loss = model.evaluate(data, target, return_dict=True)["loss"]
     grads = model.compute_gradients(data, target)
     head = model.get_layer("head")
     pred = (data * noisy.params["scale"]) @ head.params["weights"] + head.params["biases"]

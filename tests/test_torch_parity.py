@@ -115,7 +115,7 @@ def test_three_layer_network_matches_autograd(loss, out_activation, activations_
 
     np.testing.assert_allclose(model.predict(x), tout.detach().numpy(), rtol=1e-6, atol=1e-12)
     before = model.get_weights()
-    logs = model.train_on_batch(x, y)
+    logs = model.train_on_batch(x, y, return_dict=True)
     assert logs["loss"] == pytest.approx(tloss.item(), rel=1e-6)
     grads = [b - a for b, a in zip(before, model.get_weights())]
     expected = [t.grad.numpy() for w, b, _ in tlayers for t in (w, b)]
@@ -134,7 +134,7 @@ def test_adam_training_matches_torch_step_for_step(rng):
     for _ in range(10):
         x = rng.normal(size=(16, 4))
         y = np.eye(3)[rng.integers(0, 3, 16)]
-        model.train_on_batch(x, y)
+        model.train_on_batch(x, y, return_dict=True)
         topt.zero_grad()
         _torch_loss("categorical_crossentropy", torch.tensor(y), _torch_forward(tlayers, x)).backward()
         topt.step()

@@ -5,10 +5,12 @@ The blog's API (`NN`, `FFL`, `compile_model`, `train`) and Keras's
 on the same objects.
 """
 
-from . import (activations, autodiff, callbacks, datasets, distributed, initializers, layers, losses, metrics, ops,
-               optimizers, regularizers, saving, utils)
+from . import (activations, autodiff, callbacks, config, datasets, distributed, initializers, layers, losses, metrics,
+               models, ops, optimizers, regularizers, saving, utils)
 from .callbacks import Callback, History
-from .layers import (FFL, GRU, LSTM, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate,
+from .layers import (ELU, FFL, GRU, LSTM, Activation, ActivityRegularization, GaussianNoise, GlobalMaxPooling2D,
+                     LeakyReLU, Normalization, ReLU, Rescaling, Softmax)
+from .layers import (Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate,
                      Conv1D, Conv1DTranspose, Conv2d, Conv2D, Conv2DTranspose, Cropping1D, Cropping2D, Dense, Dot,
                      Dropout, Embedding, Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
                      Layer, LayerNormalization, Maximum, MaxPooling1D, MaxPooling2D, Minimum, Multiply, Pool2d,
@@ -32,7 +34,9 @@ __all__ = [
     "Conv1DTranspose", "Conv2DTranspose", "TimeDistributed", "Upsample", "Callback", "History",
     "to_categorical", "one_hot_encoding", "normalize", "standardize", "train_test_split",
     "load_model", "save_model", "ModelFileError",
-    "autodiff", "activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "ops", "optimizers",
+    "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "Rescaling", "Normalization", "GlobalMaxPooling2D",
+    "GaussianNoise", "ActivityRegularization",
+    "autodiff", "activations", "config", "models", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "ops", "optimizers",
     "saving", "regularizers", "utils", "distributed",
     "__version__",
 ]

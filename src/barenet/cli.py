@@ -229,7 +229,7 @@ def _train(args) -> int:
     if args.verbose:
         model.summary()
     x_eval = _shape_for(is_cnn, x_test)
-    results = model.evaluate(x_eval, y_test, verbose=0)
+    results = model.evaluate(x_eval, y_test, verbose=0, return_dict=True)
     print(f"test loss: {results['loss']:.4f} - test accuracy: {results['accuracy']:.4f}")
     if args.output:
         model.save(args.output)
@@ -275,7 +275,7 @@ def _evaluate(args) -> int:
                        f"({classes} in its test set), so a classifier needs 10 outputs.")
     loss_name = type(model.loss).__name__
     y = y_test if "Sparse" in loss_name else np.eye(model.output_shape[-1], dtype="float32")[y_test]
-    results = model.evaluate(_fit_inputs(model, x_test), y, verbose=0)
+    results = model.evaluate(_fit_inputs(model, x_test), y, verbose=0, return_dict=True)
     print(" - ".join(f"{key}: {value:.4f}" for key, value in results.items()))
     return 0
 

@@ -14,15 +14,15 @@ keeping the last good weights.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import losses as losses_module, metrics as metrics_module
 from .autodiff import Tensor, backward, no_grad
 from .autodiff import ops as engine_ops
 from .autodiff.function import grads_from_pass
-from .layers.base import CONTEXT, call_context
+from .layers.base import CONTEXT, call_context, trainable_layer_ids
 from .optimizers import NonFiniteUpdateError
 from .reductions import total
 
@@ -39,13 +39,17 @@ class StepResult:
 
 
 # --- one step ----------------------------------------------------------------------------------
-def train_step(model, xs: list, ys: list) -> StepResult:
-    """Forward, loss, backward and update on one batch (inputs `xs`, targets `ys`, one per output)."""
+def train_step(model, xs: list, ys: list, sample_weight=None) -> StepResult:
+    """Forward, loss, backward and update on one batch (inputs `xs`, targets `ys`, one per output).
+
+    `sample_weight`: None, one weight per sample, or a list with one such array (or None) per
+    output. The logs are the running values since the last `model.reset_metrics()`.
+    """
     replicas = model.__dict__.get("_replicas")  # barenet.distributed's strategy, set during its fit
     if replicas is None:
-        result, params, grads = forward_backward(model, xs, ys)
+        result, params, grads = forward_backward(model, xs, ys, sample_weight)
     else:  # issue 14 hook: this process's share of the batch, then ONE allreduce of gradients and logs
-        result, params, grads = replicas.forward_backward(model, xs, ys, forward_backward)
+        result, params, grads = replicas.forward_backward(model, xs, ys, forward_backward, sample_weight)
     if result.skipped is None:
         try:
             model.optimizer.apply_gradients(params, grads)
@@ -54,12 +58,14 @@ def train_step(model, xs: list, ys: list) -> StepResult:
     return result
 
 
-def forward_backward(model, xs: list, ys: list):
+def forward_backward(model, xs: list, ys: list, sample_weight=None, track: bool = True):
     """Forward, loss and backward on one batch, no update: `(StepResult, params, grads)`.
 
     `grads[key]` is dLoss/d`params[key]` for every trainable weight that took part
     ("layer/weight" keys). When the loss or a gradient is not finite the result is
-    marked skipped and the layer state the forward pass moved is put back.
+    marked skipped and the layer state the forward pass moved is put back. With `track`
+    the batch enters the model's loss tracker and metrics, whose running values are the
+    logs; without it the logs hold this batch's loss alone.
     """
     owners = model.weight_layers(with_prefix=True)
     builds = CONTEXT.builds
@@ -72,16 +78,43 @@ def forward_backward(model, xs: list, ys: list):
         extra_losses = list(context.losses)
     if CONTEXT.builds != builds:  # layers were built during this call (a subclassed model's first step)
         owners = model.weight_layers(with_prefix=True)
-    logs, roots, seeds = _losses_and_seeds(model, ys, outputs, extra_losses, owners)
-    if not math.isfinite(logs["loss"]):
-        return _skip(saved_state, logs, f"the loss is {logs['loss']}"), {}, {}
+    weights = per_output_weights(sample_weight, len(outputs))
+    total_loss, output_losses, roots, seeds = _losses_and_seeds(model, ys, outputs, extra_losses, owners, weights)
+    logs = {"loss": total_loss}
+    if track:
+        model._compile_metrics.update(ys, [out.value for out in outputs], total_loss, output_losses, weights,
+                                      len(xs[0]))
+        logs = model._compile_metrics.logs()
+    if not math.isfinite(total_loss):
+        return _skip(saved_state, logs, f"the loss is {total_loss}"), {}, {}
     pass_number = backward(roots, seeds)
-    params, grads = collect_gradients(owners, pass_number)
+    params, grads = collect_gradients(owners, pass_number, trainable_layer_ids(model))
     for key, grad in grads.items():
         if not math.isfinite(total(grad)):
-            reason = f"the gradient of {key} is not finite (loss {logs['loss']:.4g})"
+            reason = f"the gradient of {key} is not finite (loss {total_loss:.4g})"
             return _skip(saved_state, logs, reason), params, grads
     return StepResult(logs, saved_state=saved_state), params, grads
+
+
+def test_step(model, xs: list, ys: list, sample_weight=None) -> dict:
+    """Loss and metrics of one batch in inference mode, added to the model's running logs
+    (as `train_step`, without gradients or updates); returns the running logs."""
+    weights = per_output_weights(sample_weight, len(ys))
+    with no_grad():
+        predictions = [out.value for out in model.run_graph(xs, training=False)]
+    total_loss, output_losses = _loss_values(model, ys, predictions, weights)
+    model._compile_metrics.update(ys, predictions, total_loss, output_losses, weights, len(xs[0]))
+    return model._compile_metrics.logs()
+
+
+def per_output_weights(sample_weight, outputs: int) -> list:
+    """One sample-weight array (or None) per output from None, one array, or a list per output."""
+    if sample_weight is None:
+        return [None] * outputs
+    if isinstance(sample_weight, (list, tuple)) and len(sample_weight) == outputs and (
+            outputs > 1 or sample_weight[0] is None or np.ndim(sample_weight[0]) >= 1):
+        return list(sample_weight)
+    return [sample_weight] * outputs
 
 
 def _skip(saved_state, logs, reason) -> StepResult:
@@ -90,12 +123,13 @@ def _skip(saved_state, logs, reason) -> StepResult:
     return StepResult(logs, reason)
 
 
-def collect_gradients(owners, pass_number: int):
+def collect_gradients(owners, pass_number: int, trainable_ids: set | None = None):
     """`params` and `grads` dicts (keys "layer/weight") of the trainable weights that got a
-    gradient in backward pass `pass_number`; `owners` is `model.weight_layers(with_prefix=True)`."""
+    gradient in backward pass `pass_number`; `owners` is `model.weight_layers(with_prefix=True)`.
+    `trainable_ids` (from `trainable_layer_ids(model)`) leaves out layers inside a frozen one."""
     params, grads = {}, {}
     for prefix, layer in owners:
-        if not layer.trainable or not layer.params:
+        if not layer.trainable or not layer.params or (trainable_ids is not None and id(layer) not in trainable_ids):
             continue
         if layer.is_hand_written:
             if grads_from_pass(layer, pass_number):
@@ -111,47 +145,63 @@ def collect_gradients(owners, pass_number: int):
     return params, grads
 
 
-def _losses_and_seeds(model, ys, outputs, extra_losses, owners):
-    """The logs of a training batch and the backward pass's roots and seed gradients."""
-    roots, seeds = [], []
-    logs, total_loss = {}, 0.0
+def _losses_and_seeds(model, ys, outputs, extra_losses, owners, sample_weights):
+    """`(total loss, {output index: its loss}, roots, seeds)` of a training batch: the backward
+    pass starts from `roots` with gradients `seeds` (None: the root is a scalar loss tensor)."""
+    roots, seeds, output_losses = [], [], {}
+    total_loss = 0.0
     fusable = _fusable_outputs(outputs, extra_losses)
     for i, (out, y) in enumerate(zip(outputs, ys)):
-        loss, weight = model.compiled_loss[i], model.loss_weights_list[i]
+        loss, weight, sample_weight = model.compiled_loss[i], model.loss_weights_list[i], sample_weights[i]
         if loss is None:
             continue
-        if isinstance(loss, losses_module.Loss):
-            value = loss(y, out.value)
+        if loss.hand_derived:
+            if loss.from_logits:
+                _warn_if_probabilities(model, i, out, loss)
+            value, upstream = loss.training_scale(loss.call(y, out.value), sample_weight)
             if i in fusable and _fuses_with(out, loss):
                 out.vjp = out.vjp.preactivation  # seed dL/dz: the stable softmax/sigmoid + CE gradient
-                seed = loss.logits_gradient(y, out.value)
+                seed = loss.logits_gradient(y, out.value, sample_weight, upstream=upstream)
             else:
-                seed = loss.gradient(y, out.value)
+                seed = loss.call_gradient(y, out.value, upstream).astype(out.dtype, copy=False)
             roots.append(out)
             seeds.append(seed if weight == 1 else seed * out.dtype.type(weight))
-        else:  # a function of (y_true, y_pred) written with ops: the engine differentiates it
-            loss_tensor = _reduce_to_scalar(loss(Tensor(np.asarray(y)), out))
+        else:  # written with ops (a Loss subclass's `call`, or a function): the engine differentiates it
+            loss_tensor = _reduce_to_scalar(loss(Tensor(np.asarray(y)), out, sample_weight=sample_weight))
             value = float(loss_tensor.value)
             roots.append(loss_tensor if weight == 1 else loss_tensor * weight)
             seeds.append(None)
         total_loss += weight * value
-        if len(outputs) > 1:
-            logs[f"{model.output_names[i]}_loss"] = value
+        output_losses[i] = value
     for extra in extra_losses:
         extra = _reduce_to_scalar(extra if isinstance(extra, Tensor) else Tensor(np.asarray(extra)))
         total_loss += float(extra.value)
         roots.append(extra)
         seeds.append(None)
+    if not roots:
+        raise ValueError("No loss to compute: give `loss` to compile() (or add losses with `add_loss` in "
+                         "the model's call).")
     total_loss += sum(layer.regularization_loss() for _, layer in owners if layer.regularizers)
-    logs = {"loss": total_loss, **logs, **metric_logs(model, ys, [out.value for out in outputs])}
-    return logs, roots, seeds
+    return total_loss, output_losses, roots, seeds
+
+
+def _warn_if_probabilities(model, index: int, out: Tensor, loss) -> None:
+    """Keras's warning for `from_logits=True` on an output that a softmax/sigmoid produced."""
+    activation = getattr(getattr(out.source, "activation", None), "name", None)
+    if activation in ("softmax", "sigmoid") and not model.__dict__.get("_warned_from_logits"):
+        model._warned_from_logits = True
+        warnings.warn(f"`{loss.name}` received `from_logits=True`, but output {model.output_names[index]!r} is "
+                      f"produced by a {activation} activation and thus does not represent logits. "
+                      "Was this intended?", UserWarning, stacklevel=4)
 
 
 def _fuses_with(out: Tensor, loss) -> bool:
     """Whether `out` is the softmax (sigmoid) output of a hand-derived layer and `loss` the matching
-    cross-entropy: then the layer's backward takes dL/dz = (p - y) / n directly."""
+    cross-entropy on probabilities: then the layer's backward takes dL/dz = (p - y) / n directly."""
     activation = getattr(out.source, "activation", None)
-    return (loss.fused_activation is not None and getattr(activation, "name", None) == loss.fused_activation
+    return (loss.fused_activation is not None and not loss.from_logits
+            and getattr(loss, "axis", -1) in (-1, out.ndim - 1)
+            and getattr(activation, "name", None) == loss.fused_activation
             and hasattr(out.vjp, "preactivation"))
 
 
@@ -188,32 +238,34 @@ def _reduce_to_scalar(tensor):
     return tensor if tensor.ndim == 0 else engine_ops.mean(tensor)
 
 
-def metric_logs(model, ys, predictions) -> dict:
-    logs = {}
-    several = len(predictions) > 1
-    for i, (y, prediction) in enumerate(zip(ys, predictions)):
-        for name in model.compiled_metrics[i]:
-            logs[f"{model.output_names[i]}_{name}" if several else name] = metrics_module.get(name)(y, prediction)
-    return logs
-
-
-def loss_logs(model, ys, predictions) -> dict:
-    """Loss (with weight penalties) and metrics of predictions, no gradients (evaluate)."""
-    logs, total_loss = {}, 0.0
+def _loss_values(model, ys, predictions, sample_weights):
+    """`(total loss, {output index: its loss})` of predictions, no gradients (weight penalties included)."""
+    output_losses, total_loss = {}, 0.0
     for i, (y, prediction) in enumerate(zip(ys, predictions)):
         loss, weight = model.compiled_loss[i], model.loss_weights_list[i]
         if loss is None:
             continue
-        if isinstance(loss, losses_module.Loss):
-            value = loss(y, prediction)
-        else:
-            with no_grad():
-                value = float(_reduce_to_scalar(loss(Tensor(np.asarray(y)), Tensor(prediction))).value)
+        value, _ = loss.training_scale(loss.values(y, prediction), sample_weights[i])
         total_loss += weight * value
-        if len(predictions) > 1:
-            logs[f"{model.output_names[i]}_loss"] = value
+        output_losses[i] = value
     total_loss += sum(layer.regularization_loss() for layer in model.weight_layers())
-    return {"loss": total_loss, **logs, **metric_logs(model, ys, predictions)}
+    return total_loss, output_losses
+
+
+def loss_logs(model, ys, predictions, sample_weight=None) -> dict:
+    """Loss (with weight penalties) and metrics of whole predictions, no gradients, computed with
+    fresh metric states (the model's running training logs are left alone): fit's validation."""
+    state = model._compile_metrics.clone()
+    weights = per_output_weights(sample_weight, len(ys))
+    total_loss, output_losses = _loss_values(model, ys, predictions, weights)
+    state.update(ys, predictions, total_loss, output_losses, weights, len(predictions[0]))
+    return state.logs()
+
+
+def metric_logs(model, ys, predictions, sample_weight=None) -> dict:
+    """The compiled metrics alone (no losses) of whole predictions, with fresh states."""
+    logs = loss_logs(model, ys, predictions, sample_weight)
+    return {key: value for key, value in logs.items() if key != "loss" and not key.endswith("_loss")}
 
 
 # --- inference ---------------------------------------------------------------------------------
@@ -229,26 +281,17 @@ def predict_arrays(model, xs: list, batch_size: int | None) -> list:
     return [np.concatenate(column) for column in zip(*parts)]
 
 
-# === MERGE POINT (h-fit <-> h-metrics): epoch logs ==============================================
 class EpochLogs:
-    """The logs of an epoch (or an evaluation) so far, from its batches' logs.
-
-    Interim: the mean of the batch logs, weighted by batch size. Once the step's logs are
-    running values over the epoch (`model.reset_metrics()` at the start), `start` resets the
-    metrics and `add` returns the step's logs as they are.
-    """
+    """The logs of an epoch (or an evaluation) so far: the step's logs are already running values
+    over it (a loss tracker weighted by batch size and stateful metrics), so `start` resets the
+    model's metrics and `add` returns the step's logs as they are."""
 
     def __init__(self, model):
         self.model = model
         self.start()
 
     def start(self) -> None:
-        self.totals: dict[str, float] = {}
-        self.count = 0
+        self.model.reset_metrics()
 
     def add(self, logs: dict, size: int) -> dict:
-        self.count += size
-        for key, value in logs.items():
-            self.totals[key] = self.totals.get(key, 0.0) + value * size
-        return {key: value / self.count for key, value in self.totals.items()}
-# === END MERGE POINT ============================================================================
+        return dict(logs)

@@ -1,4 +1,5 @@
-"""Utilities: `to_categorical` (the blog's `one_hot_encoding`) and `set_random_seed`, as in `keras.utils`."""
+"""Utilities as in `keras.utils`: `to_categorical` (the blog's `one_hot_encoding`), `set_random_seed`,
+`normalize` (L2), `plot_model`."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import numbers
 
 import numpy as np
 
+from .model_plot import model_to_dot, plot_model  # noqa: F401 - Keras: keras.utils.plot_model
 from .seeding import set_random_seed  # noqa: F401 - Keras: keras.utils.set_random_seed
 from .py_dataset import PyDataset  # noqa: F401 - Keras: keras.utils.PyDataset
 
@@ -53,3 +55,19 @@ def one_hot_encoding(lbl, classes: int) -> np.ndarray:
             f"but lbl has {len(distinct)} distinct values."
         )
     return to_categorical(index, classes)
+
+
+def normalize(x, axis: int = -1, order: int = 2) -> np.ndarray:
+    """Scale `x` to unit `order`-norm along `axis` (Keras's `keras.utils.normalize`; zero vectors
+    stay zero). Not the blog's `barenet.normalize` (min-max scaling), which is unchanged.
+
+    Args:
+        x: Array to normalize.
+        axis: Axis along which to normalize. Defaults to -1.
+        order: Norm order (2 for L2). Defaults to 2.
+    """
+    x = np.asarray(x)
+    norm = np.atleast_1d(np.linalg.norm(x, order, axis))
+    norm[norm == 0] = 1
+    return x / np.expand_dims(norm, axis)
+

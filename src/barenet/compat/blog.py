@@ -66,7 +66,7 @@ class BlogModel:
         named = {m.lower() for m in metrics if isinstance(m, str)}
         if isinstance(self._resolve_loss(loss), _CLASSIFICATION) and not named & {"accuracy", "acc"}:
             metrics.insert(0, "accuracy")
-        self.compile(optimizers.from_blog(opt, lr, mr), loss, metrics)
+        self.compile(optimizers.from_blog(opt, lr, mr), loss, metrics=metrics)
 
     def _resolve_loss(self, loss):
         # The blog's "cse" means binary cross-entropy on a single output, categorical otherwise.

@@ -41,7 +41,7 @@ import re
 
 import numpy as np
 
-from .. import activations, initializers, regularizers
+from .. import activations, config, initializers, regularizers
 from ..autodiff import Variable
 from ..autodiff.function import layer_node
 from ..autodiff.symbolic import call_symbolic, contains_symbolic
@@ -52,7 +52,7 @@ from .context import CONTEXT, call_context, float_dtype, shapes_of, to_tensors
 # Attributes that are configuration, not a forward pass's cache (see `_cache_snapshot`).
 _NOT_CACHE = frozenset({"_grads_pass", "_last_call", "_sublayers", "_variables", "_building", "_inbound_nodes",
                         "_kernel_initializer_name", "_bias_initializer_name", "_call_accepts_training",
-                        "_losses"})
+                        "_losses", "_trainable", "_activity_regularizer"})
 
 
 class Layer:
@@ -77,7 +77,7 @@ class Layer:
     isbias = False
 
     def __init__(self, input_shape=None, name: str | None = None, trainable: bool = True, dtype=None,
-                 input_dim=None, **kwargs):
+                 input_dim=None, activity_regularizer=None, **kwargs):
         if kwargs:
             raise TypeError(f"{type(self).__name__} got unexpected keyword arguments: {', '.join(kwargs)}")
         if input_shape is None and input_dim is not None:
@@ -86,7 +86,8 @@ class Layer:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"`name` must be a string. Received: name={name!r}")
         self.name = name
-        self.trainable = bool(trainable)
+        object.__setattr__(self, "_trainable", bool(trainable))
+        object.__setattr__(self, "_activity_regularizer", regularizers.get(activity_regularizer))
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         self.regularizers: dict = {}  # param key -> Regularizer
@@ -127,11 +128,15 @@ class Layer:
         if not self.built:
             self._maybe_build(shapes_of(inputs), CONTEXT.rng or context_generator(), float_dtype(inputs))
         if self.is_hand_written:
-            return layer_node(self, inputs, training)
-        if self._call_accepts("training"):
-            kwargs["training"] = training
-        with call_context(training=training):  # layers it calls inherit the flag
-            return self.call(inputs, *args[1:], **kwargs)
+            outputs = layer_node(self, inputs, training)
+        else:
+            if self._call_accepts("training"):
+                kwargs["training"] = training
+            with call_context(training=training):  # layers it calls inherit the flag
+                outputs = self.call(inputs, *args[1:], **kwargs)
+        if self.activity_regularizer is not None:
+            add_activity_penalty(self, outputs)
+        return outputs
 
     def call(self, inputs, *args, **kwargs):
         """The computation, Keras's way (override it in custom layers)."""
@@ -162,7 +167,7 @@ class Layer:
 
     def _build_now(self, input_shape, rng: np.random.Generator, dtype) -> None:
         if self.dtype is None:
-            self.dtype = np.dtype(dtype or "float32")
+            self.dtype = np.dtype(dtype or config.floatx())
         self._rng = rng
         self._building = True
         try:
@@ -212,7 +217,7 @@ class Layer:
         name = name or f"variable_{len(variables)}"
         if name in variables:
             raise ValueError(f"Layer {self.name!r} already has a weight named {name!r}.")
-        dtype = np.dtype(dtype or self.dtype or "float32")
+        dtype = np.dtype(dtype or self.dtype or config.floatx())
         rng = self.__dict__.get("_rng") or CONTEXT.rng or context_generator()
         value = np.asarray(initializers.get(initializer)(shape, rng, dtype), dtype=dtype)
         (self.params if trainable else self.state)[name] = value
@@ -222,6 +227,95 @@ class Layer:
         variable = Variable(value, name=name, trainable=trainable)
         variables[name] = variable
         return variable
+
+    # --- trainability and weights (Keras's names) -----------------------------------------------
+    @property
+    def trainable(self) -> bool:
+        """Whether the optimizer updates this layer's weights (Keras's `layer.trainable`).
+
+        Setting it sets it on every layer this one holds (a model's layers, nested models'
+        layers), as Keras 3 does. barenet reads the flag at every training step, so a change
+        takes effect at the next step (Keras 3 asks for `compile()` again; that works too).
+        """
+        return self.__dict__.get("_trainable", True)
+
+    @trainable.setter
+    def trainable(self, value) -> None:
+        value = bool(value)
+        object.__setattr__(self, "_trainable", value)
+        for key, variable in self.__dict__.get("_variables", {}).items():
+            if key in self.params:  # weights created trainable follow the layer (Keras's rule)
+                variable.trainable = value
+        for child in self._tracked_layers():
+            child.trainable = value
+
+    def _tracked_layers(self) -> list:
+        """The layers `trainable` propagates to (a model overrides it with its layers)."""
+        return self.sublayers
+
+    @property
+    def activity_regularizer(self):
+        """Penalty on the layer's outputs added to the loss at each call (Keras's argument), or None."""
+        return self.__dict__.get("_activity_regularizer")
+
+    @activity_regularizer.setter
+    def activity_regularizer(self, value) -> None:
+        object.__setattr__(self, "_activity_regularizer", regularizers.get(value))
+
+    def _own_weights(self) -> list:
+        """This layer's own weights (not its sublayers') as `Variable`s: trainable, then non-trainable."""
+        variables = self.__dict__.get("_variables")
+        if variables:
+            return ([v for k, v in variables.items() if k in self.params]
+                    + [v for k, v in variables.items() if k in self.state])
+        return ([Variable(value, name=key, trainable=True) for key, value in self.params.items()]
+                + [Variable(value, name=key, trainable=False) for key, value in self.state.items()])
+
+    def _all_weights(self) -> list:
+        """`(learns, Variable)` for every weight, depth first: `learns` is whether the optimizer
+        updates it (a trainable weight of a layer that, with every layer holding it, is trainable)."""
+        found, seen = [], set()
+        learning = trainable_layer_ids(self)
+        for layer in [self, *_nested_layers(self)]:
+            for weight in layer._own_weights():
+                if id(weight.value) not in seen:
+                    seen.add(id(weight.value))
+                    found.append((id(layer) in learning and weight.name in layer.params, weight))
+        return found
+
+    @property
+    def weights(self) -> list:
+        """Every weight as a `Variable` (wrapping the live array): trainable ones first, then
+        non-trainable (BatchNormalization's moving statistics), then sublayers', as in Keras."""
+        return [weight for _, weight in self._all_weights()]
+
+    @property
+    def trainable_weights(self) -> list:
+        """The weights the optimizer updates (none when `trainable` is False)."""
+        return [w for learns, w in self._all_weights() if learns]
+
+    @property
+    def non_trainable_weights(self) -> list:
+        """The weights it does not update: non-trainable state, and all weights of frozen layers."""
+        return [w for learns, w in self._all_weights() if not learns]
+
+    def get_weights(self) -> list:
+        """Copies of the weights as NumPy arrays, in `weights` order."""
+        return [np.array(weight.value, copy=True) for _, weight in self._all_weights()]
+
+    def set_weights(self, weights) -> None:
+        """Set the weights from a list of arrays shaped like `get_weights()` (checked before any change)."""
+        targets = [weight for _, weight in self._all_weights()]
+        weights = list(weights)
+        if len(weights) != len(targets):
+            raise ValueError(f"`weights` must hold {len(targets)} arrays for layer {self.name!r}. "
+                             f"Received: {len(weights)}")
+        for i, (target, value) in enumerate(zip(targets, weights)):
+            if np.shape(value) != target.shape:
+                raise ValueError(f"`weights[{i}]` ({target.name}) must have shape {target.shape}. "
+                                 f"Received: {np.shape(value)}")
+        for target, value in zip(targets, weights):
+            target.value[...] = value
 
     # --- computing (hand-derived layers) ----------------------------------------------------
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
@@ -295,14 +389,74 @@ class Layer:
         config = {"name": self.name, "input_shape": list(self.input_shape) if self.input_shape else None}
         if not self.trainable:
             config["trainable"] = False
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return config
 
     @classmethod
     def from_config(cls, config: dict) -> "Layer":
-        return cls(**config)
+        """`cls(**config)`; the base arguments a constructor does not take (`trainable`,
+        `activity_regularizer`) are set on the new layer instead."""
+        config = dict(config)
+        parameters = inspect.signature(cls.__init__).parameters
+        if not any(p.kind == p.VAR_KEYWORD for p in parameters.values()):
+            extras = {key: config.pop(key) for key in ("trainable", "activity_regularizer")
+                      if key in config and key not in parameters}
+        else:
+            extras = {}
+        layer = cls(**config)
+        for key, value in extras.items():
+            setattr(layer, key, value)
+        return layer
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r} output_shape={self.output_shape}>"
+
+
+def trainable_layer_ids(root: Layer) -> set:
+    """ids of `root` and the layers inside it that the optimizer updates: trainable, and held only
+    by trainable layers (Keras 3: a frozen model hides all its weights, whatever its layers say)."""
+    found = set()
+
+    def visit(layer):
+        if not layer.trainable or id(layer) in found:
+            return
+        found.add(id(layer))
+        for child in layer._tracked_layers():
+            visit(child)
+
+    visit(root)
+    return found
+
+
+def _nested_layers(layer: Layer) -> list:
+    """Every layer `layer` holds, depth first, each once (a model's layers and theirs)."""
+    found, seen = [], {id(layer)}
+
+    def visit(owner):
+        for child in owner._tracked_layers():
+            if id(child) not in seen:
+                seen.add(id(child))
+                found.append(child)
+                visit(child)
+
+    visit(layer)
+    return found
+
+
+def add_activity_penalty(layer: Layer, outputs) -> None:
+    """Add `layer.activity_regularizer(output)` for each output to the loss (Keras's activity
+    regularization: the penalty is summed over the batch, not divided by its size)."""
+    from ..autodiff import Tensor
+    from ..autodiff.symbolic import flatten_outputs
+
+    regularizer = layer.activity_regularizer
+    for output in flatten_outputs(outputs):
+        if not isinstance(output, Tensor):
+            continue
+        value = np.asarray(regularizer(output.value), dtype=output.dtype)
+        out = output
+        layer.add_loss(Tensor(value, (out,), lambda g, out=out: (g * regularizer.gradient(out.value),)))
 
 
 def _add_sublayer(owner: Layer, layer: Layer) -> None:
@@ -321,14 +475,14 @@ class KernelLayer(Layer):
 
     def __init__(self, activation=None, use_bias: bool = True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, input_shape=None,
-                 name: str | None = None):
-        super().__init__(input_shape, name)
+                 name: str | None = None, **kwargs):
+        super().__init__(input_shape, name, **kwargs)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self._kernel_initializer_name = kernel_initializer if isinstance(kernel_initializer, str) else None
-        self._bias_initializer_name = bias_initializer if isinstance(bias_initializer, str) else None
+        self._kernel_initializer_name = _initializer_config(kernel_initializer)
+        self._bias_initializer_name = _initializer_config(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         if self.kernel_regularizer is not None:
@@ -377,6 +531,15 @@ class KernelLayer(Layer):
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
         }
+
+
+def _initializer_config(initializer):
+    """What a config stores for an initializer argument: its name, an `Initializer`'s config dict, or None."""
+    if isinstance(initializer, (str, dict)):
+        return initializer
+    if isinstance(initializer, initializers.Initializer):
+        return initializers.serialize(initializer)
+    return None
 
 
 def normalize_shape(shape, argument: str) -> tuple[int, ...]:

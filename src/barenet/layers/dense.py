@@ -21,6 +21,8 @@ class Dense(KernelLayer):
         kernel_regularizer: Penalty on `weights`: a `barenet.regularizers` object or a
             name ("l1", "l2", "l1_l2"). Defaults to None.
         bias_regularizer: Penalty on `biases`, likewise. Defaults to None.
+        **kwargs: Base layer arguments: `activity_regularizer` (penalty on the outputs),
+            `trainable`, `dtype`.
 
     Input `(batch, inputs)` -> output `(batch, units)`. `weights` has shape
     `(inputs, units)`, `biases` shape `(units,)`.
@@ -28,9 +30,9 @@ class Dense(KernelLayer):
 
     def __init__(self, units: int, activation=None, use_bias: bool = True, input_dim: int | None = None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", input_shape=None,
-                 name: str | None = None, kernel_regularizer=None, bias_regularizer=None):
+                 name: str | None = None, kernel_regularizer=None, bias_regularizer=None, **kwargs):
         super().__init__(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
-                         bias_regularizer, input_shape if input_shape is not None else input_dim, name)
+                         bias_regularizer, input_shape if input_shape is not None else input_dim, name, **kwargs)
         self.units = check_positive_int("units", units)
 
     def compute_output_shape(self, input_shape):

@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from .. import config
 from ..autodiff.symbolic import KerasTensor, Node
 from .base import Layer
 
@@ -45,7 +46,7 @@ class InputLayer(Layer):
             raise ValueError("Input needs `shape`, one sample's shape without the batch axis, e.g. shape=(784,).")
         self.sample_shape = sample_shape(shape)
         self.batch_size = batch_size
-        self.input_dtype = np.dtype(dtype or "float32")
+        self.input_dtype = np.dtype(dtype or config.floatx())
         if self.input_dtype.kind not in "biuf":
             raise TypeError(f"`dtype` must be a numeric dtype. Received: dtype={dtype!r}")
         self.output_shape = self.sample_shape

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..autodiff import Tensor
 from ..autodiff.function import layer_node
-from ..layers.base import call_context, snake_case
+from ..layers.base import add_activity_penalty, call_context, snake_case
 from ..layers.input_layer import InputLayer
 from .model import Model, unique_name
 from .summary import activation_name, layer_total
@@ -71,6 +71,19 @@ class Functional(Model):
         self._output_shapes = [tuple(t.shape[1:]) for t in self._outputs]
         self.output_shape = self._output_shapes[0] if len(self._outputs) == 1 else self._output_shapes
         self.built = True
+
+    def get_config(self) -> dict:
+        """The architecture (name, dtype, the graph's layers and nodes); no weights."""
+        from .json_config import functional_config
+
+        return functional_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict):
+        """A new model (new weights) from `get_config()`'s output."""
+        from .json_config import functional_from_dict
+
+        return functional_from_dict(config)
 
     # --- structure ---------------------------------------------------------------------------------
     @property
@@ -143,7 +156,9 @@ class Functional(Model):
         values = {id(kt): tensor for kt, tensor in zip(self._inputs, tensors)}
         for node in self._nodes:
             if node.direct:  # a built hand-derived layer on one tensor: straight to its graph node
-                values[id(node.outputs[0])] = layer_node(node.operation, values[id(node.args[0])], training)
+                out = values[id(node.outputs[0])] = layer_node(node.operation, values[id(node.args[0])], training)
+                if node.operation.activity_regularizer is not None:
+                    add_activity_penalty(node.operation, out)
                 continue
             args, kwargs = substitute(node.args, values), substitute(node.kwargs, values)
             if node.is_layer and "training" not in kwargs:

@@ -12,17 +12,14 @@ All are trained by the same `training.train_step` and `training.fit_loop`.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from .. import losses, metrics as metrics_module, optimizers
+from .. import config, optimizers
 from ..autodiff import Tensor
 from ..layers.base import CONTEXT, Layer, call_context, snake_case
 from ..seeding import new_model_generator
 from .inputs import as_numeric, check_input, check_targets, split_structure
 from ..autodiff.symbolic import call_symbolic, contains_symbolic, flatten_outputs
-from .compile_args import per_output, per_output_metrics
 from .trainer import Trainer
 
 _FLOAT_DTYPES = ("float32", "float64")
@@ -38,7 +35,7 @@ class Model(Trainer, Layer):
             and the weights of layers it builds). Defaults to None (drawn from barenet's generator,
             see `barenet.utils.set_random_seed`).
         dtype: "float32" or "float64" for the weights it builds and the inputs it casts.
-            Defaults to "float32".
+            Defaults to `barenet.config.floatx()` ("float32").
         name: Model name. Defaults to the class name in snake case.
     """
 
@@ -54,7 +51,7 @@ class Model(Trainer, Layer):
             unexpected = ", ".join(list(kwargs) or ["positional arguments"])
             raise TypeError(f"{type(self).__name__}() got unexpected arguments: {unexpected}. A functional model "
                             "is Model(inputs=..., outputs=...).")
-        dtype = np.dtype(dtype or "float32")
+        dtype = np.dtype(dtype or config.floatx())
         if str(dtype) not in _FLOAT_DTYPES:
             raise ValueError(f"`dtype` must be one of {', '.join(_FLOAT_DTYPES)}. Received: dtype={dtype!r}")
         super().__init__(name=name or snake_case(type(self).__name__), trainable=trainable)
@@ -63,9 +60,8 @@ class Model(Trainer, Layer):
         self.dtype = dtype
         self.optimizer: optimizers.Optimizer | None = None
         self.loss = None
-        self.metrics: list = []
         self.compiled_loss: list = []
-        self.compiled_metrics: list = []
+        self._compile_metrics = None
         self.loss_weights_list: list = []
         self.stop_training = False
         self.history = None
@@ -204,36 +200,6 @@ class Model(Trainer, Layer):
     def _assign_names(self) -> None:
         name_unnamed(self.layers)
 
-    # --- compiling -------------------------------------------------------------------------------
-    def compile(self, optimizer="sgd", loss="mean_squared_error", metrics=None, loss_weights=None) -> None:
-        """Configure training (Keras spelling).
-
-        Args:
-            optimizer: An `Optimizer` or a name from `barenet.optimizers.OPTIMIZERS`. Defaults to "sgd".
-            loss: A `Loss`, a loss name from `barenet.losses.LOSSES`, or a function
-                `loss(y_true, y_pred)` written with `barenet.ops`; for several outputs, a list
-                (one per output) or a dict by output name. Defaults to "mean_squared_error".
-            metrics: Metric names; for several outputs, a list applied to each, a list of lists,
-                or a dict by output name. Defaults to none.
-            loss_weights: Weights of the outputs' losses in the total (list or dict). Defaults to 1 each.
-        """
-        self._check_has_layers("compiling")
-        names = self.output_names
-        optimizer = optimizers.get(optimizer)
-        per_output_loss = [self._resolve_loss(item) for item in per_output(loss, names, "loss")]
-        metrics_per_output = per_output_metrics(metrics, names)
-        for group in metrics_per_output:
-            for name in group:
-                metrics_module.get(name)
-        weights = [1.0] * len(names) if loss_weights is None else per_output(loss_weights, names, "loss_weights")
-        for weight in weights:
-            if isinstance(weight, bool) or not isinstance(weight, numbers.Real):
-                raise ValueError(f"`loss_weights` must hold numbers. Received: {loss_weights!r}")
-        self.optimizer, self.loss = optimizer, per_output_loss[0] if len(names) == 1 else per_output_loss
-        self.metrics = list(metrics_per_output[0]) if len(names) == 1 else metrics_per_output
-        self.compiled_loss, self.compiled_metrics = per_output_loss, metrics_per_output
-        self.loss_weights_list = [float(w) for w in weights]
-
     def get_config(self) -> dict:
         """Constructor arguments of a subclassed model (override it when `__init__` takes any)."""
         return {}
@@ -242,23 +208,14 @@ class Model(Trainer, Layer):
     def from_config(cls, config: dict):
         return cls(**config)
 
+    def to_json(self, **kwargs) -> str:
+        """The architecture as a JSON string; `barenet.models.model_from_json` rebuilds it (new weights)."""
+        from .json_config import to_json
+
+        return to_json(self, **kwargs)
+
     def _check_has_layers(self, doing: str) -> None:
         """Sequential raises when it has no layers yet; other models always have a call."""
-
-    def _resolve_loss(self, loss):
-        if loss is None or isinstance(loss, losses.Loss):
-            return loss
-        if callable(loss) and not isinstance(loss, str):
-            return loss
-        return losses.get(loss)
-
-    @property
-    def compiled(self) -> bool:
-        return self.optimizer is not None and bool(self.compiled_loss)
-
-    def _check_compiled(self, method: str) -> None:
-        if not self.compiled:
-            raise RuntimeError(f"Call compile_model() or compile() before {method}().")
 
     # --- data ------------------------------------------------------------------------------------
     def _prepare_x(self, x, name: str = "x") -> list:
@@ -319,20 +276,17 @@ class Model(Trainer, Layer):
         return xs, self._prepare_y(y, xs, y_name)
 
     # --- weights ---------------------------------------------------------------------------------
+    def _tracked_layers(self) -> list:
+        return self.layers
+
     def get_weights(self) -> list[np.ndarray]:
-        """Copies of every parameter array, layer by layer."""
-        return [value.copy() for layer in self.weight_layers() for value in layer.params.values()]
+        """Copies of every weight array, layer by layer (each layer's trainable weights, then its
+        non-trainable state such as BatchNormalization's moving statistics), as Keras orders them."""
+        return super().get_weights()
 
     def set_weights(self, weights) -> None:
-        """Set every parameter array from a list shaped like `get_weights()`."""
-        targets = [value for layer in self.weight_layers() for value in layer.params.values()]
-        if len(weights) != len(targets):
-            raise ValueError(f"`weights` must hold {len(targets)} arrays. Received: {len(weights)}")
-        for i, (target, value) in enumerate(zip(targets, weights)):
-            if np.shape(value) != target.shape:
-                raise ValueError(f"`weights[{i}]` must have shape {target.shape}. Received: {np.shape(value)}")
-        for target, value in zip(targets, weights):
-            target[...] = value
+        """Set every weight array from a list shaped like `get_weights()` (checked before any change)."""
+        super().set_weights(weights)
 
     def count_params(self) -> int:
         return sum(layer.count_params() for layer in self.weight_layers())

@@ -23,11 +23,12 @@ class Sequential(BlogModel, Functional):
         layers: Layers to add, in order; the first may be an `Input(shape=...)`. Defaults to none.
         seed: Seed for the model's random generator (initialization, shuffling,
             validation split, dropout). The same seed gives bit-identical runs. Defaults to None.
-        dtype: Parameter and computation dtype, "float32" or "float64". Defaults to "float32".
+        dtype: Parameter and computation dtype, "float32" or "float64". Defaults to
+            `barenet.config.floatx()` ("float32").
         name: Model name. Defaults to "sequential".
     """
 
-    def __init__(self, layers=None, seed: int | None = None, dtype="float32", name: str | None = None,
+    def __init__(self, layers=None, seed: int | None = None, dtype=None, name: str | None = None,
                  trainable: bool = True):
         Model.__init__(self, seed=seed, dtype=dtype, name=name or "sequential", trainable=trainable)
         self._stack: list[Layer] = []
@@ -118,6 +119,19 @@ class Sequential(BlogModel, Functional):
                                    "an input_shape (or an Input), or call build(input_shape).")
             self._init_graph(self._input, self._output)
             self._graph_ready = True
+
+    def get_config(self) -> dict:
+        """The architecture (name, dtype, seed, input shape, each layer's class and config); no weights."""
+        from .json_config import sequential_config
+
+        return sequential_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict):
+        """A new model (new weights) from `get_config()`'s output."""
+        from .json_config import sequential_from_config
+
+        return sequential_from_config(cls, config)
 
     @property
     def built(self) -> bool:

@@ -38,6 +38,36 @@ def register_keras_serializable(package: str = "Custom", name: str | None = None
     return register
 
 
+def get_custom_objects() -> dict:
+    """The live registry of custom classes by name (Keras's `get_custom_objects()`): adding
+    `get_custom_objects()["MyLayer"] = MyLayer` lets saved models and JSON configs use it."""
+    return _CUSTOM_OBJECTS
+
+
+class custom_object_scope:
+    """`with custom_object_scope({"MyLayer": MyLayer}):` - classes known by name inside the block only.
+
+    Args:
+        custom_objects: A dict of name -> class (several dicts may be given).
+    """
+
+    def __init__(self, *custom_objects: dict):
+        self.objects = {}
+        for objects in custom_objects:
+            if not isinstance(objects, dict):
+                raise TypeError(f"`custom_objects` must be a dict of name -> class. Received: {objects!r:.80}")
+            self.objects.update(objects)
+
+    def __enter__(self):
+        self.saved = dict(_CUSTOM_OBJECTS)
+        _CUSTOM_OBJECTS.update(self.objects)
+        return self
+
+    def __exit__(self, *exc):
+        _CUSTOM_OBJECTS.clear()
+        _CUSTOM_OBJECTS.update(self.saved)
+
+
 def class_key(obj) -> str:
     """The name a saved file uses for `obj`'s class (raises if it could not be loaded again)."""
     cls = type(obj)
@@ -50,6 +80,9 @@ def class_key(obj) -> str:
     registered = getattr(cls, "_registered_name", None)
     if registered and _CUSTOM_OBJECTS.get(registered) is cls:
         return registered
+    for key, value in _CUSTOM_OBJECTS.items():  # added through get_custom_objects() or a scope
+        if value is cls:
+            return key
     raise ValueError(f"{cls.__name__} (layer or model {getattr(obj, 'name', '')!r}) is not a barenet class and is not "
                      "registered, so a saved file could not rebuild it. Decorate the class with "
                      "@barenet.saving.register_keras_serializable().")

@@ -13,9 +13,12 @@ def print_summary(model, print_fn=print) -> None:
     if not model.built:
         raise ValueError(f"Model {model.name!r} is not built yet: call it on data (or fit it) first, "
                          "or give its first layer an input_shape.")
+    from ..layers.base import trainable_layer_ids
+
     rows, header = model.summary_rows()
-    trainable = sum(layer.count_params() for layer in model.weight_layers() if layer.trainable)
-    frozen = sum(state_size(layer) + (0 if layer.trainable else layer.count_params())
+    learning = trainable_layer_ids(model)
+    trainable = sum(layer.count_params() for layer in model.weight_layers() if id(layer) in learning)
+    frozen = sum(state_size(layer) + (0 if id(layer) in learning else layer.count_params())
                  for layer in model.weight_layers())
     footer = [f"Total params: {trainable + frozen:,}"]
     if frozen:

@@ -11,10 +11,12 @@ from ..callbacks import CallbackList, History
 from ..callbacks.base import check_callbacks
 from ..data_adapters import ArrayAdapter, EpochIterator, is_batch_source, make_adapter
 from ..layers.base import check_positive_int
+from .compiling import Compiling
+from .sample_weights import check_sample_weight
 from .single_sample import batch_single_sample
 
 
-class Trainer:
+class Trainer(Compiling):
     """The Keras training API of `Model` (mixed in; the loops are in `barenet.loops`)."""
 
     def fit(self, x=None, y=None, batch_size: int | None = None, epochs: int = 1, verbose="auto", callbacks=None,
@@ -115,33 +117,69 @@ class Trainer:
                          f"generator or a PyDataset. Received: {type(validation_data).__name__}"
                          + (f" of {len(validation_data)} elements" if hasattr(validation_data, "__len__") else ""))
 
-    # === MERGE POINT (h-fit <-> h-metrics): the steps with sample weights ==========================
     def train_step_arrays(self, xs: list, ys: list, sample_weight=None) -> training.StepResult:
         """One training step on checked arrays (one per input, one per output), weighted per sample."""
-        if sample_weight is None:
-            return training.train_step(self, xs, ys)
-        _require_weighted_steps()
-        return training.train_step(self, xs, ys, sample_weight=sample_weight)
+        return training.train_step(self, xs, ys, sample_weight)
 
     def test_step_arrays(self, xs: list, ys: list, sample_weight=None) -> dict:
-        """Loss and metrics of one batch in inference mode (the logs of `evaluate`'s step)."""
-        if sample_weight is None:
-            return training.loss_logs(self, ys, training.predict_arrays(self, xs, None))
-        _require_weighted_steps()
-        return training.test_step(self, xs, ys, sample_weight=sample_weight)
-    # === END MERGE POINT ===========================================================================
+        """Loss and metrics of one batch in inference mode, added to the running logs (evaluate's step)."""
+        return training.test_step(self, xs, ys, sample_weight)
 
-    def train_on_batch(self, x, y) -> dict:
-        """One gradient step on one batch; returns its loss and metrics (before the step).
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict: bool = False):
+        """One gradient step on one batch (Keras 3's semantics).
 
-        When the loss or a gradient is not finite the step is skipped (the weights do not
-        change) and the logs, with their NaN/inf loss, are returned.
+        Args:
+            x, y: One batch of inputs and targets.
+            sample_weight: One weight per sample (or a list/dict per output). Defaults to None.
+            class_weight: `{class index: weight}` for a single-output model; multiplies
+                `sample_weight`. Defaults to None.
+            return_dict: Return a dict of logs rather than values. Defaults to False.
+
+        Returns the running loss and metrics since the last `reset_metrics()` (this batch's
+        included, computed before the update): the loss alone when nothing else is compiled,
+        else `[loss, *metrics]` in `metrics_names` order, or the dict. When the loss or a
+        gradient is not finite the step is skipped (the weights do not change).
         """
         self._check_compiled("train_on_batch")
         xs, ys = self._prepare_data(x, y)
-        return self.train_step_arrays(xs, ys).logs
+        weights = self._sample_weights(ys, sample_weight, class_weight)
+        return self._pack_logs(training.train_step(self, xs, ys, weights).logs, return_dict)
 
-    def compute_gradients(self, x, y) -> dict:
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):
+        """Loss and metrics of one batch in inference mode, added to the running values (see
+        `train_on_batch` for what is returned)."""
+        self._check_compiled("test_on_batch")
+        xs, ys = self._prepare_data(x, y)
+        weights = self._sample_weights(ys, sample_weight, None)
+        return self._pack_logs(training.test_step(self, xs, ys, weights), return_dict)
+
+    def predict_on_batch(self, x):
+        """Outputs for one batch `x` in inference mode (no chunking)."""
+        self._check_has_layers("predicting")
+        xs = self._prepare_x(x)
+        return self.pack_outputs(training.predict_arrays(self, xs, len(xs[0]) or 1))
+
+    def _sample_weights(self, ys: list, sample_weight, class_weight):
+        """Checked sample weights (None, one array, or a list per output) with `class_weight` folded in."""
+        from ..data_adapters.class_weights import ClassWeights
+
+        weights = check_sample_weight(sample_weight, len(ys[0]), self.output_names)
+        if class_weight is None:
+            return weights
+        from_classes = ClassWeights(class_weight, self)(ys[0], np.float64)
+        return from_classes if weights is None else np.reshape(weights, len(from_classes)) * from_classes
+
+    def _pack_logs(self, logs: dict, return_dict: bool):
+        """Keras's return convention: the dict, or its values in `metrics_names` order
+        (a single value alone)."""
+        logs = {key: _python(value) for key, value in logs.items()}
+        if return_dict:
+            return logs
+        values = [logs[name] for name in self.metrics_names if name in logs]
+        values += [logs[key] for key in sorted(logs) if key not in self.metrics_names]
+        return values[0] if len(values) == 1 else values
+
+    def compute_gradients(self, x, y, sample_weight=None) -> dict:
         """dLoss/dWeight for one batch, without updating: `{"layer/weight": array}`.
 
         The same forward and backward pass as a training step (training mode), so a
@@ -149,7 +187,8 @@ class Trainer:
         """
         self._check_compiled("compute_gradients")
         xs, ys = self._prepare_data(x, y)
-        result, _, grads = training.forward_backward(self, xs, ys)
+        weights = self._sample_weights(ys, sample_weight, None)
+        result, _, grads = training.forward_backward(self, xs, ys, weights, track=False)
         if result.skipped:
             raise FloatingPointError(f"No gradients: {result.skipped}.")
         return {key: np.array(grad) for key, grad in grads.items()}
@@ -193,7 +232,13 @@ class Trainer:
             sample_weight: One non-negative weight per sample. Defaults to None.
             steps: Batches to evaluate (defaults to one pass over the data).
             callbacks: A list of `Callback` objects: their `on_test_*` hooks run.
-            return_dict: Return a dict of the logs by name.
+            return_dict: Return a dict of the logs by name. Defaults to False.
+
+        Returns the loss alone when no metric is compiled, else `[loss, *metrics]` in
+        `metrics_names` order (so `loss, acc = model.evaluate(x, y)`), or the dict. The
+        metrics are reset first and computed over all the data (exact precision, recall, AUC);
+        a sample weight multiplies its sample's loss (Keras: `sum(w * loss) / batch_size` per
+        batch) and its weight in `weighted_metrics`.
         """
         self._check_compiled("evaluate")
         if x is None:
@@ -205,7 +250,7 @@ class Trainer:
         adapter = make_adapter(self, x, y, sample_weight, None, batch_size, False, "evaluate")
         data = EpochIterator(adapter, steps, self.rng, "steps")
         logs = loops.evaluate_loop(self, data, self._hooks(callbacks, verbose, data, "evaluate"))
-        return logs  # MERGE POINT (h-metrics): Keras's return (scalar loss or [loss, *metrics]; dict with return_dict)
+        return self._pack_logs(logs, return_dict)
 
     def _hooks(self, callbacks: list, verbose: int, data, mode: str) -> CallbackList:
         from ..progress import progress_logger
@@ -245,10 +290,6 @@ def _check_validation_freq(value):
     return int(value)
 
 
-def _require_weighted_steps() -> None:
-    """MERGE POINT (h-metrics): sample weights need the weighted steps (`train_step(..., sample_weight=)`)."""
-    import inspect
-
-    if "sample_weight" not in inspect.signature(training.train_step).parameters:
-        raise NotImplementedError("Sample weights (`sample_weight`, `class_weight`, weighted batches) need the "
-                                  "weighted training step, which this build does not have yet.")
+def _python(value):
+    """A metric result as a Python float (arrays, e.g. per-threshold results, stay arrays)."""
+    return float(value) if np.ndim(value) == 0 else value

@@ -8,6 +8,9 @@ to a learning rate. The formulas are Keras's:
     CosineDecay:            optional linear warm-up from lr0 to warmup_target over warmup_steps,
                             then peak * ((1 - alpha) * 0.5 * (1 + cos(pi * s / decay_steps)) + alpha)
                             for s = min(step - warmup_steps, decay_steps)
+    PolynomialDecay:        (lr0 - end) * (1 - min(step, decay_steps) / decay_steps) ** power + end
+    InverseTimeDecay:       lr0 / (1 + decay_rate * step / decay_steps)
+    CosineDecayRestarts:    cosine decay over periods first_decay_steps * t_mul ** i, restarting at lr0 * m_mul ** i
 
     opt = Adam(learning_rate=ExponentialDecay(1e-2, decay_steps=1000, decay_rate=0.5))
 
@@ -157,7 +160,120 @@ class CosineDecay(LearningRateSchedule):
                 "warmup_steps": self.warmup_steps}
 
 
-SCHEDULES = {cls.__name__: cls for cls in (ExponentialDecay, PiecewiseConstantDecay, CosineDecay)}
+class PolynomialDecay(LearningRateSchedule):
+    """Polynomial decay from `initial_learning_rate` to `end_learning_rate` over `decay_steps`:
+    `(lr0 - end) * (1 - s / decay_steps) ** power + end` with `s = min(step, decay_steps)`.
+
+    With `cycle=True` the decay restarts: `decay_steps` is multiplied by `ceil(step / decay_steps)`
+    (1 at step 0) and `s = step`, as in Keras.
+
+    Args:
+        initial_learning_rate: Rate at step 0, non-negative.
+        decay_steps: Length of the decay, positive.
+        end_learning_rate: Final rate, non-negative. Defaults to 0.0001.
+        power: Exponent of the polynomial, positive. Defaults to 1.0 (linear).
+        cycle: Restart after `decay_steps`. Defaults to False.
+    """
+
+    def __init__(self, initial_learning_rate: float, decay_steps: int, end_learning_rate: float = 0.0001,
+                 power: float = 1.0, cycle: bool = False, name: str | None = None):
+        self.initial_learning_rate = _non_negative("initial_learning_rate", initial_learning_rate)
+        self.decay_steps = _positive("decay_steps", decay_steps)
+        self.end_learning_rate = _non_negative("end_learning_rate", end_learning_rate)
+        self.power = _positive("power", power)
+        self.cycle = _bool("cycle", cycle)
+        self.name = name
+
+    def __call__(self, step):
+        decay_steps = self.decay_steps
+        if self.cycle:
+            decay_steps *= 1 if step == 0 else math.ceil(step / self.decay_steps)
+        else:
+            step = min(step, decay_steps)
+        fraction = 1 - step / decay_steps
+        return (self.initial_learning_rate - self.end_learning_rate) * fraction ** self.power + self.end_learning_rate
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "end_learning_rate": self.end_learning_rate, "power": self.power, "cycle": self.cycle,
+                "name": self.name}
+
+
+class InverseTimeDecay(LearningRateSchedule):
+    """`initial_learning_rate / (1 + decay_rate * step / decay_steps)` (floor `step / decay_steps`
+    if `staircase`).
+
+    Args:
+        initial_learning_rate: Rate at step 0, non-negative.
+        decay_steps: Steps per unit of decay, positive.
+        decay_rate: Decay per `decay_steps`, non-negative.
+        staircase: Decay in whole `decay_steps` jumps. Defaults to False.
+    """
+
+    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False,
+                 name: str | None = None):
+        self.initial_learning_rate = _non_negative("initial_learning_rate", initial_learning_rate)
+        self.decay_steps = _positive("decay_steps", decay_steps)
+        self.decay_rate = _non_negative("decay_rate", decay_rate)
+        self.staircase = _bool("staircase", staircase)
+        self.name = name
+
+    def __call__(self, step):
+        ratio = step / self.decay_steps
+        if self.staircase:
+            ratio = math.floor(ratio)
+        return self.initial_learning_rate / (1 + self.decay_rate * ratio)
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+
+
+class CosineDecayRestarts(LearningRateSchedule):
+    """Cosine decay with warm restarts (SGDR, Loshchilov & Hutter, 2017).
+
+    Period i lasts `first_decay_steps * t_mul ** i` steps and starts from
+    `initial_learning_rate * m_mul ** i`; within a period at fraction f the rate is
+    `start * ((1 - alpha) * 0.5 * (1 + cos(pi f)) + alpha)`.
+
+    Args:
+        initial_learning_rate: Rate at step 0, non-negative.
+        first_decay_steps: Length of the first period, positive.
+        t_mul: Growth of each period's length, positive. Defaults to 2.0.
+        m_mul: Factor on each restart's starting rate, non-negative. Defaults to 1.0.
+        alpha: Floor as a fraction of the starting rate, in [0, 1]. Defaults to 0.0.
+    """
+
+    def __init__(self, initial_learning_rate: float, first_decay_steps: int, t_mul: float = 2.0,
+                 m_mul: float = 1.0, alpha: float = 0.0, name: str | None = None):
+        self.initial_learning_rate = _non_negative("initial_learning_rate", initial_learning_rate)
+        self.first_decay_steps = _positive("first_decay_steps", first_decay_steps)
+        self.t_mul = _positive("t_mul", t_mul)
+        self.m_mul = _non_negative("m_mul", m_mul)
+        self.alpha = _non_negative("alpha", alpha)
+        if self.alpha > 1:
+            raise ValueError(f"`alpha` must be a number in [0, 1]. Received: alpha={alpha!r}")
+        self.name = name
+
+    def __call__(self, step):
+        fraction = step / self.first_decay_steps
+        if self.t_mul == 1.0:
+            restart = math.floor(fraction)
+            fraction -= restart
+        else:
+            restart = math.floor(math.log(1 - fraction * (1 - self.t_mul)) / math.log(self.t_mul))
+            done = (1 - self.t_mul ** restart) / (1 - self.t_mul)
+            fraction = (fraction - done) / self.t_mul ** restart
+        cosine = 0.5 * self.m_mul ** restart * (1 + math.cos(math.pi * fraction))
+        return self.initial_learning_rate * ((1 - self.alpha) * cosine + self.alpha)
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate, "first_decay_steps": self.first_decay_steps,
+                "t_mul": self.t_mul, "m_mul": self.m_mul, "alpha": self.alpha, "name": self.name}
+
+
+SCHEDULES = {cls.__name__: cls for cls in (ExponentialDecay, PiecewiseConstantDecay, CosineDecay, PolynomialDecay,
+                                           InverseTimeDecay, CosineDecayRestarts)}
 
 
 def serialize(schedule: LearningRateSchedule) -> dict:

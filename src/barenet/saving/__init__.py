@@ -56,7 +56,8 @@ from .checks import (CONFIG_MEMBER, DEFAULT_SUFFIX, FORMAT_VERSION, MAX_BLOG_JSO
                      MAX_MODEL_SAMPLE_ELEMENTS, MAX_NPY_HEADER_BYTES, MAX_PARAMS, MAX_SAMPLE_ELEMENTS,
                      MODEL_FORMAT, WEIGHTS_FORMAT,
                      ModelFileError, _barenet_version, _check_model, _check_path, _guard, _open_regular, _read_head)
-from ..models.serialization import register_keras_serializable  # noqa: F401 - Keras's name, here as in keras.saving
+from ..models.serialization import (custom_object_scope, get_custom_objects,  # Keras: keras.saving names
+                                    register_keras_serializable)
 
 
 # --- public API --------------------------------------------------------------------------
@@ -89,7 +90,8 @@ def save_model(model, path="model.json", model_class: str = "Sequential") -> Non
     atomic_write(path, lambda f: _write_zip(f, config, arrays))
 
 
-def load_model(path="model.json", dtype="float32"):
+def load_model(path="model.json", dtype="float32", custom_objects: dict | None = None, compile: bool = True,
+               safe_mode: bool = True):
     """Load a model saved by `save_model`, or a JSON file the blog's author's `save_model` wrote.
 
     Args:
@@ -97,6 +99,9 @@ def load_model(path="model.json", dtype="float32"):
             Defaults to "model.json", the blog's default.
         dtype: Only for the blog's JSON, which stores float64 lists: the model's dtype.
             Defaults to "float32". A barenet model file keeps its own dtype.
+        custom_objects: Custom layer or model classes by name, known while loading (Keras's argument).
+        compile, safe_mode: Accepted for Keras compatibility: a saved model comes back compiled
+            as it was saved, and barenet never runs code from a file.
 
     Returns:
         A new `Sequential`. From a barenet file it is compiled when the saved model was,
@@ -110,7 +115,8 @@ def load_model(path="model.json", dtype="float32"):
     path = _check_path(path)
     head = _read_head(path)
     if head.startswith(b"PK"):
-        return _guard(path, lambda: _load_zip_model(path))
+        with custom_object_scope(custom_objects or {}):
+            return _guard(path, lambda: _load_zip_model(path))
     if head.lstrip()[:1] == b"{":
         return import_blog_json(path, dtype=dtype)
     raise ModelFileError(
@@ -177,5 +183,6 @@ def import_blog_json(path, dtype="float32"):
 
 
 
-__all__ = ["ModelFileError", "save_model", "load_model", "save_weights", "load_weights",
+__all__ = ["ModelFileError", "save_model", "load_model", "save_weights", "load_weights", "register_keras_serializable",
+           "get_custom_objects", "custom_object_scope",
            "export_blog_json", "import_blog_json", "FORMAT_VERSION", "DEFAULT_SUFFIX"]

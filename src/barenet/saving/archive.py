@@ -14,11 +14,23 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import layers as layers_module, losses, optimizers
+from .. import layers as layers_module
+from .. import losses, optimizers
 from ..layers.base import snake_case
+from ..models.compile_args import metric_names_for_saving
 from .budgets import built_numbers, check_layers, without_random_init
-from .checks import (FORMAT_VERSION, MAX_LAYERS, MODEL_FORMAT, WEIGHTS_FORMAT, _BIT_GENERATORS, ModelFileError,
-                     _barenet_version, _field, _is_int, _require)
+from .checks import (
+    _BIT_GENERATORS,
+    FORMAT_VERSION,
+    MAX_LAYERS,
+    MODEL_FORMAT,
+    WEIGHTS_FORMAT,
+    ModelFileError,
+    _barenet_version,
+    _field,
+    _is_int,
+    _require,
+)
 from .container import _Archive, _open_archive, _read_array
 from .graphs import model_from_spec, model_spec, weight_owners
 
@@ -78,7 +90,7 @@ def _training_config(model, arrays: dict) -> dict:
     return {
         "optimizer": _serialize_optimizer(model.optimizer),
         "loss": names[0] if len(names) == 1 else names,
-        "metrics": list(model.metrics),
+        "metrics": metric_names_for_saving(model._metric_specs[0]),
         **({} if all(w == 1 for w in model.loss_weights_list) else {"loss_weights": model.loss_weights_list}),
         "optimizer_state": {
             "iterations": int(state["iterations"]),
@@ -91,16 +103,7 @@ def _training_config(model, arrays: dict) -> dict:
 
 
 def _loss_name(loss):
-    if loss is None:
-        return None
-    name = loss.get_config() if isinstance(loss, losses.Loss) else None
-    try:
-        restored = losses.get(name)
-    except ValueError:
-        restored = None
-    if type(restored) is not type(loss):
-        raise ValueError(f"The loss {loss!r} is not a named barenet loss, so it cannot be saved.")
-    return name
+    return None if loss is None else losses.serialize(loss)
 
 
 def _add_array(arrays: dict, value: np.ndarray) -> dict:
@@ -164,11 +167,12 @@ def _finish_loading(archive: _Archive, config: dict, model, values: list):
         _require(isinstance(training, dict), f"'training' must be an object or null. Received: {training!r:.80}")
         optimizer = _deserialize_optimizer(training.get("optimizer"))
         loss = training.get("loss")
-        _require(isinstance(loss, str) or (isinstance(loss, list) and all(isinstance(n, (str, type(None))) for n in loss)),
-                 f"training.loss must be a loss name or a list of them. Received: {loss!r:.80}")
+        _require(isinstance(loss, (str, dict)) or (isinstance(loss, list) and all(isinstance(n, (str, dict, type(None)))
+                                                                               for n in loss)),
+                 f"training.loss must be a loss name or config, or a list of them. Received: {loss!r:.80}")
         metric_names = _field(training, "metrics", list, "training")
-        _require(all(isinstance(m, str) or (isinstance(m, list) and all(isinstance(n, str) for n in m))
-                     for m in metric_names), "training.metrics must be a list of metric names.")
+        _require(all(isinstance(m, (str, dict)) or (isinstance(m, list) and all(isinstance(n, (str, dict)) for n in m))
+                     for m in metric_names), "training.metrics must be a list of metric names or configs.")
         loss_weights = training.get("loss_weights")
         try:
             model.compile(optimizer=optimizer, loss=loss, metrics=metric_names, loss_weights=loss_weights)

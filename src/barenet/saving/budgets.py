@@ -107,6 +107,8 @@ def layer_numbers(layer, input_shape: tuple) -> int:
         return (math.prod(layer.kernel_size) * input_shape[-1] + layer.use_bias) * layer.filters
     if isinstance(layer, layers_module.BatchNormalization):
         return (2 + layer.scale + layer.center) * input_shape[-1]
+    if isinstance(layer, layers_module.Normalization):  # adapted mean and variance
+        return 0 if layer.input_mean is not None else 2 * math.prod(layer._stats_shape(tuple(input_shape)))
     return 0
 
 
