@@ -43,7 +43,8 @@ cases = [("mlp_sgd", mlp, bn.optimizers.SGD(0.1, momentum=0.9), x, y, 16, {"vali
           {"callbacks": [bn.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=0, min_delta=10)]}),
          ("cnn_bn_adam", cnn, bn.optimizers.Adam(0.01), images, image_labels, 8, {}),
          ("functional_sgd", functional, bn.optimizers.SGD(0.05), x, y, 10, {}),
-         ("float32_mlp_adam", lambda: mlp("float32"), bn.optimizers.Adam(0.01), x, y, 16, {})]
+         ("float32_mlp_adam", lambda: mlp("float32"), bn.optimizers.Adam(0.01), x, y, 16, {}),
+         ("weighted_mlp_sgd", mlp, bn.optimizers.SGD(0.1), x, y, 16, {"sample_weight": rng.random(len(x))})]
 for name, build, optimizer, data, labels, batch_size, extra in cases:
     model = build()
     model.compile(optimizer, "sparse_categorical_crossentropy", ["accuracy"])
