@@ -200,6 +200,12 @@ def main() -> int:
     out.append("| model | params | processes | samples/s | s/step | allreduce s/step | share of step |")
     out.append("|---|---|---|---|---|---|---|")
     single = {}
+    if "transformer" in cases:  # written against the sequence issue's layers, untested here: try it first
+        try:
+            run_child(["--worker", "transformer", 4, 2])
+        except RuntimeError as error:
+            cases.remove("transformer")
+            out.append(f"The transformer case failed to build or train, so it is left out: {str(error)[-300:]}\n")
     for case in cases:
         for processes in (1, 2):
             r = run_child(["--worker", case, 64, steps], processes)
