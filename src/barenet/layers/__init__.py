@@ -1,5 +1,6 @@
 """Layers. Every layer follows the `Layer` contract in `layers.base`."""
 
+from .attention import Attention
 from .base import Layer
 from .input_layer import Input, InputLayer
 from .conv import Conv2d, Conv2D
@@ -9,6 +10,7 @@ from .core import Dropout, Flatten, Reshape
 from .dense import FFL, Dense
 from .embedding import Embedding
 from .layer_normalization import LayerNormalization
+from .multi_head_attention import MultiHeadAttention
 from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, concatenate
 from .normalization import BatchNormalization
 from .pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D, Pool2d
@@ -24,7 +26,7 @@ LAYERS = {cls.__name__: cls for cls in (
     SimpleRNN, LSTM, GRU, RepeatVector, Embedding, LayerNormalization,
     Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D,
     UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D, Cropping1D, Cropping2D,
-    Conv1DTranspose, Conv2DTranspose, TimeDistributed,
+    Conv1DTranspose, Conv2DTranspose, TimeDistributed, MultiHeadAttention, Attention,
 )}
 
 __all__ = ["Layer", "Input", "InputLayer", "Dense", "FFL", "Conv2D", "Conv2d", "MaxPooling2D", "AveragePooling2D",
@@ -33,4 +35,4 @@ __all__ = ["Layer", "Input", "InputLayer", "Dense", "FFL", "Conv2D", "Conv2d", "
            "SimpleRNN", "LSTM", "GRU", "RepeatVector", "Embedding", "LayerNormalization",
            "Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D",
            "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D",
-           "Conv1DTranspose", "Conv2DTranspose", "TimeDistributed", "LAYERS"]
+           "Conv1DTranspose", "Conv2DTranspose", "TimeDistributed", "MultiHeadAttention", "Attention", "LAYERS"]
