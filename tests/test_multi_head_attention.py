@@ -3,10 +3,10 @@ masks, dropout, the three model styles, saving and bad input."""
 
 import numpy as np
 import pytest
+from gradcheck import assert_close, numerical_grad
 
 import barenet as bn
 from barenet.autodiff import Tensor, backward
-from gradcheck import assert_close, numerical_grad
 
 B, T, S, E, H = 2, 4, 5, 8, 2
 
@@ -90,7 +90,7 @@ def test_finite_differences_with_a_separate_key(options, call, rng):
         call["attention_mask"][..., 0] = True  # every query keeps a key
     layer = _layer(rng, **options)
     projection = rng.normal(size=_run(layer, q, v, k, **call).shape)
-    out, inputs, grads = _run(layer, q, v, k, projection, **call)
+    _, inputs, grads = _run(layer, q, v, k, projection, **call)
 
     def loss():
         return float(np.sum(_run(layer, q, v, k, **call) * projection))
@@ -129,7 +129,7 @@ def test_dropout_acts_in_training_only_and_its_gradient_is_exact(rng):
         layer._rng = np.random.default_rng(7)  # the same dropout mask on every call
         return _run(layer, q, q + 1, projection=projection if grad else None, training=True)
 
-    _, inputs, grads = run(True)
+    _, _, grads = run(True)
 
     def loss():
         return float(np.sum(run() * projection))
