@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
+from gradcheck import assert_close, numerical_grad
 
 import barenet as bn
 from barenet.autodiff import Tensor, backward
-from gradcheck import assert_close, numerical_grad
 
 
 def _softmax(s):
