@@ -40,6 +40,7 @@ EXAMPLES = {
     "Conv1DTranspose": (lambda: bn.Conv1DTranspose(3, 3, strides=2, padding="same", activation="relu"), (9, 2)),
     "Conv2DTranspose": (lambda: bn.Conv2DTranspose(3, (3, 2), strides=(2, 1), activation="tanh"), (7, 9, 2)),
     "TimeDistributed": (lambda: bn.TimeDistributed(bn.Dense(3, "relu", kernel_regularizer="l2")), (5, 2)),
+    "Bidirectional": (lambda: bn.Bidirectional(bn.LSTM(3, return_sequences=True)), (5, 2)),
 }
 # Layers whose inputs are integer indices: no input gradient, ever.
 INDEX_INPUTS = {"Embedding": 10}

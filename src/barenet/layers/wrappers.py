@@ -1,8 +1,10 @@
-"""Layer wrappers: Keras's `TimeDistributed`."""
+"""Layer wrappers: Keras's `TimeDistributed` and `Bidirectional`."""
 
 from __future__ import annotations
 
 import copy
+
+import numpy as np
 
 from .. import layers as layers_module
 from .base import Layer
@@ -77,3 +79,129 @@ class TimeDistributed(Layer):
             raise ValueError(f"TimeDistributed's `layer` must be {{'class_name': ..., 'config': ...}} naming one of: "
                              f"{', '.join(layers_module.LAYERS)}. Received: {spec!r:.80}")
         return cls(inner.from_config(dict(spec["config"])), **config)
+
+
+MERGE_MODES = ("concat", "sum", "mul", "ave")
+
+
+class Bidirectional(Layer):
+    """Run a recurrent layer over the sequence both ways and merge the two outputs.
+
+    Args:
+        layer: A `SimpleRNN`, `LSTM` or `GRU`, not yet built: it reads the sequence forwards
+            (as given).
+        merge_mode: How the two outputs combine: "concat" (along the last axis, forward
+            first), "sum", "mul" or "ave". Defaults to "concat". (Keras's None, returning the
+            two outputs apart, is not supported.)
+        backward_layer: The layer reading the sequence backwards. Defaults to a copy of
+            `layer` (same config, a new name and its own weights) with `go_backwards` flipped.
+        input_shape: `(timesteps, features)`; only needed on a model's first layer.
+        name: Layer name. Defaults to one the model assigns.
+
+    With `return_sequences`, the backward layer's outputs are put back in time order
+    before merging, so step t of the output sees `x[:t+1]` forwards and `x[t:]` backwards.
+    `params` holds the forward layer's weights under "forward_<name>" and the backward
+    layer's under "backward_<name>" (the same arrays as the wrapped layers').
+    """
+
+    def __init__(self, layer: Layer, merge_mode: str | None = "concat", backward_layer: Layer | None = None,
+                 input_shape=None, name: str | None = None):
+        super().__init__(input_shape, name)
+        from .rnn_base import _RNN
+
+        for what, candidate in (("layer", layer), ("backward_layer", backward_layer)):
+            if candidate is None and what == "backward_layer":
+                continue
+            if not isinstance(candidate, _RNN):
+                raise ValueError(f"Bidirectional needs a recurrent layer (SimpleRNN, LSTM or GRU) as `{what}`. "
+                                 f"Received: {what}={candidate!r}")
+            if candidate.built:
+                raise ValueError(f"`{what}` must not be built yet. Received: {what}={candidate!r}")
+            if candidate.return_state:
+                raise ValueError(f"Bidirectional does not support return_state=True yet. Received: {what} with "
+                                 "return_state=True")
+        if merge_mode not in MERGE_MODES:
+            raise ValueError(f"`merge_mode` must be one of {', '.join(MERGE_MODES)}. Received: merge_mode={merge_mode!r}")
+        if backward_layer is None:
+            config = {**layer.get_config(), "go_backwards": not layer.go_backwards, "name": None}
+            backward_layer = type(layer).from_config(config)
+        elif backward_layer.return_sequences != layer.return_sequences:
+            raise ValueError("`layer` and `backward_layer` must agree on return_sequences. Received: "
+                             f"{layer.return_sequences} and {backward_layer.return_sequences}")
+        self.forward_layer, self.backward_layer = layer, backward_layer
+        self.merge_mode = merge_mode
+        self.return_sequences = layer.return_sequences
+
+    def compute_output_shape(self, input_shape):
+        shape = self.forward_layer.compute_output_shape(tuple(input_shape))
+        return (*shape[:-1], shape[-1] * 2) if self.merge_mode == "concat" else shape
+
+    def _build(self, input_shape, rng):
+        for prefix, inner in (("forward", self.forward_layer), ("backward", self.backward_layer)):
+            if inner.name is None:
+                inner.name = f"{self.name}/{prefix}_{type(inner).__name__.lower()}"
+            inner.build(input_shape, rng, self.dtype)
+            for key, value in inner.params.items():
+                self.params[f"{prefix}_{key}"] = value  # the same arrays: updates reach the inner layer
+                if key in inner.regularizers:
+                    self.regularizers[f"{prefix}_{key}"] = inner.regularizers[key]
+
+    def forward(self, x, training=False):
+        self._check_input(x)
+        # Shallow copies hold this call's caches (as in TimeDistributed); they share params and grads.
+        self._calls = (copy.copy(self.forward_layer), copy.copy(self.backward_layer))
+        forward_out = self._calls[0].forward(x, training=training)
+        backward_out = self._calls[1].forward(x, training=training)
+        if self.return_sequences:
+            backward_out = backward_out[:, ::-1]
+        self._outs = (forward_out, backward_out)
+        if self.merge_mode == "concat":
+            return np.concatenate(self._outs, axis=-1)
+        if self.merge_mode == "sum":
+            return forward_out + backward_out
+        if self.merge_mode == "mul":
+            return forward_out * backward_out
+        return (forward_out + backward_out) * self.dtype.type(0.5)
+
+    def backward(self, grad):
+        forward_out, backward_out = self._outs
+        if self.merge_mode == "concat":
+            width = forward_out.shape[-1]
+            grads = (grad[..., :width], grad[..., width:])
+        elif self.merge_mode == "sum":
+            grads = (grad, grad)
+        elif self.merge_mode == "mul":
+            grads = (grad * backward_out, grad * forward_out)
+        else:
+            grads = (grad * self.dtype.type(0.5),) * 2
+        grad_backward = grads[1][:, ::-1] if self.return_sequences else grads[1]
+        total = None
+        for prefix, call, g in (("forward", self._calls[0], grads[0]), ("backward", self._calls[1], grad_backward)):
+            call.needs_input_grad = self.needs_input_grad
+            grad_x = call.backward(np.ascontiguousarray(g))
+            for key, value in call.grads.items():
+                self.grads[f"{prefix}_{key}"][...] = value
+            total = grad_x if total is None else (None if grad_x is None else total + grad_x)
+        return total if self.needs_input_grad else None
+
+    def get_config(self):
+        def spec(layer):
+            return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+        return {**super().get_config(), "layer": spec(self.forward_layer), "merge_mode": self.merge_mode,
+                "backward_layer": spec(self.backward_layer)}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        built = {}
+        for key in ("layer", "backward_layer"):
+            spec = config.pop(key, None)
+            if spec is None:
+                continue
+            inner = layers_module.LAYERS.get(spec.get("class_name")) if isinstance(spec, dict) else None
+            if inner is None or not isinstance(spec.get("config"), dict):
+                raise ValueError(f"Bidirectional's `{key}` must be {{'class_name': ..., 'config': ...}} naming a "
+                                 f"recurrent layer. Received: {spec!r:.80}")
+            built[key] = inner.from_config(dict(spec["config"]))
+        return cls(built.pop("layer"), backward_layer=built.get("backward_layer"), **config)

@@ -13,9 +13,17 @@ import contextlib
 import math
 import struct
 
-from .. import initializers, layers as layers_module
-from .checks import (MAX_CENTRAL_DIRECTORY_BYTES, MAX_MEMBERS, MAX_MODEL_SAMPLE_ELEMENTS, MAX_PARAMS,
-                     MAX_SAMPLE_ELEMENTS, ModelFileError, _require)
+from .. import initializers
+from .. import layers as layers_module
+from .checks import (
+    MAX_CENTRAL_DIRECTORY_BYTES,
+    MAX_MEMBERS,
+    MAX_MODEL_SAMPLE_ELEMENTS,
+    MAX_PARAMS,
+    MAX_SAMPLE_ELEMENTS,
+    ModelFileError,
+    _require,
+)
 
 _END_RECORD = struct.Struct("<4s4H2LH")       # end of central directory
 _ZIP64_LOCATOR = struct.Struct("<4sLQL")
@@ -89,6 +97,8 @@ def layer_numbers(layer, input_shape: tuple) -> int:
     """
     if isinstance(layer, layers_module.TimeDistributed):
         return layer_numbers(layer.layer, tuple(input_shape[1:]))
+    if isinstance(layer, layers_module.Bidirectional):
+        return layer_numbers(layer.forward_layer, input_shape) + layer_numbers(layer.backward_layer, input_shape)
     if isinstance(layer, layers_module.Dense):
         return (input_shape[-1] + layer.use_bias) * layer.units
     if isinstance(layer, layers_module.Conv1D):
