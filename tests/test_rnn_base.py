@@ -137,7 +137,7 @@ def test_bidirectional_in_sequential_trains_and_saves(tmp_path, rng):
 
 
 def test_bad_input():
-    with pytest.raises(ValueError, match=r"recurrent layer.*Dense"):
+    with pytest.raises(TypeError, match=r"recurrent layer.*Dense"):
         bn.Bidirectional(bn.Dense(3))
     with pytest.raises(ValueError, match="merge_mode"):
         bn.Bidirectional(bn.LSTM(3), merge_mode="max")

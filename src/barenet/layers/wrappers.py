@@ -113,7 +113,7 @@ class Bidirectional(Layer):
             if candidate is None and what == "backward_layer":
                 continue
             if not isinstance(candidate, _RNN):
-                raise ValueError(f"Bidirectional needs a recurrent layer (SimpleRNN, LSTM or GRU) as `{what}`. "
+                raise TypeError(f"Bidirectional needs a recurrent layer (SimpleRNN, LSTM or GRU) as `{what}`. "
                                  f"Received: {what}={candidate!r}")
             if candidate.built:
                 raise ValueError(f"`{what}` must not be built yet. Received: {what}={candidate!r}")
