@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 from .seeding import set_random_seed  # noqa: F401 - Keras: keras.utils.set_random_seed
+from .text import Tokenizer, pad_sequences  # noqa: F401 - Keras: keras.utils.pad_sequences (issue 13)
 
 
 def to_categorical(y, num_classes: int | None = None, dtype="float32") -> np.ndarray:
