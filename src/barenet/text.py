@@ -99,7 +99,7 @@ class Tokenizer:
             text = text.lower()
         return list(text) if self.level == "char" else re.findall(r"[\w']+", text)
 
-    def fit(self, texts) -> "Tokenizer":
+    def fit(self, texts) -> Tokenizer:
         """Build the vocabulary from an iterable of strings; returns self."""
         counts: dict[str, int] = {}
         for text in _texts(texts):
