@@ -2,44 +2,22 @@
 
 from .attention import Attention
 from .base import Layer
-from .conv import Conv2D, Conv2d
+from .input_layer import Input, InputLayer
+from .conv import Conv2d, Conv2D
 from .conv1d import Conv1D
 from .conv_transpose import Conv1DTranspose, Conv2DTranspose
 from .core import Dropout, Flatten, Reshape
 from .dense import FFL, Dense
 from .embedding import Embedding
-from .input_layer import Input, InputLayer
 from .layer_normalization import LayerNormalization
-from .merging import (
-    Add,
-    Average,
-    Concatenate,
-    Dot,
-    Maximum,
-    Minimum,
-    Multiply,
-    Subtract,
-    add,
-    concatenate,
-)
+from .masking import Masking
 from .multi_head_attention import MultiHeadAttention
+from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, concatenate
 from .normalization import BatchNormalization
 from .pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D, Pool2d
-from .pooling1d import (
-    AveragePooling1D,
-    GlobalAveragePooling1D,
-    GlobalMaxPooling1D,
-    MaxPooling1D,
-)
+from .pooling1d import AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D, MaxPooling1D
 from .recurrent import GRU, LSTM, RepeatVector, SimpleRNN
-from .reshaping import (
-    Cropping1D,
-    Cropping2D,
-    UpSampling1D,
-    UpSampling2D,
-    ZeroPadding1D,
-    ZeroPadding2D,
-)
+from .reshaping import Cropping1D, Cropping2D, UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D
 from .wrappers import Bidirectional, TimeDistributed
 
 LAYERS = {cls.__name__: cls for cls in (
@@ -49,58 +27,15 @@ LAYERS = {cls.__name__: cls for cls in (
     SimpleRNN, LSTM, GRU, RepeatVector, Embedding, LayerNormalization,
     Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D,
     UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D, Cropping1D, Cropping2D,
-    Conv1DTranspose, Conv2DTranspose, TimeDistributed, MultiHeadAttention, Attention,
-    Bidirectional,
+    Conv1DTranspose, Conv2DTranspose, TimeDistributed,
+    MultiHeadAttention, Attention, Bidirectional, Masking,  # issue 13 (sequences)
 )}
 
-__all__ = [
-    "FFL",
-    "GRU",
-    "LAYERS",
-    "LSTM",
-    "Add",
-    "Attention",
-    "Average",
-    "AveragePooling1D",
-    "AveragePooling2D",
-    "BatchNormalization",
-    "Bidirectional",
-    "Concatenate",
-    "Conv1D",
-    "Conv1DTranspose",
-    "Conv2D",
-    "Conv2DTranspose",
-    "Conv2d",
-    "Cropping1D",
-    "Cropping2D",
-    "Dense",
-    "Dot",
-    "Dropout",
-    "Embedding",
-    "Flatten",
-    "GlobalAveragePooling1D",
-    "GlobalAveragePooling2D",
-    "GlobalMaxPooling1D",
-    "Input",
-    "InputLayer",
-    "Layer",
-    "LayerNormalization",
-    "MaxPooling1D",
-    "MaxPooling2D",
-    "Maximum",
-    "Minimum",
-    "MultiHeadAttention",
-    "Multiply",
-    "Pool2d",
-    "RepeatVector",
-    "Reshape",
-    "SimpleRNN",
-    "Subtract",
-    "TimeDistributed",
-    "UpSampling1D",
-    "UpSampling2D",
-    "ZeroPadding1D",
-    "ZeroPadding2D",
-    "add",
-    "concatenate",
-]
+__all__ = ["Layer", "Input", "InputLayer", "Dense", "FFL", "Conv2D", "Conv2d", "MaxPooling2D", "AveragePooling2D",
+           "GlobalAveragePooling2D", "Pool2d", "Flatten", "Reshape", "Dropout", "BatchNormalization",
+           "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot", "add", "concatenate",
+           "SimpleRNN", "LSTM", "GRU", "RepeatVector", "Embedding", "LayerNormalization",
+           "Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D",
+           "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D",
+           "Conv1DTranspose", "Conv2DTranspose", "TimeDistributed", "LAYERS",
+           "MultiHeadAttention", "Attention", "Bidirectional", "Masking"]

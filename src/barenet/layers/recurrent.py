@@ -71,6 +71,7 @@ class SimpleRNN(_RNN):
         for t in range(steps):
             act = copy.copy(self.activation)
             h[t + 1] = act.forward_in_place(projected[t] + self._dropped(h[t]) @ recurrent)
+            self._carry(h, t)
             self._steps.append(act)
         return h
 
@@ -82,9 +83,11 @@ class SimpleRNN(_RNN):
         for t in reversed(range(steps)):
             if grad_steps is not None:
                 grad_h += grad_steps[t]
+            grad_h, keep = self._split_masked(t, grad_h)
             grad_z[t] = self._steps[t].backward(grad_h)
             if t or self._with_states:
                 grad_h = self._dropped(grad_z[t] @ recurrent.T)
+                grad_h = self._add_kept(grad_h, keep, 0)
         self._grad_initial = [grad_h]
         self._recurrent_weight_grad(grad_z.reshape(-1, self.units))
         return grad_z
@@ -159,6 +162,7 @@ class LSTM(_RNN):
             self._c[t + 1] += i * candidate
             self._cell_out[t] = acts[3].forward(self._c[t + 1])
             np.multiply(o, self._cell_out[t], out=h[t + 1])
+            self._carry(h, t, self._c)
             self._steps.append(acts)
         return h
 
@@ -174,6 +178,7 @@ class LSTM(_RNN):
         for t in reversed(range(steps)):
             if grad_steps is not None:
                 grad_h += grad_steps[t]
+            grad_h, grad_c, keep = self._split_masked(t, grad_h, grad_c)
             act_if, act_candidate, act_o, act_cell = self._steps[t]
             i, f, candidate, o = (self._gate_values[t][:, k * u:(k + 1) * u] for k in range(4))
             out = grad_z[t]
@@ -184,8 +189,10 @@ class LSTM(_RNN):
             out[:, :2 * u] = act_if.backward(out[:, :2 * u])
             out[:, 2 * u:3 * u] = act_candidate.backward(grad_c * i)
             grad_c *= f
+            grad_c = self._add_kept(grad_c, keep, 1)
             if t or self._with_states:
                 grad_h = self._dropped(out @ recurrent.T)
+                grad_h = self._add_kept(grad_h, keep, 0)
         self._grad_initial = [grad_h, grad_c]
         self._recurrent_weight_grad(grad_z.reshape(-1, 4 * u))
         return grad_z
@@ -267,6 +274,7 @@ class GRU(_RNN):
             np.subtract(previous, candidate, out=h[t + 1])
             h[t + 1] *= z
             h[t + 1] += candidate
+            self._carry(h, t)
             self._steps.append(acts)
         return h
 
@@ -282,6 +290,7 @@ class GRU(_RNN):
         for t in reversed(range(steps)):
             if grad_steps is not None:
                 grad_h += grad_steps[t]
+            grad_h, keep = self._split_masked(t, grad_h)
             act_zr, act_candidate = self._steps[t]
             gates = self._gate_values[t]
             z, r, candidate = gates[:, :u], gates[:, u:2 * u], gates[:, 2 * u:]
@@ -298,12 +307,14 @@ class GRU(_RNN):
                 np.multiply(grad_candidate, r, out=h_out[:, 2 * u:])
                 if t or self._with_states:
                     grad_h = self._dropped(grad_h * z + h_out @ recurrent.T)
+                    grad_h = self._add_kept(grad_h, keep, 0)
             else:
                 grad_reset_input = grad_candidate @ recurrent_h
                 np.multiply(grad_reset_input, previous, out=out[:, u:2 * u])
                 out[:, :2 * u] = act_zr.backward(out[:, :2 * u])
                 if t or self._with_states:
                     grad_h = self._dropped(grad_h * z + grad_reset_input * r + out[:, :2 * u] @ recurrent_zr)
+                    grad_h = self._add_kept(grad_h, keep, 0)
         self._grad_initial = [grad_h]
         if self.reset_after:
             flat = grad_h_part.reshape(-1, 3 * u)

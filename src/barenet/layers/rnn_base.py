@@ -37,6 +37,14 @@ def _rate(name, value):
     return float(value)
 
 
+def _as_bool(mask):
+    """A mask (array or tensor) as a boolean array; a mask of another kind is an error."""
+    array = np.asarray(getattr(mask, "value", mask))
+    if array.dtype != bool and array.dtype.kind not in "iuf":
+        raise ValueError(f"`mask` must be a boolean array. Received: dtype {array.dtype}")
+    return array.astype(bool)
+
+
 class _RNN(Layer):
     """Shared implementation: arguments, the input projection and its gradients, config.
 
@@ -115,9 +123,6 @@ class _RNN(Layer):
             raise TypeError(f"Layer {self.name or type(self).__name__!r} needs its input sequences.")
         if kwargs:
             raise TypeError(f"{type(self).__name__} got unexpected keyword arguments: {', '.join(kwargs)}")
-        if mask is not None:
-            raise ValueError(f"Layer {self.name or type(self).__name__!r} ({type(self).__name__}): masks are not "
-                             "supported yet; pad sequences and let the model learn to ignore the padding.")
         sequences, states = (inputs[0], list(inputs[1:])) if isinstance(inputs, (list, tuple)) else (inputs, [])
         if initial_state is not None:
             states += list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
@@ -125,8 +130,8 @@ class _RNN(Layer):
             raise ValueError(f"Layer {self.name or type(self).__name__!r} ({type(self).__name__}) carries "
                              f"{self.state_count} state(s), so `initial_state` must list {self.state_count} "
                              f"tensor(s) of shape (batch, {self.units}). Received: {len(states)}")
-        symbolic = contains_symbolic(sequences) or contains_symbolic(states)
-        if not states and not self.return_state:
+        symbolic = contains_symbolic(sequences) or contains_symbolic(states) or contains_symbolic(mask)
+        if not states and not self.return_state and mask is None:
             return super().__call__(sequences, **({} if training is None else {"training": training}))
         if not self.built:
             shape = sequences.shape if isinstance(sequences, KerasTensor) else (None, *np.shape(sequences)[1:])
@@ -134,9 +139,11 @@ class _RNN(Layer):
             dtype = dtype if dtype is not None and np.dtype(dtype).kind == "f" else None
             self._maybe_build(tuple(shape), CONTEXT.rng or context_generator(), dtype)
         if symbolic:  # one node; the probe runs the real call below to find the outputs
-            return call_symbolic(self, ([sequences, *states],), {})
+            return call_symbolic(self, ([sequences, *states],), {} if mask is None else {"mask": mask})
         tensors = to_tensors([sequences, *states], self.dtype)
-        node_input = tensors if states else tensors[0]
+        if mask is not None:
+            tensors.append(to_tensors(_as_bool(mask), None))
+        node_input = tensors if len(tensors) > 1 else tensors[0]
         packed = super().__call__(node_input, **({} if training is None else {"training": training}))
         if not self.return_state:
             return packed
@@ -147,9 +154,18 @@ class _RNN(Layer):
 
     # --- computing ----------------------------------------------------------------------------
     def forward(self, x, training=False):
-        sequences, states = (x[0], list(x[1:])) if isinstance(x, list) else (x, [])
+        sequences, rest = (x[0], list(x[1:])) if isinstance(x, list) else (x, [])
+        mask = next((a for a in rest if a.dtype == bool), None)
+        states = [a for a in rest if a.dtype != bool]
         self._check_input(sequences)
         n = len(sequences)
+        self._step_mask = None
+        if mask is not None:
+            if mask.shape != sequences.shape[:2]:
+                raise ValueError(f"Layer {self.name!r} ({type(self).__name__}): `mask` must have shape (batch, timesteps) "
+                                 f"= {sequences.shape[:2]}. Received: shape {mask.shape}")
+            ordered = mask[:, ::-1] if self.go_backwards else mask
+            self._step_mask = np.ascontiguousarray(ordered.T)[:, :, None]  # (timesteps, batch, 1)
         for i, state in enumerate(states):
             if state.shape != (n, self.units):
                 raise ValueError(f"Layer {self.name!r} ({type(self).__name__}): initial state {i} must have shape "
@@ -186,6 +202,27 @@ class _RNN(Layer):
 
     def _final_states(self):
         return [self._h[-1]]
+
+    def _carry(self, h, t, c=None):
+        """Masked steps keep the previous state (and output): copy row t into row t + 1 there."""
+        if self._step_mask is not None:
+            keep = ~self._step_mask[t]
+            np.copyto(h[t + 1], h[t], where=keep)
+            if c is not None:
+                np.copyto(c[t + 1], c[t], where=keep)
+
+    def _split_masked(self, t, grad_h, grad_c=None):
+        """At a masked step the state is carried: its gradient skips the step (`keep`)."""
+        if self._step_mask is None:
+            return (grad_h, None) if grad_c is None else (grad_h, grad_c, None)
+        step, skip = self._step_mask[t], ~self._step_mask[t]
+        if grad_c is None:
+            return grad_h * step, (grad_h * skip,)
+        return grad_h * step, grad_c * step, (grad_h * skip, grad_c * skip)
+
+    @staticmethod
+    def _add_kept(grad, keep, which):
+        return grad if keep is None else grad + keep[which]
 
     def _dropped(self, h):
         """The previous state as a step reads it: `h * mask` under recurrent dropout."""
@@ -225,8 +262,9 @@ class _RNN(Layer):
             grad_x = np.ascontiguousarray(grad_x[:, ::-1] if self.go_backwards else grad_x)
             if self._input_mask is not None:
                 grad_x *= self._input_mask[:, None, :]
-        if self._with_states:
-            return [grad_x, *self._grad_initial]
+        if self._with_states or self._step_mask is not None:
+            return [grad_x, *(self._grad_initial if self._with_states else []),
+                    *([None] if self._step_mask is not None else [])]
         return grad_x
 
     def _start_backward(self, grad_last, n):
