@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import initializers, regularizers
-from .. import ops
+from .. import initializers, ops, regularizers
 from .base import Layer, check_positive_int
 
 

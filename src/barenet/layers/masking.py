@@ -48,7 +48,7 @@ class Masking(Layer):
     def __init__(self, mask_value=0.0, name: str | None = None, **kwargs):
         super().__init__(name=name, **kwargs)
         if isinstance(mask_value, bool) or not isinstance(mask_value, numbers.Real):
-            raise ValueError(f"`mask_value` must be a number. Received: mask_value={mask_value!r}")
+            raise TypeError(f"`mask_value` must be a number. Received: mask_value={mask_value!r}")
         self.mask_value = float(mask_value)
 
     def compute_mask(self, inputs, mask=None):
@@ -134,7 +134,7 @@ def attach_output_masks(layer, args, kwargs, outputs) -> None:
 _TYPES = []
 
 
-def _PASS_THROUGH():  # noqa: N802 - resolved once, lazily (the layer modules import this one)
+def _PASS_THROUGH():  # resolved once, lazily (the layer modules import this one)
     if not _TYPES:
         _TYPES.extend(_pass_through_types())
     return tuple(_TYPES)
