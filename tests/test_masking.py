@@ -3,7 +3,7 @@ steps (carried state, exact gradients), masked attention keys, masked mean pooli
 
 import numpy as np
 import pytest
-from gradcheck import assert_close, numerical_grad
+from gradcheck import assert_close, check_layer_gradients, numerical_grad
 from test_recurrent import RNNS, _built
 
 import barenet as bn
@@ -135,3 +135,20 @@ def test_masks_of_the_wrong_shape_are_refused(rng):
         bn.GlobalAveragePooling1D()(x, mask=mask[:2])
     with pytest.raises(TypeError, match="mask_value"):
         bn.Masking("zero")
+
+
+def test_bidirectional_passes_the_mask_to_both_directions(rng):
+    layer = _built(bn.Bidirectional(bn.GRU(3)), (5, 2), rng=rng)
+    x, mask = _padded(rng)
+    out = layer(Tensor(x), mask=mask).value
+    single = _built(bn.Bidirectional(bn.GRU(3)), (2, 2))
+    for key in layer.params:
+        single.params[key][...] = layer.params[key]
+    np.testing.assert_allclose(out[1], single.forward(x[1:2, :2])[0], rtol=1e-10)
+    masked = bn.Bidirectional(bn.GRU(3))
+    _built(masked, (5, 2), rng=rng)
+    original = masked.forward
+    masked.forward = lambda values, training=False: original([values, mask], training)
+    backward_original = masked.backward
+    masked.backward = lambda grad: backward_original(grad)[0]
+    check_layer_gradients(masked, x, rng)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import initializers, ops, regularizers
+from .. import initializers, regularizers
 from .base import Layer, check_positive_int
 
 
@@ -46,7 +46,9 @@ class Embedding(Layer):
 
     def compute_mask(self, inputs, mask=None):
         """`inputs != 0` with `mask_zero`, else None (Keras's rule)."""
-        return ops.not_equal(inputs, 0) if self.mask_zero else None
+        from .masking import engine_op
+
+        return engine_op("not_equal", inputs, 0) if self.mask_zero else None
 
     def _build(self, input_shape, rng):
         self.params["embeddings"] = self.embeddings_initializer((self.input_dim, self.output_dim), rng, self.dtype)

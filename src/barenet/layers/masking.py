@@ -9,7 +9,7 @@ How a mask travels (Keras's design, kept small here):
 - Layers that keep the time axis pass their input's mask on to their output (`PASS_THROUGH`
   below; RNNs with `return_sequences`; attention passes the query's).
 - Layers that use a mask receive it as a call argument, filled in from their inputs'
-  `_keras_mask` when the call is recorded (`fill_masks`): RNNs (`mask=`: masked steps
+  `_keras_mask` when the call is recorded (`fill_masks`): RNNs and Bidirectional (`mask=`: masked steps
   carry the previous state and output), `GlobalAveragePooling1D` (`mask=`: masked mean),
   `MultiHeadAttention` (`query_mask`/`value_mask`/`key_mask`) and `Attention` (`mask=`).
   The mask is then an ordinary input of the recorded node, so the model replays it and
@@ -27,8 +27,8 @@ import numbers
 
 import numpy as np
 
-from .. import ops
-from ..autodiff.symbolic import KerasTensor
+from ..autodiff import ops as engine_ops
+from ..autodiff.symbolic import KerasTensor, contains_symbolic, record_op
 from ..seeding import context_generator
 from .base import Layer
 from .context import CONTEXT
@@ -52,14 +52,22 @@ class Masking(Layer):
         self.mask_value = float(mask_value)
 
     def compute_mask(self, inputs, mask=None):
-        return ops.sum(ops.cast(ops.not_equal(inputs, self.mask_value), "int32"), axis=-1) > 0
+        differs = engine_op("cast", engine_op("not_equal", inputs, self.mask_value), "float32")
+        return engine_op("greater", engine_op("sum", differs, axis=-1), 0)
 
     def call(self, inputs):
-        keep = ops.cast(ops.expand_dims(self.compute_mask(inputs), -1), inputs.dtype)
+        keep = engine_ops.cast(engine_ops.expand_dims(self.compute_mask(inputs), -1), inputs.dtype)
         return inputs * keep
 
     def get_config(self):
         return {"name": self.name, **({} if self.trainable else {"trainable": False}), "mask_value": self.mask_value}
+
+
+def engine_op(name: str, *args, **kwargs):
+    """`barenet.autodiff.ops.<name>(...)`, recorded as a graph node on symbolic tensors (so a saved
+    model file can name it)."""
+    fn = getattr(engine_ops, name)
+    return record_op(fn, args, kwargs) if contains_symbolic(args) else fn(*args, **kwargs)
 
 
 def _pass_through_types():
@@ -81,10 +89,11 @@ def fill_masks(layer, args, kwargs):
     from .multi_head_attention import MultiHeadAttention
     from .pooling1d import GlobalAveragePooling1D
     from .rnn_base import _RNN
+    from .wrappers import Bidirectional
 
     if not args:
         return kwargs
-    if isinstance(layer, (_RNN, GlobalAveragePooling1D)):
+    if isinstance(layer, (_RNN, GlobalAveragePooling1D, Bidirectional)):
         sequences = args[0][0] if isinstance(args[0], (list, tuple)) else args[0]
         if kwargs.get("mask") is None and mask_of(sequences) is not None:
             kwargs = {**kwargs, "mask": mask_of(sequences)}

@@ -12,6 +12,7 @@ import copy
 
 import numpy as np
 
+from ..autodiff.symbolic import call_symbolic, contains_symbolic
 from .base import Layer
 from .windows import check_padding
 from .conv1d import single, steps_output_size
@@ -117,6 +118,8 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
         from .masking import build_for, mask_input
 
         build_for(self, inputs)
+        if contains_symbolic(inputs) or contains_symbolic(mask):  # one node, the mask a recorded argument
+            return call_symbolic(self, (inputs,), {**kwargs, "mask": mask})
         return super().__call__([inputs, mask_input(mask)], **kwargs)
 
     def forward(self, x, training=False):

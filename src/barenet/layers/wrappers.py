@@ -7,6 +7,7 @@ import copy
 import numpy as np
 
 from .. import layers as layers_module
+from ..autodiff.symbolic import call_symbolic, contains_symbolic
 from .base import Layer
 
 
@@ -132,6 +133,17 @@ class Bidirectional(Layer):
         self.merge_mode = merge_mode
         self.return_sequences = layer.return_sequences
 
+    def __call__(self, inputs=None, mask=None, **kwargs):
+        """`layer(sequences, mask=None, training=None)`: a mask (batch, steps) reaches both directions."""
+        if mask is None:
+            return super().__call__(inputs, **kwargs)
+        from .masking import build_for, mask_input
+
+        build_for(self, inputs)
+        if contains_symbolic(inputs) or contains_symbolic(mask):  # one node, the mask a recorded argument
+            return call_symbolic(self, (inputs,), {**kwargs, "mask": mask})
+        return super().__call__([inputs, mask_input(mask)], **kwargs)
+
     def compute_output_shape(self, input_shape):
         shape = self.forward_layer.compute_output_shape(tuple(input_shape))
         return (*shape[:-1], shape[-1] * 2) if self.merge_mode == "concat" else shape
@@ -147,7 +159,8 @@ class Bidirectional(Layer):
                     self.regularizers[f"{prefix}_{key}"] = inner.regularizers[key]
 
     def forward(self, x, training=False):
-        self._check_input(x)
+        self._masked = isinstance(x, list)
+        self._check_input(x[0] if self._masked else x)
         # Shallow copies hold this call's caches (as in TimeDistributed); they share params and grads.
         self._calls = (copy.copy(self.forward_layer), copy.copy(self.backward_layer))
         forward_out = self._calls[0].forward(x, training=training)
@@ -179,10 +192,13 @@ class Bidirectional(Layer):
         for prefix, call, g in (("forward", self._calls[0], grads[0]), ("backward", self._calls[1], grad_backward)):
             call.needs_input_grad = self.needs_input_grad
             grad_x = call.backward(np.ascontiguousarray(g))
+            if self._masked:
+                grad_x = grad_x[0]
             for key, value in call.grads.items():
                 self.grads[f"{prefix}_{key}"][...] = value
             total = grad_x if total is None else (None if grad_x is None else total + grad_x)
-        return total if self.needs_input_grad else None
+        total = total if self.needs_input_grad else None
+        return [total, None] if self._masked else total
 
     def get_config(self):
         def spec(layer):
