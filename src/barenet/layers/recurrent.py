@@ -271,7 +271,7 @@ class GRU(_RNN):
                 np.multiply(gates[:, u:2 * u], previous, out=self._reset_input[t])
                 gates[:, 2 * u:] = acts[1].forward(x_part[:, 2 * u:] + self._reset_input[t] @ recurrent_h)
             z, candidate = gates[:, :u], gates[:, 2 * u:]
-            np.subtract(previous, candidate, out=h[t + 1])
+            np.subtract(h[t], candidate, out=h[t + 1])  # the state itself is not dropped (Keras)
             h[t + 1] *= z
             h[t + 1] += candidate
             self._carry(h, t)
@@ -298,7 +298,7 @@ class GRU(_RNN):
             out = grad_x_part[t]
             out[:, 2 * u:] = act_candidate.backward(grad_h * (1 - z))
             grad_candidate = out[:, 2 * u:]
-            np.multiply(grad_h, previous - candidate, out=out[:, :u])
+            np.multiply(grad_h, self._h[t] - candidate, out=out[:, :u])
             if self.reset_after:
                 np.multiply(grad_candidate, self._reset_input[t], out=out[:, u:2 * u])
                 out[:, :2 * u] = act_zr.backward(out[:, :2 * u])
@@ -306,14 +306,14 @@ class GRU(_RNN):
                 h_out[:, :2 * u] = out[:, :2 * u]
                 np.multiply(grad_candidate, r, out=h_out[:, 2 * u:])
                 if t or self._with_states:
-                    grad_h = self._dropped(grad_h * z + h_out @ recurrent.T)
+                    grad_h = grad_h * z + self._dropped(h_out @ recurrent.T)
                     grad_h = self._add_kept(grad_h, keep, 0)
             else:
                 grad_reset_input = grad_candidate @ recurrent_h
                 np.multiply(grad_reset_input, previous, out=out[:, u:2 * u])
                 out[:, :2 * u] = act_zr.backward(out[:, :2 * u])
                 if t or self._with_states:
-                    grad_h = self._dropped(grad_h * z + grad_reset_input * r + out[:, :2 * u] @ recurrent_zr)
+                    grad_h = grad_h * z + self._dropped(grad_reset_input * r + out[:, :2 * u] @ recurrent_zr)
                     grad_h = self._add_kept(grad_h, keep, 0)
         self._grad_initial = [grad_h]
         if self.reset_after:
