@@ -65,7 +65,7 @@ def exact_accuracy(model, x, answers) -> float:
 
 def main(quick: bool = False, target: float = 0.99) -> dict:
     """Train; returns the held-out exact-sum accuracy ("exact") and per-character accuracy ("characters")."""
-    train, units, max_epochs, batch, rate = (4000, 64, 6, 32, 0.01) if quick else (50000, 128, 60, 64, 0.003)
+    train, units, max_epochs, batch, rate = (4000, 64, 5, 32, 0.01) if quick else (50000, 128, 60, 64, 0.003)
     rng = np.random.default_rng(0)
     x, y, _, seen = make_data(train, rng)
     x_test, y_test, answers_test, _ = make_data(500 if quick else 2000, rng, exclude=seen)  # held-out pairs
