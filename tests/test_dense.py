@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
-from gradcheck import assert_close, numerical_grad
 
 import barenet as bn
 from barenet import activations
+from gradcheck import assert_close, numerical_grad
 
 
 def _built(layer, input_shape, dtype="float64", seed=0):

@@ -18,7 +18,9 @@ Weights follow Keras's names and layouts, gates side by side along the last axis
                input bias and row 1 the recurrent bias)
 
 The shared machinery (input projection, `initial_state`, `return_state`, `dropout`,
-`recurrent_dropout`) is in `rnn_base.py`. Masks are not supported yet.
+`recurrent_dropout`, masks) is in `rnn_base.py`. A masked step carries the previous
+state (and output) over: `_carry` in the forward loops, `_split_masked`/`_add_kept` in
+the backward ones.
 """
 
 from __future__ import annotations

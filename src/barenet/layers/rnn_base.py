@@ -13,8 +13,11 @@ Options, with Keras's semantics:
   A hand-derived layer is one node with one output, so the node returns the output and the
   final states packed along the time axis, and `__call__` slices them apart with engine ops.
 - `dropout`: one mask per sequence on the inputs (the same for every step);
-  `recurrent_dropout`: one mask per sequence on the previous state `h_{t-1}` where the step
-  reads it (the carried state itself is not dropped). Masks come from the model's generator.
+  `recurrent_dropout`: one mask per sequence on the previous state `h_{t-1}` where the step's
+  matrix products read it (the carried state itself is not dropped). Both from the model's
+  generator.
+- `mask` (batch, timesteps), True for real steps: a masked step leaves the state (and the
+  output) as they were, and no gradient reaches its input (Keras's semantics).
 """
 
 from __future__ import annotations

@@ -13,17 +13,9 @@ import contextlib
 import math
 import struct
 
-from .. import initializers
-from .. import layers as layers_module
-from .checks import (
-    MAX_CENTRAL_DIRECTORY_BYTES,
-    MAX_MEMBERS,
-    MAX_MODEL_SAMPLE_ELEMENTS,
-    MAX_PARAMS,
-    MAX_SAMPLE_ELEMENTS,
-    ModelFileError,
-    _require,
-)
+from .. import initializers, layers as layers_module
+from .checks import (MAX_CENTRAL_DIRECTORY_BYTES, MAX_MEMBERS, MAX_MODEL_SAMPLE_ELEMENTS, MAX_PARAMS,
+                     MAX_SAMPLE_ELEMENTS, ModelFileError, _require)
 
 _END_RECORD = struct.Struct("<4s4H2LH")       # end of central directory
 _ZIP64_LOCATOR = struct.Struct("<4sLQL")
