@@ -35,6 +35,7 @@ def make_data(model: str, seed: int):
 
 def run_barenet(case, data, epochs, seed):
     import numpy as np
+
     import barenet as bn
 
     x_train, y_train, x_test, y_test = data
@@ -65,7 +66,7 @@ def run_barenet(case, data, epochs, seed):
     return times, inference, accuracy, {"barenet": bn.__version__, "numpy": np.__version__}
 
 
-def _Positions():  # noqa: N802 - a barenet layer class made after barenet is imported in the worker
+def _Positions():
     import barenet as bn
 
     class Positions(bn.Layer):
@@ -115,7 +116,7 @@ def run_pytorch(case, data, epochs, seed, threads):
     return times, inference, accuracy, {"torch": torch.__version__, "numpy": np.__version__}
 
 
-def _TorchLSTM(nn):  # noqa: N802
+def _TorchLSTM(nn):
     class Classifier(nn.Module):
         def __init__(self):
             super().__init__()
@@ -127,7 +128,7 @@ def _TorchLSTM(nn):  # noqa: N802
     return Classifier()
 
 
-def _TorchTransformer(nn, torch):  # noqa: N802
+def _TorchTransformer(nn, torch):
     class Encoder(nn.Module):
         def __init__(self):
             super().__init__()
