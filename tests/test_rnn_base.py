@@ -150,3 +150,44 @@ def test_bad_input():
         layer(np.zeros((2, 4, 1)), initial_state=[np.zeros((2, 4)), np.zeros((2, 3))])
     with pytest.raises(ValueError, match=r"\(timesteps, features\)"):
         bn.GRU(3)(bn.Input(shape=(4,)))
+
+
+@pytest.mark.parametrize("merge_mode", ["concat", None])
+def test_bidirectional_return_state_matches_torch_with_gradients(merge_mode, rng):
+    torch = pytest.importorskip("torch")
+    layer = _built(bn.Bidirectional(bn.LSTM(3, return_sequences=True, return_state=True), merge_mode=merge_mode),
+                   (5, 2), rng=rng)
+    x = rng.normal(size=(2, 5, 2))
+    tx = Tensor(x, requires_grad=True)
+    outputs = layer(tx)
+    assert len(outputs) == (6 if merge_mode is None else 5)
+    upstream = [rng.normal(size=o.shape) for o in outputs]
+    backward(outputs, upstream)
+
+    module = torch.nn.LSTM(2, 3, batch_first=True, bidirectional=True).double()
+    for suffix, inner in (("", layer.forward_layer), ("_reverse", layer.backward_layer)):
+        single, _ = _torch_module(torch, "LSTM", inner, 2)
+        with torch.no_grad():
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                getattr(module, f"{name}_l0{suffix}")[...] = getattr(single, f"{name}_l0")
+    t = torch.tensor(x, requires_grad=True)
+    sequence, (h, c) = module(t)
+    seq_parts = [sequence] if merge_mode == "concat" else [sequence[..., :3], sequence[..., 3:]]
+    expected = [*seq_parts, h[0], c[0], h[1], c[1]]
+    torch.autograd.backward(expected, [torch.tensor(u) for u in upstream])
+    for ours, theirs in zip(outputs, expected):
+        _close(ours.value, theirs.detach().numpy())
+    _close(tx.grad, t.grad.numpy())
+
+
+def test_bidirectional_with_several_outputs_in_a_functional_model_saves(tmp_path, rng):
+    bn.utils.set_random_seed(0)
+    inputs = bn.Input(shape=(4, 2))
+    forward_out, backward_out, h, bh = bn.Bidirectional(bn.GRU(3, return_state=True), merge_mode=None)(inputs)
+    model = bn.Model(inputs, bn.Dense(1)(bn.Concatenate()([forward_out, backward_out, h + bh])))
+    model.compile("adam", "mse")
+    x = rng.normal(size=(8, 4, 2))
+    model.fit(x, rng.normal(size=(8, 1)), epochs=1, verbose=0)
+    assert forward_out.shape == h.shape == (None, 3)
+    model.save(tmp_path / "b.barenet")
+    np.testing.assert_array_equal(bn.load_model(tmp_path / "b.barenet").predict(x), model.predict(x))
