@@ -152,3 +152,28 @@ def test_bidirectional_passes_the_mask_to_both_directions(rng):
     backward_original = masked.backward
     masked.backward = lambda grad: backward_original(grad)[0]
     check_layer_gradients(masked, x, rng)
+
+
+class _Tagger(bn.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.embedding = bn.Embedding(10, 4, mask_zero=True)
+        self.lstm = bn.LSTM(3, return_sequences=True)
+        self.dense = bn.Dense(3)
+        self.pool = bn.GlobalAveragePooling1D()
+
+    def call(self, inputs, training=False):
+        return self.pool(self.dense(self.lstm(self.embedding(inputs))))
+
+
+def test_subclassed_models_get_masks_from_real_tensors(rng):
+    model = _Tagger(seed=0)
+    tokens = np.array([[3, 4, 0, 0, 0], [5, 1, 2, 6, 7]])
+    model.compile("adam", "mse")
+    model.fit(tokens, rng.normal(size=(2, 3)), epochs=1, verbose=0)
+    before = model.predict(tokens)
+    model.embedding.params["embeddings"][0] = 50  # the padding row: nothing may depend on it
+    np.testing.assert_allclose(model.predict(tokens), before, rtol=1e-6)
+    out = model.embedding(tokens)
+    np.testing.assert_array_equal(out._keras_mask.value, tokens != 0)
+    np.testing.assert_array_equal(model.dense(model.lstm(out))._keras_mask.value, tokens != 0)

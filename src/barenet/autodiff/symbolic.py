@@ -155,7 +155,7 @@ def record_op(fn, args, kwargs):
 def call_symbolic(layer, args, kwargs):
     """Record a layer call on symbolic tensors (building the layer first if needed)."""
     from ..layers.base import CONTEXT
-    from ..layers.masking import attach_output_masks, fill_masks
+    from ..layers.masking_flow import attach_output_masks, fill_masks
     from ..seeding import context_generator
 
     inputs = args[0]

@@ -46,7 +46,7 @@ class Embedding(Layer):
 
     def compute_mask(self, inputs, mask=None):
         """`inputs != 0` with `mask_zero`, else None (Keras's rule)."""
-        from .masking import engine_op
+        from .masking_flow import engine_op
 
         return engine_op("not_equal", inputs, 0) if self.mask_zero else None
 

@@ -113,9 +113,11 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
     """
 
     def __call__(self, inputs=None, mask=None, **kwargs):
+        if mask is None and not contains_symbolic(inputs):
+            mask = getattr(inputs, "_keras_mask", None)  # a real tensor's mask (see layers.masking)
         if mask is None:
             return super().__call__(inputs, **kwargs)
-        from .masking import build_for, mask_input
+        from .masking_flow import build_for, mask_input
 
         build_for(self, inputs)
         if contains_symbolic(inputs) or contains_symbolic(mask):  # one node, the mask a recorded argument

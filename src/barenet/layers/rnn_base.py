@@ -127,6 +127,8 @@ class _RNN(Layer):
         if kwargs:
             raise TypeError(f"{type(self).__name__} got unexpected keyword arguments: {', '.join(kwargs)}")
         sequences, states = (inputs[0], list(inputs[1:])) if isinstance(inputs, (list, tuple)) else (inputs, [])
+        if mask is None and not contains_symbolic(sequences):
+            mask = getattr(sequences, "_keras_mask", None)  # a real tensor's mask (see layers.masking)
         if initial_state is not None:
             states += list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
         if states and len(states) != self.state_count:
@@ -152,7 +154,9 @@ class _RNN(Layer):
             return packed
         steps = tensors[0].shape[1]
         if self.return_sequences:
-            return [packed[:, :steps], *(packed[:, steps + i] for i in range(self.state_count))]
+            outputs = [packed[:, :steps], *(packed[:, steps + i] for i in range(self.state_count))]
+            outputs[0]._keras_mask = packed._keras_mask
+            return outputs
         return [packed[:, i] for i in range(1 + self.state_count)]
 
     # --- computing ----------------------------------------------------------------------------

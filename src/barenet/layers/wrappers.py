@@ -155,9 +155,11 @@ class Bidirectional(Layer):
         """`layer(sequences, mask=None, training=None)`: a mask (batch, steps) reaches both directions."""
         if isinstance(inputs, (list, tuple)) and len(inputs) == 1:  # the form recorded for several outputs
             inputs = inputs[0]
+        if mask is None and not contains_symbolic(inputs):
+            mask = getattr(inputs, "_keras_mask", None)  # a real tensor's mask (see layers.masking)
         if mask is None and not self._several:
             return super().__call__(inputs, **kwargs)
-        from .masking import build_for, mask_input
+        from .masking_flow import build_for, mask_input
 
         build_for(self, inputs)
         extra = {} if mask is None else {"mask": mask}
