@@ -29,6 +29,8 @@ import time
 from contextlib import redirect_stdout
 from pathlib import Path
 
+import sequence_cases
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE.parents[1] / "shared" / "data" / "fashion-mnist"
 FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
@@ -38,6 +40,10 @@ CASES = {
     "mlp128": {"model": "mlp", "batch_size": 128, "title": "MLP 784-128-10, batch 128"},
     "cnn64": {"model": "cnn", "batch_size": 64, "title": "CNN C32-P-C64-P-D128-D10, batch 64"},
     "res32": {"model": "resmlp", "batch_size": 32, "title": "Residual MLP 784-128-(128 + skip)-10 (functional), batch 32"},
+    # Sequence cases (synthetic data; barenet and PyTorch only): see sequence_cases.py.
+    "lstm64": {"model": "lstm", "batch_size": 64, "title": "LSTM classifier, sequence 50, 128 units, batch 64"},
+    "transformer32": {"model": "transformer", "batch_size": 32,
+                      "title": "Transformer encoder, 2 blocks, sequence 64, width 128, 4 heads, batch 32"},
 }
 LIBRARIES = ("barenet", "pytorch", "keras")
 
@@ -190,10 +196,18 @@ def run_keras(case, data, epochs, seed, threads):
 
 def worker(library, case_name, data_dir, epochs, seed, threads) -> dict:
     case = CASES[case_name]
-    data = load_data(Path(data_dir), case["model"])
+    sequences = case["model"] in sequence_cases.MODELS
+    data = sequence_cases.make_data(case["model"], seed) if sequences else load_data(Path(data_dir), case["model"])
     baseline = peak_rss_mib()
     with redirect_stdout(io.StringIO()):
-        if library == "barenet":
+        if sequences:
+            if library == "keras":
+                raise SystemExit(f"the {case_name} case has no Keras version")
+            sys.path.insert(0, str(HERE.parent / "src"))
+            runner = sequence_cases.run_barenet if library == "barenet" else sequence_cases.run_pytorch
+            args = (case, data, epochs, seed) if library == "barenet" else (case, data, epochs, seed, threads)
+            times, inference, accuracy, versions = runner(*args)
+        elif library == "barenet":
             times, inference, accuracy, versions = run_barenet(case, data, epochs, seed)
         elif library == "pytorch":
             times, inference, accuracy, versions = run_pytorch(case, data, epochs, seed, threads)

@@ -84,3 +84,26 @@ def test_glorot_scale_not_unscaled_randn():
 def test_bad_constructor_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         bn.Dense(**kwargs)
+
+
+def test_dense_on_sequences_acts_on_the_last_axis(rng):
+    from gradcheck import check_layer_gradients
+
+    layer = bn.Dense(3, activation="tanh", name="d")
+    layer.build((4, 2, 5), rng, "float64")
+    x = rng.normal(size=(2, 4, 2, 5))
+    out = layer.forward(x)
+    assert out.shape == (2, 4, 2, 3) and layer.output_shape == (4, 2, 3)
+    np.testing.assert_allclose(out, np.tanh(x @ layer.params["weights"] + layer.params["biases"]))
+    check_layer_gradients(layer, x, rng)
+
+
+def test_dense_softmax_over_a_sequence_trains(rng):
+    x = rng.normal(size=(16, 5, 4)).astype("float32")
+    y = bn.utils.to_categorical(x[..., 0] > 0, 2)
+    model = bn.Sequential([bn.Input(shape=(5, 4)), bn.Dense(8, activation="relu"), bn.Dropout(0.1),
+                           bn.Dense(2, activation="softmax")], seed=0)
+    model.compile(bn.optimizers.Adam(0.05), "categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, epochs=15, batch_size=8, verbose=0).history
+    assert model.predict(x).shape == (16, 5, 2)
+    assert history["loss"][-1] < 0.5 * history["loss"][0]

@@ -125,8 +125,8 @@ def test_calling_a_layer_on_the_wrong_size_names_layer_and_shapes():
     with pytest.raises(ValueError, match=r"Layer 'proj' \(Dense\) expects inputs of shape \(None, 4\)\. "
                                          r"Received: a tensor of shape \(None, 5\)"):
         dense(bn.Input(shape=(5,)))
-    with pytest.raises(ValueError, match="expects flat inputs"):
-        bn.Dense(3)(bn.Input(shape=(4, 4)))
+    with pytest.raises(ValueError, match="expects inputs with a feature axis"):
+        bn.Dense(3).compute_output_shape(())
 
 
 def test_disconnected_unused_inputs_and_non_tensors_are_errors():

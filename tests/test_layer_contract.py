@@ -51,6 +51,7 @@ EXAMPLES = {
     "GlobalMaxPooling2D": (lambda: bn.GlobalMaxPooling2D(keepdims=True), (7, 9, 2)),
     "GaussianNoise": (lambda: bn.GaussianNoise(0.1, seed=3), (7, 9, 2)),
     "ActivityRegularization": (lambda: bn.ActivityRegularization(l1=0.01, l2=0.02), (5,)),
+    "Bidirectional": (lambda: bn.Bidirectional(bn.LSTM(3, return_sequences=True)), (5, 2)),
 }
 # Layers whose inputs are integer indices: no input gradient, ever.
 INDEX_INPUTS = {"Embedding": 10}

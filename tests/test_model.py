@@ -267,6 +267,28 @@ def test_sparse_labels_out_of_range(rng):
         model.fit(rng.normal(size=(4, 4)), np.array([0, 1, 2, 3]), verbose=0)
 
 
+def test_sparse_labels_per_time_step_as_keras(rng):
+    """Labels `(samples, steps)` against an output `(samples, steps, classes)`: one label per row."""
+    x = rng.integers(1, 10, size=(16, 7))
+    labels = x[:, ::-1]
+    model = bn.Sequential([bn.Input((7,)), bn.Embedding(10, 8), bn.Dense(10, activation="softmax")], seed=0)
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    probabilities = model.predict(x, verbose=0)
+    expected = -np.log(np.take_along_axis(probabilities, labels[..., None], -1)).mean()
+    loss, accuracy = model.evaluate(x, labels, verbose=0)
+    assert loss == pytest.approx(expected, rel=1e-5)
+    assert accuracy == pytest.approx(np.mean(probabilities.argmax(-1) == labels))
+    one_hot = bn.Sequential([bn.Input((7,)), bn.Embedding(10, 8), bn.Dense(10, activation="softmax")], seed=0)
+    one_hot.compile("adam", "categorical_crossentropy")
+    sparse_grads = model.compute_gradients(x, labels[..., None])   # a trailing axis of 1 is accepted
+    dense_grads = one_hot.compute_gradients(x, bn.to_categorical(labels, 10))
+    assert sparse_grads.keys() == dense_grads.keys()
+    for key in sparse_grads:
+        np.testing.assert_allclose(sparse_grads[key], dense_grads[key], rtol=1e-4, atol=1e-7)
+    with pytest.raises(ValueError, match="integer class labels, shape \\(samples, 7\\)"):
+        model.fit(x, labels[:, :6], verbose=0)
+
+
 def test_mismatched_declared_input_uses_blog_message():
     model = bn.NN()
     model.add(bn.FFL(input_shape=4, neurons=10))

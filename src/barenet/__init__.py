@@ -16,6 +16,7 @@ from .layers import (Add, Average, AveragePooling1D, AveragePooling2D, BatchNorm
                      Layer, LayerNormalization, Maximum, MaxPooling1D, MaxPooling2D, Minimum, Multiply, Pool2d,
                      RepeatVector, Reshape, SimpleRNN, Subtract, TimeDistributed, Upsample, UpSampling1D, UpSampling2D,
                      ZeroPadding1D, ZeroPadding2D)
+from .layers import Attention, Bidirectional, Masking, MultiHeadAttention  # issue 13 (sequences)
 from .models import CNN, NN, Input, InputLayer, Model, Sequential
 from .preprocessing import normalize, standardize, train_test_split
 from .saving import ModelFileError, load_model, save_model
@@ -32,6 +33,7 @@ __all__ = [
     "Embedding", "LayerNormalization", "Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D",
     "GlobalMaxPooling1D", "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D",
     "Conv1DTranspose", "Conv2DTranspose", "TimeDistributed", "Upsample", "Callback", "History",
+    "Attention", "Bidirectional", "Masking", "MultiHeadAttention",
     "to_categorical", "one_hot_encoding", "normalize", "standardize", "train_test_split",
     "load_model", "save_model", "ModelFileError",
     "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "Rescaling", "Normalization", "GlobalMaxPooling2D",

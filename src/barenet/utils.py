@@ -10,6 +10,7 @@ import numpy as np
 from .model_plot import model_to_dot, plot_model  # noqa: F401 - Keras: keras.utils.plot_model
 from .seeding import set_random_seed  # noqa: F401 - Keras: keras.utils.set_random_seed
 from .py_dataset import PyDataset  # noqa: F401 - Keras: keras.utils.PyDataset
+from .text import Tokenizer, pad_sequences  # noqa: F401 - Keras: keras.utils.pad_sequences (issue 13)
 
 
 def to_categorical(y, num_classes: int | None = None, dtype="float32") -> np.ndarray:

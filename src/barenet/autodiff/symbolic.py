@@ -19,6 +19,7 @@ class KerasTensor:
     """A symbolic tensor: `shape` (None for unknown sizes, always the batch axis) and `dtype`."""
 
     __array_priority__ = 1000  # `ndarray + KerasTensor` calls our __radd__
+    _keras_mask = None  # a boolean KerasTensor (batch, steps) marking real steps (see layers.masking)
 
     def __init__(self, shape, dtype="float32", node=None, index: int = 0, name: str | None = None):
         self.shape = tuple(None if d is None else int(d) for d in shape)
@@ -154,11 +155,13 @@ def record_op(fn, args, kwargs):
 def call_symbolic(layer, args, kwargs):
     """Record a layer call on symbolic tensors (building the layer first if needed)."""
     from ..layers.base import CONTEXT
+    from ..layers.masking_flow import attach_output_masks, fill_masks
     from ..seeding import context_generator
 
     inputs = args[0]
     if not layer.built:
         layer._maybe_build(_spec_shapes(inputs), CONTEXT.rng or context_generator(), _first_float_dtype(inputs))
+    kwargs = fill_masks(layer, args, kwargs)  # masks the layer uses become recorded inputs of its node
     node = Node(layer, args, kwargs)
     specs = None
     if layer.is_hand_written and isinstance(inputs, KerasTensor):
@@ -172,6 +175,7 @@ def call_symbolic(layer, args, kwargs):
     if specs is None:
         specs = _probe(lambda a, k: layer(*a, **{**k, "training": False}), args, kwargs)
     outputs = _finish(node, specs)
+    attach_output_masks(layer, args, kwargs, outputs)
     if layer.output_shape is None:  # a layer written with call(): record what the probe found
         shapes = [t.shape[1:] for t in flatten_symbolic(outputs)]
         layer.output_shape = shapes[0] if len(shapes) == 1 else shapes
@@ -257,13 +261,18 @@ def _install_operators():
     from ..autodiff import ops
 
     def binary(fn):
-        return lambda a, b: record_op(fn, (a, b), {})
+        def recorded(a, b):  # elementwise: a padded sequence's mask carries over (residual connections)
+            return _same_mask(record_op(fn, (a, b), {}), a, b)
+        return recorded
 
     def reflected(fn):
         return lambda a, b: record_op(fn, (b, a), {})
 
     for name, fn in (("add", ops.add), ("sub", ops.subtract), ("mul", ops.multiply), ("truediv", ops.divide),
-                     ("pow", ops.power), ("matmul", ops.matmul)):
+                     ("pow", ops.power)):
+        setattr(KerasTensor, f"__{name}__", binary(fn))
+        setattr(KerasTensor, f"__r{name}__", reflected(fn))
+    for name, fn in (("matmul", ops.matmul),):
         setattr(KerasTensor, f"__{name}__", binary(fn))
         setattr(KerasTensor, f"__r{name}__", reflected(fn))
     KerasTensor.__neg__ = lambda a: record_op(ops.negative, (a,), {})
@@ -271,6 +280,16 @@ def _install_operators():
     KerasTensor.T = property(lambda a: record_op(ops.transpose, (a,), {}))
     for name, fn in (("lt", ops.less), ("le", ops.less_equal), ("gt", ops.greater), ("ge", ops.greater_equal)):
         setattr(KerasTensor, f"__{name}__", binary(fn))
+
+
+def _same_mask(result, *operands):
+    """Give `result` the first operand's `_keras_mask` when it keeps that operand's (batch, steps) axes."""
+    for operand in operands:
+        mask = getattr(operand, "_keras_mask", None)
+        if mask is not None and isinstance(result, KerasTensor) and result.shape[:2] == operand.shape[:2]:
+            result._keras_mask = mask
+            break
+    return result
 
 
 _install_operators()

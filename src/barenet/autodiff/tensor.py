@@ -40,7 +40,7 @@ class Tensor:
             to whether any parent requires one; a leaf defaults to False.
     """
 
-    __slots__ = ("value", "parents", "vjp", "requires_grad", "grad", "source", "__weakref__")
+    __slots__ = ("value", "parents", "vjp", "requires_grad", "grad", "source", "_keras_mask", "__weakref__")
     __array_priority__ = 1000  # `ndarray + Tensor` calls Tensor.__radd__
 
     def __init__(self, value, parents=(), vjp=None, requires_grad=None):
@@ -53,6 +53,7 @@ class Tensor:
         self.vjp = vjp if self.requires_grad else None
         self.grad = None
         self.source = None  # the layer whose hand-written forward produced this tensor, if any
+        self._keras_mask = None  # a boolean Tensor (batch, steps) of real steps (see layers.masking)
 
     # --- array-like --------------------------------------------------------------------------
     @property

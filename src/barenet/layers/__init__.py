@@ -1,6 +1,7 @@
 """Layers. Every layer follows the `Layer` contract in `layers.base`."""
 
 from .activation_layers import ELU, Activation, LeakyReLU, ReLU, Softmax
+from .attention import Attention
 from .base import Layer
 from .input_layer import Input, InputLayer
 from .conv import Conv2d, Conv2D
@@ -11,6 +12,8 @@ from .dense import FFL, Dense
 from .embedding import Embedding
 from .global_max_pooling2d import GlobalMaxPooling2D
 from .layer_normalization import LayerNormalization
+from .masking import Masking
+from .multi_head_attention import MultiHeadAttention
 from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, concatenate
 from .normalization import BatchNormalization
 from .preprocessing_layers import Normalization, Rescaling
@@ -19,7 +22,7 @@ from .pooling1d import AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPoolin
 from .recurrent import GRU, LSTM, RepeatVector, SimpleRNN
 from .regularization import ActivityRegularization, GaussianNoise
 from .reshaping import Cropping1D, Cropping2D, Upsample, UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D
-from .wrappers import TimeDistributed
+from .wrappers import Bidirectional, TimeDistributed
 
 LAYERS = {cls.__name__: cls for cls in (
     Dense, FFL, Conv2D, Conv2d, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Pool2d,
@@ -31,6 +34,7 @@ LAYERS = {cls.__name__: cls for cls in (
     Conv1DTranspose, Conv2DTranspose, TimeDistributed, Upsample,
     Activation, ReLU, LeakyReLU, ELU, Softmax, Rescaling, Normalization, GlobalMaxPooling2D, GaussianNoise,
     ActivityRegularization,
+    MultiHeadAttention, Attention, Bidirectional, Masking,  # issue 13 (sequences)
 )}
 
 __all__ = ["Layer", "Input", "InputLayer", "Dense", "FFL", "Conv2D", "Conv2d", "MaxPooling2D", "AveragePooling2D",
@@ -41,4 +45,5 @@ __all__ = ["Layer", "Input", "InputLayer", "Dense", "FFL", "Conv2D", "Conv2d", "
            "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D",
            "Conv1DTranspose", "Conv2DTranspose", "TimeDistributed", "Upsample", "LAYERS",
            "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "Rescaling", "Normalization", "GlobalMaxPooling2D",
-           "GaussianNoise", "ActivityRegularization"]
+           "GaussianNoise", "ActivityRegularization",
+           "MultiHeadAttention", "Attention", "Bidirectional", "Masking"]

@@ -47,6 +47,7 @@ from ..autodiff.function import layer_node
 from ..autodiff.symbolic import call_symbolic, contains_symbolic
 from ..seeding import context_generator
 from .context import CONTEXT, call_context, float_dtype, shapes_of, to_tensors
+from .masking_flow import attach_output_masks, fill_masks
 
 
 # Attributes that are configuration, not a forward pass's cache (see `_cache_snapshot`).
@@ -124,19 +125,21 @@ class Layer:
             return call_symbolic(self, args, kwargs)
         training = kwargs.pop("training", None)
         training = CONTEXT.training if training is None else bool(training)
+        kwargs = fill_masks(self, args, kwargs)  # masks carried by the input tensors (layers.masking)
         inputs = to_tensors(args[0], self.dtype)
         if not self.built:
             self._maybe_build(shapes_of(inputs), CONTEXT.rng or context_generator(), float_dtype(inputs))
         if self.is_hand_written:
-            outputs = layer_node(self, inputs, training)
+            result = layer_node(self, inputs, training)
         else:
             if self._call_accepts("training"):
                 kwargs["training"] = training
             with call_context(training=training):  # layers it calls inherit the flag
-                outputs = self.call(inputs, *args[1:], **kwargs)
+                result = self.call(inputs, *args[1:], **kwargs)
         if self.activity_regularizer is not None:
-            add_activity_penalty(self, outputs)
-        return outputs
+            add_activity_penalty(self, result)
+        attach_output_masks(self, args, kwargs, result)
+        return result
 
     def call(self, inputs, *args, **kwargs):
         """The computation, Keras's way (override it in custom layers)."""

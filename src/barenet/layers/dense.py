@@ -24,8 +24,9 @@ class Dense(KernelLayer):
         **kwargs: Base layer arguments: `activity_regularizer` (penalty on the outputs),
             `trainable`, `dtype`.
 
-    Input `(batch, inputs)` -> output `(batch, units)`. `weights` has shape
-    `(inputs, units)`, `biases` shape `(units,)`.
+    Input `(batch, ..., inputs)` -> output `(batch, ..., units)`: on inputs of higher rank
+    the layer acts on the last axis (as Keras's does), every other axis folded into the
+    rows of one matrix product. `weights` has shape `(inputs, units)`, `biases` shape `(units,)`.
     """
 
     def __init__(self, units: int, activation=None, use_bias: bool = True, input_dim: int | None = None,
@@ -36,26 +37,30 @@ class Dense(KernelLayer):
         self.units = check_positive_int("units", units)
 
     def compute_output_shape(self, input_shape):
-        if len(input_shape) != 1:
-            raise ValueError(
-                f"Layer {self.name!r} (Dense) expects flat inputs of shape (features,). "
-                f"Received: input_shape={input_shape}. Add a Flatten layer before it."
-            )
-        return (self.units,)
+        if len(input_shape) < 1:
+            raise ValueError(f"Layer {self.name!r} (Dense) expects inputs with a feature axis, (batch, ..., features). "
+                             f"Received: input_shape={tuple(input_shape)}")
+        return (*input_shape[:-1], self.units)
 
     def _build(self, input_shape, rng):
-        self.params["weights"] = self.kernel_initializer((input_shape[0], self.units), rng, self.dtype)
+        self.params["weights"] = self.kernel_initializer((input_shape[-1], self.units), rng, self.dtype)
         if self.use_bias:
             self.params["biases"] = self.bias_initializer((self.units,), rng, self.dtype)
 
     def forward(self, x, training=False):
+        self._lead = x.shape[:-1] if x.ndim > 2 else None  # folded into rows for one matrix product
+        if self._lead is not None:
+            x = x.reshape(-1, x.shape[-1])
         self._x = x
         z = x @ self.params["weights"]
         if self.use_bias:
             z += self.params["biases"]
-        return self.activation.forward_in_place(z)
+        z = self.activation.forward_in_place(z)
+        return z if self._lead is None else z.reshape(*self._lead, self.units)
 
     def backward(self, dL_dy):
+        if self._lead is not None:
+            dL_dy = dL_dy.reshape(-1, self.units)
         return self.backward_preactivation(self.activation.backward(dL_dy))
 
     def backward_preactivation(self, dL_dz):
@@ -63,12 +68,18 @@ class Dense(KernelLayer):
 
         The model calls this with the fused softmax/sigmoid + cross-entropy gradient.
         """
+        lead = self._lead
+        if lead is not None and dL_dz.ndim > 2:  # the fused loss gradient comes in the output's shape
+            dL_dz = dL_dz.reshape(-1, self.units)
         np.matmul(self._x.T, dL_dz, out=self.grads["weights"])
         if self.use_bias:
             column_sums(dL_dz, out=self.grads["biases"])
         if self.regularizers:
             self._add_regularization_grads()
-        return dL_dz @ self.params["weights"].T if self.needs_input_grad else None
+        if not self.needs_input_grad:
+            return None
+        dL_dx = dL_dz @ self.params["weights"].T
+        return dL_dx if lead is None else dL_dx.reshape(*lead, dL_dx.shape[-1])
 
     @property
     def neurons(self) -> int:

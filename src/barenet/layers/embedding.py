@@ -17,9 +17,9 @@ class Embedding(Layer):
         embeddings_initializer: Initializer name for `embeddings`. Defaults to "uniform"
             (U(-0.05, 0.05), as Keras's `RandomUniform()`).
         embeddings_regularizer: Penalty on `embeddings` (a regularizer or a name). Defaults to None.
-        mask_zero: Whether index 0 is padding to be masked downstream. Kept in the config;
-            masks are not yet propagated (that needs the functional model), so index 0 is
-            for now an ordinary row. Defaults to False.
+        mask_zero: Whether index 0 is padding: the output then carries the mask `indices != 0`
+            to the layers after it that use masks (RNNs, attention, GlobalAveragePooling1D; see
+            `layers.masking`). Index 0 still has its row. Defaults to False.
         input_shape: Shape of one sample of indices, e.g. `(timesteps,)`; only needed on a
             model's first layer.
         name: Layer name. Defaults to one the model assigns.
@@ -43,6 +43,12 @@ class Embedding(Layer):
 
     def compute_output_shape(self, input_shape):
         return (*input_shape, self.output_dim)
+
+    def compute_mask(self, inputs, mask=None):
+        """`inputs != 0` with `mask_zero`, else None (Keras's rule)."""
+        from .masking_flow import engine_op
+
+        return engine_op("not_equal", inputs, 0) if self.mask_zero else None
 
     def _build(self, input_shape, rng):
         self.params["embeddings"] = self.embeddings_initializer((self.input_dim, self.output_dim), rng, self.dtype)

@@ -12,6 +12,7 @@ import copy
 
 import numpy as np
 
+from ..autodiff.symbolic import call_symbolic, contains_symbolic
 from .base import Layer
 from .windows import check_padding
 from .conv1d import single, steps_output_size
@@ -106,18 +107,45 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
         keepdims: Return `(batch, 1, channels)` instead. Defaults to False.
         input_shape: `(steps, channels)`; only needed on a model's first layer.
         name: Layer name. Defaults to one the model assigns.
+
+    Call with `mask=` (boolean `(batch, steps)`, or propagated from an `Embedding(mask_zero=True)`)
+    to average over the unmasked steps only, as Keras does.
     """
 
+    def __call__(self, inputs=None, mask=None, **kwargs):
+        if mask is None and not contains_symbolic(inputs):
+            mask = getattr(inputs, "_keras_mask", None)  # a real tensor's mask (see layers.masking)
+        if mask is None:
+            return super().__call__(inputs, **kwargs)
+        from .masking_flow import build_for, mask_input
+
+        build_for(self, inputs)
+        if contains_symbolic(inputs) or contains_symbolic(mask):  # one node, the mask a recorded argument
+            return call_symbolic(self, (inputs,), {**kwargs, "mask": mask})
+        return super().__call__([inputs, mask_input(mask)], **kwargs)
+
     def forward(self, x, training=False):
+        x, mask = (x[0], x[1]) if isinstance(x, list) else (x, None)
         self._check_input(x)
         self._x_shape = x.shape
-        return x.mean(axis=1, keepdims=self.keepdims)
+        self._weights = None
+        if mask is None:
+            return x.mean(axis=1, keepdims=self.keepdims)
+        if mask.shape != x.shape[:2]:
+            raise ValueError(f"Layer {self.name!r} (GlobalAveragePooling1D): `mask` must have shape (batch, steps) = "
+                             f"{x.shape[:2]}. Received: shape {mask.shape}")
+        kept = mask.astype(x.dtype)[:, :, None]
+        self._weights = kept / np.maximum(kept.sum(axis=1, keepdims=True), 1)  # a fully masked row averages to 0
+        out = (x * self._weights).sum(axis=1, keepdims=True)
+        return out if self.keepdims else out[:, 0]
 
     def backward(self, grad):
         if not self.needs_input_grad:
-            return None
-        grad = grad.reshape(len(grad), 1, -1) / self._x_shape[1]
-        return np.ascontiguousarray(np.broadcast_to(grad, self._x_shape))
+            return None if self._weights is None else [None, None]
+        grad = grad.reshape(len(grad), 1, -1)
+        if self._weights is not None:
+            return [grad * self._weights, None]
+        return np.ascontiguousarray(np.broadcast_to(grad / self._x_shape[1], self._x_shape))
 
 
 class GlobalMaxPooling1D(_GlobalPooling1D):

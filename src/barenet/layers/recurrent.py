@@ -17,8 +17,10 @@ Weights follow Keras's names and layouts, gates side by side along the last axis
                (bias (3 units,) with reset_after=False; with reset_after=True row 0 is the
                input bias and row 1 the recurrent bias)
 
-The initial state is zeros. Masks, `return_state`, `initial_state` and dropout need
-the functional model and are not here yet.
+The shared machinery (input projection, `initial_state`, `return_state`, `dropout`,
+`recurrent_dropout`, masks) is in `rnn_base.py`. A masked step carries the previous
+state (and output) over: `_carry` in the forward loops, `_split_masked`/`_add_kept` in
+the backward ones.
 """
 
 from __future__ import annotations
@@ -27,130 +29,9 @@ import copy
 
 import numpy as np
 
-from .. import activations, initializers, regularizers
 from ..reductions import column_sums
 from .base import Layer, check_positive_int
-
-
-class _RNN(Layer):
-    """Shared implementation: arguments, the input projection and its gradients, config.
-
-    Subclasses set `gates` (how many blocks of `units` the kernel holds) and implement
-    `_recur(projected)` -> hidden states `(timesteps + 1, batch, units)` (row 0 the zero
-    initial state) and `_recur_backward(grad_last, grad_steps)` -> dLoss/d(projected),
-    filling the recurrent gradients on the way.
-    """
-
-    gates = 1
-
-    def __init__(self, units: int, activation="tanh", recurrent_activation="sigmoid", use_bias: bool = True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
-                 return_sequences: bool = False, go_backwards: bool = False, input_shape=None,
-                 name: str | None = None):
-        super().__init__(input_shape, name)
-        self.units = check_positive_int("units", units)
-        self.activation = activations.get(activation)
-        self.recurrent_activation = activations.get(recurrent_activation)
-        self.use_bias = bool(use_bias)
-        self.return_sequences = bool(return_sequences)
-        self.go_backwards = bool(go_backwards)
-        self._initializer_names = {}
-        for argument, value in (("kernel_initializer", kernel_initializer),
-                                ("recurrent_initializer", recurrent_initializer),
-                                ("bias_initializer", bias_initializer)):
-            setattr(self, argument, initializers.get(value))
-            self._initializer_names[argument] = value if isinstance(value, str) else None
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        for key, reg in (("kernel", self.kernel_regularizer), ("recurrent_kernel", self.recurrent_regularizer),
-                         ("bias", self.bias_regularizer if self.use_bias else None)):
-            if reg is not None:
-                self.regularizers[key] = reg
-
-    # --- shapes and weights -------------------------------------------------------------------
-    def compute_output_shape(self, input_shape):
-        if len(input_shape) != 2:
-            raise ValueError(
-                f"Layer {self.name!r} ({type(self).__name__}) expects sequences of shape (timesteps, features), "
-                f"i.e. batches of shape (batch, timesteps, features). Received: input_shape={tuple(input_shape)}"
-                + (" (a batch of vectors has no time axis: reshape it to (batch, timesteps, features))"
-                   if len(input_shape) == 1 else "")
-            )
-        return (input_shape[0], self.units) if self.return_sequences else (self.units,)
-
-    def _build(self, input_shape, rng):
-        width = self.gates * self.units
-        self.params["kernel"] = self.kernel_initializer((input_shape[1], width), rng, self.dtype)
-        self.params["recurrent_kernel"] = self.recurrent_initializer((self.units, width), rng, self.dtype)
-        if self.use_bias:
-            self.params["bias"] = self.bias_initializer(self._bias_shape(), rng, self.dtype)
-
-    def _bias_shape(self):
-        return (self.gates * self.units,)
-
-    def _input_bias(self, store):
-        """The part of `store["bias"]` (params or grads) added to the input projection."""
-        return store["bias"]
-
-    # --- computing ----------------------------------------------------------------------------
-    def forward(self, x, training=False):
-        self._check_input(x)
-        sequence = x[:, ::-1] if self.go_backwards else x
-        self._x = np.ascontiguousarray(sequence.transpose(1, 0, 2))  # (timesteps, batch, features)
-        steps, n, features = self._x.shape
-        projected = self._x.reshape(steps * n, features) @ self.params["kernel"]
-        if self.use_bias:
-            projected += self._input_bias(self.params)
-        self._h = self._recur(projected.reshape(steps, n, -1))
-        if self.return_sequences:
-            return np.ascontiguousarray(self._h[1:].transpose(1, 0, 2))
-        return self._h[-1].copy()
-
-    def backward(self, grad):
-        steps, n, features = self._x.shape
-        if self.return_sequences:
-            grad_projected = self._recur_backward(None, grad.transpose(1, 0, 2))
-        else:
-            grad_projected = self._recur_backward(grad, None)
-        flat = grad_projected.reshape(steps * n, -1)
-        np.matmul(self._x.reshape(steps * n, features).T, flat, out=self.grads["kernel"])
-        if self.use_bias:
-            column_sums(flat, out=self._input_bias(self.grads))
-        if self.regularizers:
-            self._add_regularization_grads()
-        if not self.needs_input_grad:
-            return None
-        grad_x = (flat @ self.params["kernel"].T).reshape(steps, n, features).transpose(1, 0, 2)
-        return np.ascontiguousarray(grad_x[:, ::-1] if self.go_backwards else grad_x)
-
-    def _start_backward(self, grad_last, n):
-        """dLoss/dh after the last step: the incoming gradient, or zeros when every step has one."""
-        return grad_last.copy() if grad_last is not None else np.zeros((n, self.units), self.dtype)
-
-    def _recurrent_weight_grad(self, grad_steps_flat, key="recurrent_kernel"):
-        """`h_{t-1}^T @ grad` summed over steps and batch, into `grads[key]`."""
-        previous = self._h[:-1].reshape(-1, self.units)
-        np.matmul(previous.T, grad_steps_flat, out=self.grads[key])
-
-    # --- describing -----------------------------------------------------------------------------
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "units": self.units,
-            "activation": self.activation.get_config(),
-            "recurrent_activation": self.recurrent_activation.get_config(),
-            "use_bias": self.use_bias,
-            "kernel_initializer": self._initializer_names["kernel_initializer"] or "glorot_uniform",
-            "recurrent_initializer": self._initializer_names["recurrent_initializer"] or "orthogonal",
-            "bias_initializer": self._initializer_names["bias_initializer"] or "zeros",
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "return_sequences": self.return_sequences,
-            "go_backwards": self.go_backwards,
-        }
+from .rnn_base import _RNN
 
 
 class SimpleRNN(_RNN):
@@ -176,23 +57,27 @@ class SimpleRNN(_RNN):
     def __init__(self, units: int, activation="tanh", use_bias: bool = True, kernel_initializer="glorot_uniform",
                  recurrent_initializer="orthogonal", bias_initializer="zeros", kernel_regularizer=None,
                  recurrent_regularizer=None, bias_regularizer=None, return_sequences: bool = False,
-                 go_backwards: bool = False, input_shape=None, name: str | None = None):
+                 go_backwards: bool = False, input_shape=None, name: str | None = None, return_state: bool = False,
+                 dropout: float = 0.0, recurrent_dropout: float = 0.0):
         super().__init__(units, activation, None, use_bias, kernel_initializer, recurrent_initializer,
                          bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
-                         return_sequences, go_backwards, input_shape, name)
+                         return_sequences, go_backwards, input_shape, name, return_state, dropout,
+                         recurrent_dropout)
 
-    def _recur(self, projected):
+    def _recur(self, projected, states):
         steps, n, _ = projected.shape
         recurrent = self.params["recurrent_kernel"]
         h = np.zeros((steps + 1, n, self.units), self.dtype)
+        h[0] = self._initial_states(states, n)[0]
         self._steps = []  # each step's activation object, holding what its derivative needs
         for t in range(steps):
             act = copy.copy(self.activation)
-            h[t + 1] = act.forward_in_place(projected[t] + h[t] @ recurrent)
+            h[t + 1] = act.forward_in_place(projected[t] + self._dropped(h[t]) @ recurrent)
+            self._carry(h, t)
             self._steps.append(act)
         return h
 
-    def _recur_backward(self, grad_last, grad_steps):
+    def _recur_backward(self, grad_last, grad_steps, grad_carry=None):
         steps, n = len(self._steps), self._h.shape[1]
         recurrent = self.params["recurrent_kernel"]
         grad_z = np.empty((steps, n, self.units), self.dtype)
@@ -200,9 +85,12 @@ class SimpleRNN(_RNN):
         for t in reversed(range(steps)):
             if grad_steps is not None:
                 grad_h += grad_steps[t]
+            grad_h, keep = self._split_masked(t, grad_h)
             grad_z[t] = self._steps[t].backward(grad_h)
-            if t:
-                grad_h = grad_z[t] @ recurrent.T
+            if t or self._with_states:
+                grad_h = self._dropped(grad_z[t] @ recurrent.T)
+                grad_h = self._add_kept(grad_h, keep, 0)
+        self._grad_initial = [grad_h]
         self._recurrent_weight_grad(grad_z.reshape(-1, self.units))
         return grad_z
 
@@ -235,15 +123,18 @@ class LSTM(_RNN):
     """
 
     gates = 4
+    state_count = 2
 
     def __init__(self, units: int, activation="tanh", recurrent_activation="sigmoid", use_bias: bool = True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
                  unit_forget_bias: bool = True, kernel_regularizer=None, recurrent_regularizer=None,
                  bias_regularizer=None, return_sequences: bool = False, go_backwards: bool = False,
-                 input_shape=None, name: str | None = None):
+                 input_shape=None, name: str | None = None, return_state: bool = False, dropout: float = 0.0,
+                 recurrent_dropout: float = 0.0):
         super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
                          recurrent_initializer, bias_initializer, kernel_regularizer, recurrent_regularizer,
-                         bias_regularizer, return_sequences, go_backwards, input_shape, name)
+                         bias_regularizer, return_sequences, go_backwards, input_shape, name, return_state, dropout,
+                         recurrent_dropout)
         self.unit_forget_bias = bool(unit_forget_bias)
 
     def _build(self, input_shape, rng):
@@ -251,16 +142,17 @@ class LSTM(_RNN):
         if self.use_bias and self.unit_forget_bias:
             self.params["bias"][self.units:2 * self.units] = 1
 
-    def _recur(self, projected):
+    def _recur(self, projected, states):
         steps, n, _ = projected.shape
         u, recurrent = self.units, self.params["recurrent_kernel"]
         h = np.zeros((steps + 1, n, u), self.dtype)
         self._c = np.zeros((steps + 1, n, u), self.dtype)
+        h[0], self._c[0] = self._initial_states(states, n)
         self._gate_values = np.empty((steps, n, 4 * u), self.dtype)  # i, f, c~, o after their activations
         self._cell_out = np.empty((steps, n, u), self.dtype)  # activation(c_t)
         self._steps = []
         for t in range(steps):
-            z = projected[t] + h[t] @ recurrent
+            z = projected[t] + self._dropped(h[t]) @ recurrent
             acts = (copy.copy(self.recurrent_activation), copy.copy(self.activation),
                     copy.copy(self.recurrent_activation), copy.copy(self.activation))
             gates = self._gate_values[t]
@@ -272,18 +164,23 @@ class LSTM(_RNN):
             self._c[t + 1] += i * candidate
             self._cell_out[t] = acts[3].forward(self._c[t + 1])
             np.multiply(o, self._cell_out[t], out=h[t + 1])
+            self._carry(h, t, self._c)
             self._steps.append(acts)
         return h
 
-    def _recur_backward(self, grad_last, grad_steps):
+    def _final_states(self):
+        return [self._h[-1], self._c[-1]]
+
+    def _recur_backward(self, grad_last, grad_steps, grad_carry=None):
         steps, n = len(self._steps), self._h.shape[1]
         u, recurrent = self.units, self.params["recurrent_kernel"]
         grad_z = np.empty((steps, n, 4 * u), self.dtype)
         grad_h = self._start_backward(grad_last, n)
-        grad_c = np.zeros((n, u), self.dtype)
+        grad_c = np.zeros((n, u), self.dtype) if grad_carry is None else grad_carry.copy()
         for t in reversed(range(steps)):
             if grad_steps is not None:
                 grad_h += grad_steps[t]
+            grad_h, grad_c, keep = self._split_masked(t, grad_h, grad_c)
             act_if, act_candidate, act_o, act_cell = self._steps[t]
             i, f, candidate, o = (self._gate_values[t][:, k * u:(k + 1) * u] for k in range(4))
             out = grad_z[t]
@@ -294,8 +191,11 @@ class LSTM(_RNN):
             out[:, :2 * u] = act_if.backward(out[:, :2 * u])
             out[:, 2 * u:3 * u] = act_candidate.backward(grad_c * i)
             grad_c *= f
-            if t:
-                grad_h = out @ recurrent.T
+            grad_c = self._add_kept(grad_c, keep, 1)
+            if t or self._with_states:
+                grad_h = self._dropped(out @ recurrent.T)
+                grad_h = self._add_kept(grad_h, keep, 0)
+        self._grad_initial = [grad_h, grad_c]
         self._recurrent_weight_grad(grad_z.reshape(-1, 4 * u))
         return grad_z
 
@@ -332,10 +232,12 @@ class GRU(_RNN):
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
                  kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
                  return_sequences: bool = False, go_backwards: bool = False, reset_after: bool = True,
-                 input_shape=None, name: str | None = None):
+                 input_shape=None, name: str | None = None, return_state: bool = False, dropout: float = 0.0,
+                 recurrent_dropout: float = 0.0):
         super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
                          recurrent_initializer, bias_initializer, kernel_regularizer, recurrent_regularizer,
-                         bias_regularizer, return_sequences, go_backwards, input_shape, name)
+                         bias_regularizer, return_sequences, go_backwards, input_shape, name, return_state, dropout,
+                         recurrent_dropout)
         self.reset_after = bool(reset_after)
 
     def _bias_shape(self):
@@ -344,10 +246,11 @@ class GRU(_RNN):
     def _input_bias(self, store):
         return store["bias"][0] if self.reset_after else store["bias"]
 
-    def _recur(self, projected):
+    def _recur(self, projected, states):
         steps, n, _ = projected.shape
         u, recurrent = self.units, self.params["recurrent_kernel"]
         h = np.zeros((steps + 1, n, u), self.dtype)
+        h[0] = self._initial_states(states, n)[0]
         self._gate_values = np.empty((steps, n, 3 * u), self.dtype)  # z, r, h~ after their activations
         # reset_after: h_{t-1} @ U_h + b'_h (what r multiplies); else r * h_{t-1} (what U_h multiplies).
         self._reset_input = np.empty((steps, n, u), self.dtype)
@@ -357,25 +260,27 @@ class GRU(_RNN):
         for t in range(steps):
             acts = (copy.copy(self.recurrent_activation), copy.copy(self.activation))
             gates, x_part = self._gate_values[t], projected[t]
+            previous = self._dropped(h[t])
             if self.reset_after:
-                h_part = h[t] @ recurrent
+                h_part = previous @ recurrent
                 if self.use_bias:
                     h_part += self.params["bias"][1]
                 gates[:, :2 * u] = acts[0].forward(x_part[:, :2 * u] + h_part[:, :2 * u])
                 self._reset_input[t] = h_part[:, 2 * u:]
                 gates[:, 2 * u:] = acts[1].forward(x_part[:, 2 * u:] + gates[:, u:2 * u] * self._reset_input[t])
             else:
-                gates[:, :2 * u] = acts[0].forward(x_part[:, :2 * u] + h[t] @ recurrent_zr)
-                np.multiply(gates[:, u:2 * u], h[t], out=self._reset_input[t])
+                gates[:, :2 * u] = acts[0].forward(x_part[:, :2 * u] + previous @ recurrent_zr)
+                np.multiply(gates[:, u:2 * u], previous, out=self._reset_input[t])
                 gates[:, 2 * u:] = acts[1].forward(x_part[:, 2 * u:] + self._reset_input[t] @ recurrent_h)
             z, candidate = gates[:, :u], gates[:, 2 * u:]
-            np.subtract(h[t], candidate, out=h[t + 1])
+            np.subtract(h[t], candidate, out=h[t + 1])  # the state itself is not dropped (Keras)
             h[t + 1] *= z
             h[t + 1] += candidate
+            self._carry(h, t)
             self._steps.append(acts)
         return h
 
-    def _recur_backward(self, grad_last, grad_steps):
+    def _recur_backward(self, grad_last, grad_steps, grad_carry=None):
         steps, n = len(self._steps), self._h.shape[1]
         u, recurrent = self.units, self.params["recurrent_kernel"]
         grad_x_part = np.empty((steps, n, 3 * u), self.dtype)  # dLoss/d(x_t @ kernel + input bias)
@@ -387,9 +292,11 @@ class GRU(_RNN):
         for t in reversed(range(steps)):
             if grad_steps is not None:
                 grad_h += grad_steps[t]
+            grad_h, keep = self._split_masked(t, grad_h)
             act_zr, act_candidate = self._steps[t]
             gates = self._gate_values[t]
             z, r, candidate = gates[:, :u], gates[:, u:2 * u], gates[:, 2 * u:]
+            previous = self._dropped(self._h[t])
             out = grad_x_part[t]
             out[:, 2 * u:] = act_candidate.backward(grad_h * (1 - z))
             grad_candidate = out[:, 2 * u:]
@@ -400,21 +307,24 @@ class GRU(_RNN):
                 h_out = grad_h_part[t]
                 h_out[:, :2 * u] = out[:, :2 * u]
                 np.multiply(grad_candidate, r, out=h_out[:, 2 * u:])
-                if t:
-                    grad_h = grad_h * z + h_out @ recurrent.T
+                if t or self._with_states:
+                    grad_h = grad_h * z + self._dropped(h_out @ recurrent.T)
+                    grad_h = self._add_kept(grad_h, keep, 0)
             else:
                 grad_reset_input = grad_candidate @ recurrent_h
-                np.multiply(grad_reset_input, self._h[t], out=out[:, u:2 * u])
+                np.multiply(grad_reset_input, previous, out=out[:, u:2 * u])
                 out[:, :2 * u] = act_zr.backward(out[:, :2 * u])
-                if t:
-                    grad_h = grad_h * z + grad_reset_input * r + out[:, :2 * u] @ recurrent_zr
+                if t or self._with_states:
+                    grad_h = grad_h * z + self._dropped(grad_reset_input * r + out[:, :2 * u] @ recurrent_zr)
+                    grad_h = self._add_kept(grad_h, keep, 0)
+        self._grad_initial = [grad_h]
         if self.reset_after:
             flat = grad_h_part.reshape(-1, 3 * u)
             self._recurrent_weight_grad(flat)
             if self.use_bias:
                 column_sums(flat, out=self.grads["bias"][1])
         else:
-            previous = self._h[:-1].reshape(-1, u)
+            previous = self._previous()
             grads = self.grads["recurrent_kernel"]
             grads[:, :2 * u] = previous.T @ grad_x_part[:, :, :2 * u].reshape(-1, 2 * u)
             grads[:, 2 * u:] = self._reset_input.reshape(-1, u).T @ grad_x_part[:, :, 2 * u:].reshape(-1, u)

@@ -61,17 +61,7 @@ def check_targets(y: np.ndarray, name: str, output_shape, loss, output_owner: st
     With `dtype=None` only shapes are checked (no value is read and nothing is copied) and `y`
     is returned as it is."""
     if isinstance(loss, losses.SparseCategoricalCrossentropy):
-        labels = y.reshape(len(y), -1)
-        if labels.shape[1] != 1 or (dtype is not None and np.any(labels != np.round(labels))):
-            raise ValueError(f"`{name}` must hold integer class labels, shape (samples,) or (samples, 1), "
-                             f"for sparse_categorical_crossentropy. Received: shape {y.shape}, dtype {y.dtype}")
-        if dtype is None:
-            return y
-        if output_shape is not None and output_shape[-1] is not None and (
-                labels.min() < 0 or labels.max() >= output_shape[-1]):
-            raise ValueError(f"`{name}` labels must lie in [0, {output_shape[-1]}). "
-                             f"Received: min {labels.min()}, max {labels.max()}")
-        return labels.reshape(-1).astype(np.intp)
+        return _check_labels(y, name, output_shape, dtype)
     if y.ndim == 1 and output_shape is not None and tuple(output_shape) == (1,):
         y = y[:, None]
     if output_shape is not None and isinstance(loss, losses.Loss) and (
@@ -88,6 +78,35 @@ def check_targets(y: np.ndarray, name: str, output_shape, loss, output_owner: st
         y = y.astype(dtype, copy=False)
     _check_finite_after_cast(y, name)
     return y
+
+
+def _check_labels(y: np.ndarray, name: str, output_shape, dtype) -> np.ndarray:
+    """Integer class labels for sparse_categorical_crossentropy: one per output row, i.e. of the
+    output's shape without its class axis (`(samples,)` for `(samples, classes)`, `(samples, steps)`
+    for `(samples, steps, classes)`), optionally with a trailing axis of 1."""
+    label_shape = None if output_shape is None else tuple(output_shape[:-1])
+    shape = y.shape[1:]
+    if label_shape is None:
+        fits = True
+    else:
+        fits = len(shape) in (len(label_shape), len(label_shape) + 1) and all(
+            o is None or o == s for o, s in zip(label_shape, shape)) and (
+            len(shape) == len(label_shape) or shape[-1] == 1)
+    if not fits or (dtype is not None and np.any(y != np.round(y))):
+        expected = "(samples,) or (samples, 1)" if not label_shape else \
+            f"(samples, {', '.join(map(str, label_shape))})"
+        raise ValueError(f"`{name}` must hold integer class labels, shape {expected}, "
+                         f"for sparse_categorical_crossentropy. Received: shape {y.shape}, dtype {y.dtype}")
+    if dtype is None:
+        return y
+    if label_shape is not None and len(shape) > len(label_shape):
+        y = y[..., 0]
+    elif label_shape is None and y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    classes = None if output_shape is None else output_shape[-1]
+    if classes is not None and y.size and (y.min() < 0 or y.max() >= classes):
+        raise ValueError(f"`{name}` labels must lie in [0, {classes}). Received: min {y.min()}, max {y.max()}")
+    return y.astype(np.intp)
 
 
 def split_structure(value, names: list, what: str) -> list:

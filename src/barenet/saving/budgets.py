@@ -89,6 +89,8 @@ def layer_numbers(layer, input_shape: tuple) -> int:
     """
     if isinstance(layer, layers_module.TimeDistributed):
         return layer_numbers(layer.layer, tuple(input_shape[1:]))
+    if isinstance(layer, layers_module.Bidirectional):
+        return layer_numbers(layer.forward_layer, input_shape) + layer_numbers(layer.backward_layer, input_shape)
     if isinstance(layer, layers_module.Dense):
         return (input_shape[-1] + layer.use_bias) * layer.units
     if isinstance(layer, layers_module.Conv1D):

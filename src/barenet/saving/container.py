@@ -24,7 +24,8 @@ def _write_zip(f, config: dict, arrays: dict[str, np.ndarray]) -> None:
         zf.writestr(zipfile.ZipInfo(CONFIG_MEMBER, date_time=(1980, 1, 1, 0, 0, 0)), text.encode("utf-8"))
         for member, value in arrays.items():
             with zf.open(zipfile.ZipInfo(member, date_time=(1980, 1, 1, 0, 0, 0)), "w", force_zip64=True) as handle:
-                np.save(handle, np.ascontiguousarray(value), allow_pickle=False)
+                # np.ascontiguousarray would turn a scalar weight (shape ()) into shape (1,).
+                np.save(handle, np.asarray(value, order="C"), allow_pickle=False)
 
 
 def _json_default(value):
