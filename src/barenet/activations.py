@@ -24,6 +24,7 @@ import math
 import numpy as np
 
 from . import activation_functions
+from .activation_base import Activation, sigmoid_array, softmax_array
 from .activation_functions import (  # noqa: F401
     elu,
     exponential,
@@ -46,44 +47,20 @@ from .activation_functions import (  # noqa: F401
     swish,
     tanh,
 )
+from .activations_modern import (
+    SELU,
+    Exponential,
+    FunctionActivation,
+    HardSigmoid,
+    HardSilu,
+    LogSoftmax,
+    Mish,
+    ReLU6,
+    Softsign,
+)
 
 _erf = np.frompyfunc(math.erf, 1, 1)  # NumPy has no erf: exact, one Python call per entry
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
-
-
-class Activation:
-    """Base class: identity. Subclasses override `forward` and `backward`."""
-
-    name = "linear"
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        return x
-
-    def forward_in_place(self, x: np.ndarray) -> np.ndarray:
-        """`forward(x)`, free to overwrite `x` and return it.
-
-        Layers call this on their own freshly computed pre-activations, which nothing else
-        holds, to save allocating a second array of the same size (ReLU does so).
-        """
-        return self.forward(x)
-
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        return grad
-
-    def get_config(self) -> str:
-        return self.name
-
-    def __eq__(self, other):
-        # The blog's code compares names (`layer.activation == "softmax"`); objects keep identity.
-        if isinstance(other, str):
-            return other == self.name
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self.name)  # equal to its name, so it must hash like it
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
 
 
 class Linear(Activation):
@@ -268,32 +245,6 @@ class GELU(Activation):
         du = x.dtype.type(_SQRT_2_OVER_PI) * (1 + 3 * x.dtype.type(0.044715) * x * x)
         return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
 
-
-def sigmoid_array(x: np.ndarray) -> np.ndarray:
-    """Numerically stable logistic function (no overflow warning for large |x|)."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
-
-
-def softmax_array(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Softmax along `axis`, shifted by the maximum for stability."""
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
-    e /= e.sum(axis=axis, keepdims=True)
-    return e
-
-
-# Here, not at the top: those classes subclass `Activation` above.
-from .activations_modern import (
-    SELU,
-    Exponential,
-    FunctionActivation,
-    HardSigmoid,
-    HardSilu,
-    LogSoftmax,
-    Mish,
-    ReLU6,
-    Softsign,
-)
 
 ACTIVATIONS = {
     "linear": Linear,

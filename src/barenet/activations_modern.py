@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import Activation, sigmoid_array
+from .activation_base import Activation, sigmoid_array
 
 
 class SELU(Activation):

@@ -6,7 +6,6 @@ import copy
 
 import numpy as np
 
-from .. import layers as layers_module
 from ..autodiff import ops as engine_ops
 from ..autodiff.symbolic import call_symbolic, contains_symbolic
 from .base import Layer
@@ -76,10 +75,10 @@ class TimeDistributed(Layer):
     def from_config(cls, config):
         config = dict(config)
         spec = config.pop("layer")
-        inner = layers_module.LAYERS.get(spec.get("class_name")) if isinstance(spec, dict) else None
+        inner = _registry().get(spec.get("class_name")) if isinstance(spec, dict) else None
         if inner is None:
             raise ValueError(f"TimeDistributed's `layer` must be {{'class_name': ..., 'config': ...}} naming one of: "
-                             f"{', '.join(layers_module.LAYERS)}. Received: {spec!r:.80}")
+                             f"{', '.join(_registry())}. Received: {spec!r:.80}")
         return cls(inner.from_config(dict(spec["config"])), **config)
 
 
@@ -287,9 +286,15 @@ class Bidirectional(Layer):
             spec = config.pop(key, None)
             if spec is None:
                 continue
-            inner = layers_module.LAYERS.get(spec.get("class_name")) if isinstance(spec, dict) else None
+            inner = _registry().get(spec.get("class_name")) if isinstance(spec, dict) else None
             if inner is None or not isinstance(spec.get("config"), dict):
                 raise ValueError(f"Bidirectional's `{key}` must be {{'class_name': ..., 'config': ...}} naming a "
                                  f"recurrent layer. Received: {spec!r:.80}")
             built[key] = inner.from_config(dict(spec["config"]))
         return cls(built.pop("layer"), backward_layer=built.get("backward_layer"), **config)
+
+
+def _registry() -> dict:
+    """`barenet.layers.LAYERS`, imported when a config is read (the package imports this module)."""
+    from . import LAYERS
+    return LAYERS

@@ -1,0 +1,54 @@
+"""The `Activation` contract (`forward` caches what `backward` needs) and the stable array helpers
+that the activation modules share (`activations` and `activations_modern` both build on this)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Activation:
+    """Base class: identity. Subclasses override `forward` and `backward`."""
+
+    name = "linear"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+    def forward_in_place(self, x: np.ndarray) -> np.ndarray:
+        """`forward(x)`, free to overwrite `x` and return it.
+
+        Layers call this on their own freshly computed pre-activations, which nothing else
+        holds, to save allocating a second array of the same size (ReLU does so).
+        """
+        return self.forward(x)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        return grad
+
+    def get_config(self) -> str:
+        return self.name
+
+    def __eq__(self, other):
+        # The blog's code compares names (`layer.activation == "softmax"`); objects keep identity.
+        if isinstance(other, str):
+            return other == self.name
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.name)  # equal to its name, so it must hash like it
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def sigmoid_array(x: np.ndarray) -> np.ndarray:
+    """Numerically stable logistic function (no overflow warning for large |x|)."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+def softmax_array(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Softmax along `axis`, shifted by the maximum for stability."""
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
