@@ -48,7 +48,7 @@ from ..autodiff.symbolic import call_symbolic, contains_symbolic
 from ..seeding import context_generator
 from .context import CONTEXT, call_context, float_dtype, shapes_of, to_tensors
 from .masking_flow import attach_output_masks, fill_masks
-
+from .weight_lists import WeightLists, nested_layers, trainable_layer_ids  # noqa: F401 - used by training, summary
 
 # Attributes that are configuration, not a forward pass's cache (see `_cache_snapshot`).
 _NOT_CACHE = frozenset({"_grads_pass", "_last_call", "_sublayers", "_variables", "_building", "_inbound_nodes",
@@ -56,7 +56,7 @@ _NOT_CACHE = frozenset({"_grads_pass", "_last_call", "_sublayers", "_variables",
                         "_losses", "_trainable", "_activity_regularizer"})
 
 
-class Layer:
+class Layer(WeightLists):
     """Base class for layers.
 
     `needs_input_grad` is False when nothing upstream needs the gradient of the input
@@ -231,31 +231,6 @@ class Layer:
         variables[name] = variable
         return variable
 
-    # --- trainability and weights (Keras's names) -----------------------------------------------
-    @property
-    def trainable(self) -> bool:
-        """Whether the optimizer updates this layer's weights (Keras's `layer.trainable`).
-
-        Setting it sets it on every layer this one holds (a model's layers, nested models'
-        layers), as Keras 3 does. barenet reads the flag at every training step, so a change
-        takes effect at the next step (Keras 3 asks for `compile()` again; that works too).
-        """
-        return self.__dict__.get("_trainable", True)
-
-    @trainable.setter
-    def trainable(self, value) -> None:
-        value = bool(value)
-        object.__setattr__(self, "_trainable", value)
-        for key, variable in self.__dict__.get("_variables", {}).items():
-            if key in self.params:  # weights created trainable follow the layer (Keras's rule)
-                variable.trainable = value
-        for child in self._tracked_layers():
-            child.trainable = value
-
-    def _tracked_layers(self) -> list:
-        """The layers `trainable` propagates to (a model overrides it with its layers)."""
-        return self.sublayers
-
     @property
     def activity_regularizer(self):
         """Penalty on the layer's outputs added to the loss at each call (Keras's argument), or None."""
@@ -264,61 +239,6 @@ class Layer:
     @activity_regularizer.setter
     def activity_regularizer(self, value) -> None:
         object.__setattr__(self, "_activity_regularizer", regularizers.get(value))
-
-    def _own_weights(self) -> list:
-        """This layer's own weights (not its sublayers') as `Variable`s: trainable, then non-trainable."""
-        variables = self.__dict__.get("_variables")
-        if variables:
-            return ([v for k, v in variables.items() if k in self.params]
-                    + [v for k, v in variables.items() if k in self.state])
-        return ([Variable(value, name=key, trainable=True) for key, value in self.params.items()]
-                + [Variable(value, name=key, trainable=False) for key, value in self.state.items()])
-
-    def _all_weights(self) -> list:
-        """`(learns, Variable)` for every weight, depth first: `learns` is whether the optimizer
-        updates it (a trainable weight of a layer that, with every layer holding it, is trainable)."""
-        found, seen = [], set()
-        learning = trainable_layer_ids(self)
-        for layer in [self, *_nested_layers(self)]:
-            for weight in layer._own_weights():
-                if id(weight.value) not in seen:
-                    seen.add(id(weight.value))
-                    found.append((id(layer) in learning and weight.name in layer.params, weight))
-        return found
-
-    @property
-    def weights(self) -> list:
-        """Every weight as a `Variable` (wrapping the live array): trainable ones first, then
-        non-trainable (BatchNormalization's moving statistics), then sublayers', as in Keras."""
-        return [weight for _, weight in self._all_weights()]
-
-    @property
-    def trainable_weights(self) -> list:
-        """The weights the optimizer updates (none when `trainable` is False)."""
-        return [w for learns, w in self._all_weights() if learns]
-
-    @property
-    def non_trainable_weights(self) -> list:
-        """The weights it does not update: non-trainable state, and all weights of frozen layers."""
-        return [w for learns, w in self._all_weights() if not learns]
-
-    def get_weights(self) -> list:
-        """Copies of the weights as NumPy arrays, in `weights` order."""
-        return [np.array(weight.value, copy=True) for _, weight in self._all_weights()]
-
-    def set_weights(self, weights) -> None:
-        """Set the weights from a list of arrays shaped like `get_weights()` (checked before any change)."""
-        targets = [weight for _, weight in self._all_weights()]
-        weights = list(weights)
-        if len(weights) != len(targets):
-            raise ValueError(f"`weights` must hold {len(targets)} arrays for layer {self.name!r}. "
-                             f"Received: {len(weights)}")
-        for i, (target, value) in enumerate(zip(targets, weights)):
-            if np.shape(value) != target.shape:
-                raise ValueError(f"`weights[{i}]` ({target.name}) must have shape {target.shape}. "
-                                 f"Received: {np.shape(value)}")
-        for target, value in zip(targets, weights):
-            target.value[...] = value
 
     # --- computing (hand-derived layers) ----------------------------------------------------
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
@@ -397,7 +317,7 @@ class Layer:
         return config
 
     @classmethod
-    def from_config(cls, config: dict) -> "Layer":
+    def from_config(cls, config: dict) -> Layer:
         """`cls(**config)`; the base arguments a constructor does not take (`trainable`,
         `activity_regularizer`) are set on the new layer instead."""
         config = dict(config)
@@ -414,37 +334,6 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r} output_shape={self.output_shape}>"
-
-
-def trainable_layer_ids(root: Layer) -> set:
-    """ids of `root` and the layers inside it that the optimizer updates: trainable, and held only
-    by trainable layers (Keras 3: a frozen model hides all its weights, whatever its layers say)."""
-    found = set()
-
-    def visit(layer):
-        if not layer.trainable or id(layer) in found:
-            return
-        found.add(id(layer))
-        for child in layer._tracked_layers():
-            visit(child)
-
-    visit(root)
-    return found
-
-
-def _nested_layers(layer: Layer) -> list:
-    """Every layer `layer` holds, depth first, each once (a model's layers and theirs)."""
-    found, seen = [], {id(layer)}
-
-    def visit(owner):
-        for child in owner._tracked_layers():
-            if id(child) not in seen:
-                seen.add(id(child))
-                found.append(child)
-                visit(child)
-
-    visit(layer)
-    return found
 
 
 def add_activity_penalty(layer: Layer, outputs) -> None:
@@ -466,83 +355,6 @@ def _add_sublayer(owner: Layer, layer: Layer) -> None:
     sublayers = owner.__dict__.setdefault("_sublayers", [])
     if not any(existing is layer for existing in sublayers):
         sublayers.append(layer)
-
-
-class KernelLayer(Layer):
-    """A layer computing `activation(x * weights + biases)` for some product `*` (Dense, Conv2D).
-
-    Holds what such layers share: the activation, whether there is a bias, the
-    initializers and the weight penalties, their config entries, and the blog's
-    `weights` / `biases` attributes (the `params` arrays, assigned with a shape check).
-    """
-
-    def __init__(self, activation=None, use_bias: bool = True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, input_shape=None,
-                 name: str | None = None, **kwargs):
-        super().__init__(input_shape, name, **kwargs)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self._kernel_initializer_name = _initializer_config(kernel_initializer)
-        self._bias_initializer_name = _initializer_config(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        if self.kernel_regularizer is not None:
-            self.regularizers["weights"] = self.kernel_regularizer
-        if self.bias_regularizer is not None and self.use_bias:
-            self.regularizers["biases"] = self.bias_regularizer
-
-    # The blog's attribute names, the same arrays as `params`.
-    @property
-    def isbias(self) -> bool:
-        return self.use_bias
-
-    @property
-    def weights(self) -> np.ndarray | None:
-        return self.params.get("weights")
-
-    @weights.setter
-    def weights(self, value):
-        self._assign("weights", value)
-
-    @property
-    def biases(self) -> np.ndarray | None:
-        return self.params.get("biases")
-
-    @biases.setter
-    def biases(self, value):
-        self._assign("biases", value)
-
-    def _assign(self, key: str, value, argument: str | None = None) -> None:
-        """Copy `value` into `params[key]` after checking its shape; errors name `argument` (default `key`)."""
-        if key not in self.params:
-            raise ValueError(f"Layer {self.name!r} has no {key!r} yet: build it (add it to a model with a known input) first.")
-        value = np.asarray(value)
-        if value.shape != self.params[key].shape:
-            raise ValueError(f"`{argument or key}` of layer {self.name!r} must have shape {self.params[key].shape}. "
-                             f"Received: shape {value.shape}")
-        self.params[key][...] = value
-
-    def kernel_config(self) -> dict:
-        """The config entries of the arguments above (`use_bias` included)."""
-        return {
-            "activation": self.activation.get_config(),
-            "use_bias": self.use_bias,
-            "kernel_initializer": self._kernel_initializer_name or "glorot_uniform",
-            "bias_initializer": self._bias_initializer_name or "zeros",
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-        }
-
-
-def _initializer_config(initializer):
-    """What a config stores for an initializer argument: its name, an `Initializer`'s config dict, or None."""
-    if isinstance(initializer, (str, dict)):
-        return initializer
-    if isinstance(initializer, initializers.Initializer):
-        return initializers.serialize(initializer)
-    return None
 
 
 def normalize_shape(shape, argument: str) -> tuple[int, ...]:

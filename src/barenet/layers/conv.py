@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..reductions import column_sums
-from .base import KernelLayer, check_positive_int
+from .base import check_positive_int
+from .kernel_layer import KernelLayer
 from .windows import (check_padding, crop_images, offset_slices, pad_images, pair, spatial_output_shape,
                       windows)
 

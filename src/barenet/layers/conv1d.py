@@ -13,7 +13,8 @@ import numbers
 import numpy as np
 
 from ..reductions import column_sums
-from .base import KernelLayer, Layer, check_positive_int
+from .base import Layer, check_positive_int
+from .kernel_layer import KernelLayer
 from .windows import check_padding, conv_output_size
 
 PADDINGS_1D = ("valid", "same", "causal")

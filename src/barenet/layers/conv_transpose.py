@@ -20,9 +20,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..reductions import column_sums
-from .base import KernelLayer, check_positive_int
-from .windows import check_padding, pair
+from .base import check_positive_int
 from .conv1d import single
+from .kernel_layer import KernelLayer
+from .windows import check_padding, pair
 
 
 def transposed_size(size: int, kernel: int, stride: int, dilation: int, padding: str) -> tuple[int, int, int]:

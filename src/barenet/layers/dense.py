@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..reductions import column_sums
-from .base import KernelLayer, Layer, check_positive_int
+from .base import Layer, check_positive_int
+from .kernel_layer import KernelLayer
 
 
 class Dense(KernelLayer):
