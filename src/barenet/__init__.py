@@ -14,6 +14,7 @@ from .layers import (FFL, GRU, LSTM, Add, Average, AveragePooling1D, AveragePool
                      Layer, LayerNormalization, Maximum, MaxPooling1D, MaxPooling2D, Minimum, Multiply, Pool2d,
                      RepeatVector, Reshape, SimpleRNN, Subtract, TimeDistributed, UpSampling1D, UpSampling2D,
                      ZeroPadding1D, ZeroPadding2D)
+from .layers import SpatialDropout1D, SpatialDropout2D
 from .models import NN, Input, InputLayer, Model, Sequential
 from .preprocessing import normalize, standardize, train_test_split
 from .saving import ModelFileError, load_model
@@ -30,6 +31,7 @@ __all__ = [
     "Embedding", "LayerNormalization", "Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D",
     "GlobalMaxPooling1D", "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D",
     "Conv1DTranspose", "Conv2DTranspose", "TimeDistributed", "Callback", "History",
+    "SpatialDropout1D", "SpatialDropout2D",
     "to_categorical", "one_hot_encoding", "normalize", "standardize", "train_test_split",
     "load_model", "ModelFileError",
     "autodiff", "activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "ops", "optimizers",

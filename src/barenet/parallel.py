@@ -32,9 +32,9 @@ ENVIRONMENT_VARIABLE = "BARENET_NUM_THREADS"
 # A batch is cut into at most this many pieces (fewer for small batches): enough for the
 # cores of a workstation, few enough that each piece stays a sizeable array.
 MAX_PIECES = 8
-# Below this many values per call, pieces run one after another on the calling thread
-# (same pieces, same result): handing tiny arrays to threads costs more than it saves.
-MIN_PARALLEL_SIZE = 32_768
+# A piece holds at least this many values (when the batch allows): smaller arrays are cut
+# into fewer pieces, and an array below it is one piece, run on the calling thread.
+MIN_PIECE_SIZE = 16_384
 
 _lock = threading.Lock()
 _state = {"threads": None, "pool": None, "pool_size": 0, "blas": None}
@@ -86,10 +86,12 @@ def get_num_threads() -> int:
     return _state["threads"]
 
 
-def batch_pieces(n: int) -> list[slice]:
-    """The fixed split of `n` samples: `min(n, MAX_PIECES)` contiguous slices, sizes differing by
-    at most one. Depends on `n` only, never on the thread count."""
-    count = max(min(n, MAX_PIECES), 1)
+def batch_pieces(n: int, size: int | None = None) -> list[slice]:
+    """The fixed split of `n` samples (an array of `size` values, if given): up to `MAX_PIECES`
+    contiguous slices of at least `MIN_PIECE_SIZE` values, sizes differing by at most one sample.
+    Depends on the shapes only, never on the thread count."""
+    count = min(n, MAX_PIECES) if size is None else min(n, MAX_PIECES, size // MIN_PIECE_SIZE)
+    count = max(count, 1)
     base, extra = divmod(n, count)
     bounds = [0]
     for k in range(count):
@@ -127,11 +129,11 @@ def run_pieces(work, n: int, size: int | None = None) -> list:
         work: A function of one slice of the batch; pieces must not write to shared memory
             outside their own slice (return partial sums instead).
         n: Batch size.
-        size: Values the call touches (for the small-array shortcut). Defaults to large.
+        size: Values of the largest array the call touches (small arrays get fewer pieces).
     """
-    pieces = batch_pieces(n)
+    pieces = batch_pieces(n, size)
     threads = min(get_num_threads(), len(pieces))
-    if threads == 1 or (size is not None and size < MIN_PARALLEL_SIZE):
+    if threads == 1:
         return [work(piece) for piece in pieces]
     with _blas_one_thread():
         return list(_pool(threads).map(work, pieces))

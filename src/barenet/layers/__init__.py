@@ -5,7 +5,7 @@ from .input_layer import Input, InputLayer
 from .conv import Conv2d, Conv2D
 from .conv1d import Conv1D
 from .conv_transpose import Conv1DTranspose, Conv2DTranspose
-from .core import Dropout, Flatten, Reshape
+from .core import Dropout, Flatten, Reshape, SpatialDropout1D, SpatialDropout2D
 from .dense import FFL, Dense
 from .embedding import Embedding
 from .layer_normalization import LayerNormalization
@@ -24,7 +24,7 @@ LAYERS = {cls.__name__: cls for cls in (
     SimpleRNN, LSTM, GRU, RepeatVector, Embedding, LayerNormalization,
     Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D,
     UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D, Cropping1D, Cropping2D,
-    Conv1DTranspose, Conv2DTranspose, TimeDistributed,
+    Conv1DTranspose, Conv2DTranspose, TimeDistributed, SpatialDropout1D, SpatialDropout2D,
 )}
 
 __all__ = ["Layer", "Input", "InputLayer", "Dense", "FFL", "Conv2D", "Conv2d", "MaxPooling2D", "AveragePooling2D",
@@ -33,4 +33,5 @@ __all__ = ["Layer", "Input", "InputLayer", "Dense", "FFL", "Conv2D", "Conv2d", "
            "SimpleRNN", "LSTM", "GRU", "RepeatVector", "Embedding", "LayerNormalization",
            "Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D",
            "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D",
-           "Conv1DTranspose", "Conv2DTranspose", "TimeDistributed", "LAYERS"]
+           "Conv1DTranspose", "Conv2DTranspose", "TimeDistributed", "LAYERS",
+           "SpatialDropout1D", "SpatialDropout2D"]
