@@ -61,9 +61,11 @@ def _from_environment() -> int | None:
     try:
         value = int(raw)
     except ValueError:
-        raise ValueError(f"The environment variable {ENVIRONMENT_VARIABLE} must be a positive integer. "
-                         f"Received: {ENVIRONMENT_VARIABLE}={raw!r}") from None
-    return _check(value, ENVIRONMENT_VARIABLE)
+        value = 0
+    if value < 1:
+        raise ValueError(f"The environment variable {ENVIRONMENT_VARIABLE} must be a positive integer "
+                         f"(a number of threads). Received: {ENVIRONMENT_VARIABLE}={raw!r}")
+    return value
 
 
 def set_num_threads(n: int) -> None:

@@ -76,7 +76,7 @@ class BatchNormalization(Layer):
     def forward(self, x, training=False):
         self._check_input(x)
         self._training = bool(training)
-        n, features = len(x), x.shape[-1]
+        features = x.shape[-1]
         dtype = x.dtype
         gamma = self.params["gamma"] if self.scale else np.ones(features, dtype)
         beta = self.params["beta"] if self.center else None
