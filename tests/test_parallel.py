@@ -126,3 +126,13 @@ def test_training_gives_bit_identical_weights_at_any_thread_count(make, threads,
     for other in weights[1:]:
         for a, b in zip(weights[0], other):
             np.testing.assert_array_equal(a, b)
+
+
+def test_pieces_run_inside_a_piece_stay_on_that_thread(threads):
+    threads(2)
+
+    def outer(rows):
+        return parallel.run_pieces(lambda inner: threading.current_thread().name, 16)
+
+    names = parallel.run_pieces(outer, 16)
+    assert all(len(set(inner)) == 1 for inner in names)  # no nested hand-off, hence no deadlock

@@ -36,6 +36,7 @@ MAX_PIECES = 8
 # into fewer pieces, and an array below it is one piece, run on the calling thread.
 MIN_PIECE_SIZE = 16_384
 
+_THREAD_PREFIX = "barenet-piece"
 _lock = threading.Lock()
 _state = {"threads": None, "pool": None, "pool_size": 0, "blas": None}
 
@@ -106,7 +107,7 @@ def _pool(threads: int) -> ThreadPoolExecutor:
         if _state["pool"] is None or _state["pool_size"] != threads:
             if _state["pool"] is not None:
                 _state["pool"].shutdown(wait=False)
-            _state["pool"] = ThreadPoolExecutor(threads, thread_name_prefix="barenet")
+            _state["pool"] = ThreadPoolExecutor(threads, thread_name_prefix=_THREAD_PREFIX)
             _state["pool_size"] = threads
         return _state["pool"]
 
@@ -135,7 +136,7 @@ def run_pieces(work, n: int, size: int | None = None) -> list:
     """
     pieces = batch_pieces(n, size)
     threads = min(get_num_threads(), len(pieces))
-    if threads == 1:
+    if threads == 1 or threading.current_thread().name.startswith(_THREAD_PREFIX):  # no nesting in the pool
         return [work(piece) for piece in pieces]
     with _blas_one_thread():
         return list(_pool(threads).map(work, pieces))
