@@ -285,16 +285,16 @@ def machine_info(threads: int) -> list[str]:
         usable = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         usable = os.cpu_count()
-    return [f"- CPU: {cpu}", f"- Cores: {os.cpu_count()}, {usable} usable by this process (threads pinned to {threads} "
-            "per library)",
+    return [f"- CPU: {cpu}", (f"- Cores: {os.cpu_count()}, {usable} usable by this process (threads pinned to "
+                              f"{threads} per library)"),
             f"- Python {platform.python_version()}, NumPy {np.__version__} with BLAS: {blas}"]
 
 
 def table(results: list[dict]) -> list[str]:
     """One row per (case, threads, library); the time ratio is barenet's over the row's library at
     the same thread count, the speed-up the row's own 1-thread time over its time (when measured)."""
-    lines = ["| case | threads | library | s/epoch (median) | samples/s | inference samples/s | peak RSS MiB (growth) "
-             "| test acc | barenet time / this | speed-up vs 1 thread |",
+    lines = [("| case | threads | library | s/epoch (median) | samples/s | inference samples/s | peak RSS MiB (growth) "
+              "| test acc | barenet time / this | speed-up vs 1 thread |"),
              "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     for case in CASES:
         for threads in sorted({r["threads"] for r in results if r["case"] == case}):
@@ -360,11 +360,11 @@ def main(argv=None) -> int:
                for key in dict.fromkeys((r["library"], r["case"], r["threads"]) for r in runs)]
     threads_text = " ".join(map(str, args.threads))
     report = ["# Benchmark results", "",
-              f"`python benchmarks/benchmark.py --epochs {args.epochs} --repeats {args.repeats} --threads {threads_text}"
-              f"{f' --train-samples {args.train_samples}' if args.train_samples else ''}` on "
-              f"{time.strftime('%Y-%m-%d')}; Fashion-MNIST, float32, Adam 1e-3, Glorot-uniform init. "
-              f"Median of {max(args.epochs - 1, 1) * args.repeats} epoch(s): {args.repeats} round(s) of {args.epochs} "
-              f"epoch(s), each round's first epoch a warm-up and left out; libraries take turns.", "",
+              (f"`python benchmarks/benchmark.py --epochs {args.epochs} --repeats {args.repeats} --threads {threads_text}"
+               f"{f' --train-samples {args.train_samples}' if args.train_samples else ''}` on "
+               f"{time.strftime('%Y-%m-%d')}; Fashion-MNIST, float32, Adam 1e-3, Glorot-uniform init. "
+               f"Median of {max(args.epochs - 1, 1) * args.repeats} epoch(s): {args.repeats} round(s) of {args.epochs} "
+               f"epoch(s), each round's first epoch a warm-up and left out; libraries take turns."), "",
               *machine_info(threads_text),
               "- Versions: " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())),
               "- Libraries not installed (left out): " + (", ".join(sorted(set(args.libraries) - set(libraries))) or "none"),

@@ -147,8 +147,8 @@ def test_adam_skips_the_copies_when_the_step_is_provably_finite_and_matches_the_
         fast.apply_gradients(params, grads)
         slow.apply_gradients(guarded, grads)
     assert "_backup_buffers" not in fast.__dict__ and "_backup_buffers" in slow.__dict__
-    for key in params:
-        np.testing.assert_array_equal(params[key], guarded[key])
+    for key, value in params.items():
+        np.testing.assert_array_equal(value, guarded[key])
         for name in fast.slots[key]:
             np.testing.assert_array_equal(fast.slots[key][name], slow.slots[key][name])
 
