@@ -40,6 +40,8 @@ CASES = {
     "mlp128": {"model": "mlp", "batch_size": 128, "title": "MLP 784-128-10, batch 128"},
     "cnn64": {"model": "cnn", "batch_size": 64, "title": "CNN C32-P-C64-P-D128-D10, batch 64"},
     "res32": {"model": "resmlp", "batch_size": 32, "title": "Residual MLP 784-128-(128 + skip)-10 (functional), batch 32"},
+    "cnnbn64": {"model": "cnnbn", "batch_size": 64,
+                "title": "CNN (C32-BN-P-Dropout)-(C64-BN-P-Dropout)-D128-D10, batch 64"},
     # Sequence cases (synthetic data; barenet and PyTorch only): see sequence_cases.py.
     "lstm64": {"model": "lstm", "batch_size": 64, "title": "LSTM classifier, sequence 50, 128 units, batch 64"},
     "transformer32": {"model": "transformer", "batch_size": 32,
@@ -60,9 +62,10 @@ def load_data(data_dir: Path, model: str):
         raise SystemExit(f"Missing {name} in {data_dir}: pass --data-dir with the Fashion-MNIST IDX files.")
 
     x_train, y_train, x_test, y_test = (read_idx(find(name)) for name in FILES)
-    shape = (-1, 28, 28, 1) if model == "cnn" else (-1, 784)
+    shape = (-1, 28, 28, 1) if model.startswith("cnn") else (-1, 784)
     scale = lambda x: (x.reshape(shape).astype("float32") / 255)
-    return scale(x_train), y_train.astype("int64"), scale(x_test), y_test.astype("int64")
+    keep = int(os.environ.get("BENCHMARK_TRAIN_SAMPLES", 0)) or len(x_train)  # --train-samples
+    return scale(x_train[:keep]), y_train[:keep].astype("int64"), scale(x_test), y_test.astype("int64")
 
 
 def peak_rss_mib() -> float:
@@ -84,6 +87,11 @@ def run_barenet(case, data, epochs, seed):
         model = bn.Model(inputs, outputs, seed=seed)
     elif case["model"] == "mlp":
         model = bn.Sequential([bn.Dense(128, "relu", input_dim=784), bn.Dense(10, "softmax")], seed=seed)
+    elif case["model"] == "cnnbn":
+        model = bn.Sequential([bn.Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)), bn.BatchNormalization(),
+                               bn.MaxPooling2D(2), bn.Dropout(0.25),
+                               bn.Conv2D(64, 3, activation="relu"), bn.BatchNormalization(), bn.MaxPooling2D(2),
+                               bn.Dropout(0.25), bn.Flatten(), bn.Dense(128, "relu"), bn.Dense(10, "softmax")], seed=seed)
     else:
         model = bn.Sequential([bn.Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)), bn.MaxPooling2D(2),
                                bn.Conv2D(64, 3, activation="relu"), bn.MaxPooling2D(2), bn.Flatten(),
@@ -113,6 +121,12 @@ def run_pytorch(case, data, epochs, seed, threads):
         model = ResidualMLP(nn)
     elif case["model"] == "mlp":
         model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+    elif case["model"] == "cnnbn":  # Keras's BatchNormalization defaults: momentum 0.99 is torch's 0.01
+        x_train, x_test = x_train.permute(0, 3, 1, 2).contiguous(), x_test.permute(0, 3, 1, 2).contiguous()
+        model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.BatchNorm2d(32, 1e-3, 0.01), nn.MaxPool2d(2),
+                              nn.Dropout(0.25), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.BatchNorm2d(64, 1e-3, 0.01),
+                              nn.MaxPool2d(2), nn.Dropout(0.25), nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(),
+                              nn.Linear(128, 10))
     else:  # channels-first for torch
         x_train, x_test = x_train.permute(0, 3, 1, 2).contiguous(), x_test.permute(0, 3, 1, 2).contiguous()
         model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
@@ -172,6 +186,11 @@ def run_keras(case, data, epochs, seed, threads):
         model = keras.Model(inputs, outputs)
     elif case["model"] == "mlp":
         stack = [keras.Input((784,)), layers.Dense(128, "relu"), layers.Dense(10, "softmax")]
+    elif case["model"] == "cnnbn":
+        stack = [keras.Input((28, 28, 1)), layers.Conv2D(32, 3, activation="relu"), layers.BatchNormalization(),
+                 layers.MaxPooling2D(2), layers.Dropout(0.25), layers.Conv2D(64, 3, activation="relu"),
+                 layers.BatchNormalization(), layers.MaxPooling2D(2), layers.Dropout(0.25), layers.Flatten(),
+                 layers.Dense(128, "relu"), layers.Dense(10, "softmax")]
     else:
         stack = [keras.Input((28, 28, 1)), layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
                  layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
@@ -214,7 +233,7 @@ def worker(library, case_name, data_dir, epochs, seed, threads) -> dict:
         else:
             times, inference, accuracy, versions = run_keras(case, data, epochs, seed, threads)
     return {
-        "library": library, "case": case_name, "epoch_times": times, "epoch_s": median(times[1:] or times),
+        "library": library, "case": case_name, "threads": threads, "epoch_times": times, "epoch_s": median(times[1:] or times),
         "train_samples": len(data[0]), "samples_per_s": len(data[0]) / median(times[1:] or times), "inference_samples_per_s": len(data[2]) / inference,
         "peak_rss_mib": peak_rss_mib(), "training_rss_mib": peak_rss_mib() - baseline,
         "test_accuracy": accuracy, "versions": versions,
@@ -276,21 +295,33 @@ def machine_info(threads: int) -> list[str]:
         blas = f"{blas_info['name']} {blas_info.get('version', '')}".strip()
     except Exception:  # older NumPy has no mode="dicts"
         blas = "unknown"
-    return [f"- CPU: {cpu}", f"- Cores: {os.cpu_count()} (threads pinned to {threads} per library)",
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        usable = os.cpu_count()
+    return [f"- CPU: {cpu}", (f"- Cores: {os.cpu_count()}, {usable} usable by this process (threads pinned to "
+                              f"{threads} per library)"),
             f"- Python {platform.python_version()}, NumPy {np.__version__} with BLAS: {blas}"]
 
 
 def table(results: list[dict]) -> list[str]:
-    lines = ["| case | library | s/epoch (median) | samples/s | inference samples/s | peak RSS MiB (growth) | test acc | barenet time / this |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    """One row per (case, threads, library); the time ratio is barenet's over the row's library at
+    the same thread count, the speed-up the row's own 1-thread time over its time (when measured)."""
+    lines = [("| case | threads | library | s/epoch (median) | samples/s | inference samples/s | peak RSS MiB (growth) "
+              "| test acc | barenet time / this | speed-up vs 1 thread |"),
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     for case in CASES:
-        rows = [r for r in results if r["case"] == case]
-        ours = next((r for r in rows if r["library"] == "barenet"), None)
-        for r in rows:
-            ratio = f"{ours['epoch_s'] / r['epoch_s']:.2f}x" if ours and r is not ours else "—"
-            lines.append(f"| {CASES[case]['title']} | {r['library']} | {r['epoch_s']:.2f} | {r['samples_per_s']:,.0f} | "
-                         f"{r['inference_samples_per_s']:,.0f} | {r['peak_rss_mib']:,.0f} ({r['training_rss_mib']:,.0f}) | "
-                         f"{r['test_accuracy']:.4f} | {ratio} |")
+        for threads in sorted({r["threads"] for r in results if r["case"] == case}):
+            rows = [r for r in results if r["case"] == case and r["threads"] == threads]
+            ours = next((r for r in rows if r["library"] == "barenet"), None)
+            for r in rows:
+                ratio = f"{ours['epoch_s'] / r['epoch_s']:.2f}x" if ours and r is not ours else "—"
+                single = next((o for o in results if (o["case"], o["library"], o["threads"]) == (case, r["library"], 1)), None)
+                speedup = f"{single['epoch_s'] / r['epoch_s']:.2f}x" if single and threads != 1 else "—"
+                lines.append(f"| {CASES[case]['title']} | {threads} | {r['library']} | {r['epoch_s']:.2f} | "
+                             f"{r['samples_per_s']:,.0f} | {r['inference_samples_per_s']:,.0f} | "
+                             f"{r['peak_rss_mib']:,.0f} ({r['training_rss_mib']:,.0f}) | {r['test_accuracy']:.4f} | "
+                             f"{ratio} | {speedup} |")
     return lines
 
 
@@ -299,7 +330,10 @@ def main(argv=None) -> int:
     parser.add_argument("--data-dir", default=os.environ.get("BARENET_FASHION_MNIST_DIR", DEFAULT_DATA))
     parser.add_argument("--epochs", type=int, default=3, help="epochs per run; the first is a warm-up (default 3)")
     parser.add_argument("--repeats", type=int, default=1, help="rounds of every (library, case) run (default 1)")
-    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--threads", type=int, nargs="+", default=[os.cpu_count()],
+                        help="thread counts to run each case at, e.g. `--threads 1 2` for the scaling (default: all cores)")
+    parser.add_argument("--train-samples", type=int, default=0,
+                        help="train on the first N samples only, for a quick run (default 0: all 60,000)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES))
     parser.add_argument("--libraries", nargs="+", choices=LIBRARIES, default=list(LIBRARIES))
@@ -308,36 +342,44 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     if args.worker:
-        print(json.dumps(worker(*args.worker, args.data_dir, args.epochs, args.seed, args.threads)))
+        print(json.dumps(worker(*args.worker, args.data_dir, args.epochs, args.seed, args.threads[0])))
         return 0
 
-    env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src"),
-           **{v: str(args.threads) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}}
-    env.update(keras_environment(args.threads))
-    libraries = [lib for lib in args.libraries if installed(lib, env)]
+    def environment(threads):
+        env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src"), "BARENET_NUM_THREADS": str(threads),
+               **{v: str(threads) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}}
+        if args.train_samples:
+            env["BENCHMARK_TRAIN_SAMPLES"] = str(args.train_samples)
+        return {**env, **keras_environment(threads)}
+
+    libraries = [lib for lib in args.libraries if installed(lib, environment(args.threads[0]))]
     runs, versions = [], {}
     # Libraries take turns, round after round, so a slow spell of the machine hits them alike.
-    for round_number in range(args.repeats):
-        for case in args.cases:
-            for library in libraries:
-                print(f"round {round_number + 1}/{args.repeats}: running {library} {case} ...", file=sys.stderr, flush=True)
-                proc = subprocess.run([sys.executable, __file__, "--worker", library, case, "--data-dir",
-                                       str(args.data_dir), "--epochs", str(args.epochs), "--threads", str(args.threads),
-                                       "--seed", str(args.seed)], env=env, capture_output=True, text=True)
-                if proc.returncode:
-                    print(f"{library} {case} failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
-                    continue
-                result = json.loads(proc.stdout.strip().splitlines()[-1])
-                versions.update(result["versions"])
-                runs.append(result)
-    results = [combine([r for r in runs if (r["library"], r["case"]) == key])
-               for key in dict.fromkeys((r["library"], r["case"]) for r in runs)]
+    for round_number, case, threads in ((r, c, t) for r in range(args.repeats) for c in args.cases
+                                        for t in args.threads):
+        for library in libraries:
+            print(f"round {round_number + 1}/{args.repeats}: running {library} {case} at {threads} thread(s) ...",
+                  file=sys.stderr, flush=True)
+            proc = subprocess.run([sys.executable, __file__, "--worker", library, case, "--data-dir",
+                                   str(args.data_dir), "--epochs", str(args.epochs), "--threads", str(threads),
+                                   "--seed", str(args.seed)], env=environment(threads), capture_output=True,
+                                  text=True)
+            if proc.returncode:
+                print(f"{library} {case} failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
+                continue
+            result = json.loads(proc.stdout.strip().splitlines()[-1])
+            versions.update(result["versions"])
+            runs.append(result)
+    results = [combine([r for r in runs if (r["library"], r["case"], r["threads"]) == key])
+               for key in dict.fromkeys((r["library"], r["case"], r["threads"]) for r in runs)]
+    threads_text = " ".join(map(str, args.threads))
     report = ["# Benchmark results", "",
-              f"`python benchmarks/benchmark.py --epochs {args.epochs} --repeats {args.repeats} --threads {args.threads}` on "
-              f"{time.strftime('%Y-%m-%d')}; Fashion-MNIST, float32, Adam 1e-3, Glorot-uniform init. "
-              f"Median of {max(args.epochs - 1, 1) * args.repeats} epoch(s): {args.repeats} round(s) of {args.epochs} "
-              f"epoch(s), each round's first epoch a warm-up and left out; libraries take turns.", "",
-              *machine_info(args.threads),
+              (f"`python benchmarks/benchmark.py --epochs {args.epochs} --repeats {args.repeats} --threads {threads_text}"
+               f"{f' --train-samples {args.train_samples}' if args.train_samples else ''}` on "
+               f"{time.strftime('%Y-%m-%d')}; Fashion-MNIST, float32, Adam 1e-3, Glorot-uniform init. "
+               f"Median of {max(args.epochs - 1, 1) * args.repeats} epoch(s): {args.repeats} round(s) of {args.epochs} "
+               f"epoch(s), each round's first epoch a warm-up and left out; libraries take turns."), "",
+              *machine_info(threads_text),
               "- Versions: " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())),
               "- Libraries not installed (left out): " + (", ".join(sorted(set(args.libraries) - set(libraries))) or "none"),
               "", *table(results), ""]

@@ -19,6 +19,8 @@ EXAMPLES = {
     "Flatten": (lambda: bn.Flatten(), (7, 9, 2)),
     "Reshape": (lambda: bn.Reshape((-1, 2)), (7, 9, 2)),
     "Dropout": (lambda: bn.Dropout(0.5), (7, 9, 2)),
+    "SpatialDropout1D": (lambda: bn.SpatialDropout1D(0.5, seed=3), (9, 2)),
+    "SpatialDropout2D": (lambda: bn.SpatialDropout2D(0.5), (7, 9, 2)),
     "BatchNormalization": (lambda: bn.BatchNormalization(), (7, 9, 2)),
     "SimpleRNN": (lambda: bn.SimpleRNN(3, return_sequences=True), (5, 2)),
     "LSTM": (lambda: bn.LSTM(3, go_backwards=True), (5, 2)),

@@ -133,3 +133,46 @@ def test_an_infinite_scheduled_rate_is_refused_before_any_change():
         adam.apply_gradients(params, _grads())
     assert adam.iterations == 10**7 and adam.slots == {}
     np.testing.assert_array_equal(params["dense/weights"], _params()["dense/weights"])
+
+
+# --- Adam's proven-finite fast path: no copies, same numbers, the guard still there when needed ---------
+def test_adam_skips_the_copies_when_the_step_is_provably_finite_and_matches_the_guarded_step():
+    rng = np.random.default_rng(0)
+    params = {"w": rng.normal(size=(30, 20)).astype(np.float32), "b": np.zeros(20, np.float32)}
+    guarded = {key: value.copy() for key, value in params.items()}
+    fast, slow = opt.Adam(0.01, amsgrad=True, weight_decay=0.1), opt.Adam(0.01, amsgrad=True, weight_decay=0.1)
+    slow._step_is_finite = lambda *args: False  # the copy-and-check guard every step
+    for _ in range(5):
+        grads = {key: rng.normal(size=value.shape).astype(np.float32) for key, value in params.items()}
+        fast.apply_gradients(params, grads)
+        slow.apply_gradients(guarded, grads)
+    assert "_backup_buffers" not in fast.__dict__ and "_backup_buffers" in slow.__dict__
+    for key, value in params.items():
+        np.testing.assert_array_equal(value, guarded[key])
+        for name in fast.slots[key]:
+            np.testing.assert_array_equal(fast.slots[key][name], slow.slots[key][name])
+
+
+@pytest.mark.parametrize("case", ["huge gradient", "nan gradient", "inf parameter", "zero epsilon", "restored nan slot"])
+def test_adam_falls_back_to_the_guard_whenever_the_proof_does_not_hold(case):
+    adam = opt.Adam(0.01, epsilon=0.0 if case == "zero epsilon" else 1e-7)
+    params = _params()
+    adam.apply_gradients(params, _grads())
+    grads = _grads(1e30 if case == "huge gradient" else 1.0)
+    if case == "nan gradient":
+        grads["dense/biases"][0] = np.nan
+    if case == "inf parameter":
+        params["dense/biases"][1] = np.inf
+    if case == "restored nan slot":
+        state = adam.get_state()
+        state["slots"]["dense/weights"]["m"][0, 0] = np.nan
+        adam.set_state(state)
+    assert not adam._step_is_finite(params, grads, 0.01)
+    if case in ("zero epsilon",):
+        adam.apply_gradients(params, grads)  # guarded, and fine
+        return
+    before = {key: value.copy() for key, value in params.items()}
+    with pytest.raises(NonFiniteUpdateError):
+        adam.apply_gradients(params, grads)
+    for key in params:
+        np.testing.assert_array_equal(params[key], before[key])

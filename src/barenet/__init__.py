@@ -6,7 +6,7 @@ on the same objects.
 """
 
 from . import (activations, autodiff, callbacks, config, datasets, distributed, initializers, layers, losses, metrics,
-               models, ops, optimizers, regularizers, saving, utils)
+               models, ops, optimizers, parallel, regularizers, saving, utils)
 from .callbacks import Callback, History
 from .layers import (ELU, FFL, GRU, LSTM, Activation, ActivityRegularization, GaussianNoise, GlobalMaxPooling2D,
                      LeakyReLU, Normalization, ReLU, Rescaling, Softmax)
@@ -17,6 +17,7 @@ from .layers import (Add, Average, AveragePooling1D, AveragePooling2D, BatchNorm
                      RepeatVector, Reshape, SimpleRNN, Subtract, TimeDistributed, Upsample, UpSampling1D, UpSampling2D,
                      ZeroPadding1D, ZeroPadding2D)
 from .layers import Attention, Bidirectional, Masking, MultiHeadAttention  # issue 13 (sequences)
+from .layers import SpatialDropout1D, SpatialDropout2D
 from .models import CNN, NN, Input, InputLayer, Model, Sequential
 from .preprocessing import normalize, standardize, train_test_split
 from .saving import ModelFileError, load_model, save_model
@@ -34,11 +35,12 @@ __all__ = [
     "GlobalMaxPooling1D", "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D",
     "Conv1DTranspose", "Conv2DTranspose", "TimeDistributed", "Upsample", "Callback", "History",
     "Attention", "Bidirectional", "Masking", "MultiHeadAttention",
+    "SpatialDropout1D", "SpatialDropout2D",
     "to_categorical", "one_hot_encoding", "normalize", "standardize", "train_test_split",
     "load_model", "save_model", "ModelFileError",
     "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "Rescaling", "Normalization", "GlobalMaxPooling2D",
     "GaussianNoise", "ActivityRegularization",
-    "autodiff", "activations", "config", "models", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "ops", "optimizers",
+    "autodiff", "activations", "config", "parallel", "models", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "ops", "optimizers",
     "saving", "regularizers", "utils", "distributed",
     "__version__",
 ]

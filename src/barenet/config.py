@@ -6,11 +6,15 @@ image data format, and the backend's name.
     barenet.config.epsilon()           # 1e-7: Normalization's floor for the standard deviation
 
 Models made without `dtype=` and layers built outside a model use `floatx()`.
+`set_num_threads(n)` / `get_num_threads()` (barenet's own threads, see `barenet.parallel`) are
+here too.
 """
 
 from __future__ import annotations
 
 import numbers
+
+from .parallel import get_num_threads, set_num_threads  # noqa: F401 - barenet.config.set_num_threads
 
 _FLOATX = "float32"
 _EPSILON = 1e-7

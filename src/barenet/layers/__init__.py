@@ -7,7 +7,7 @@ from .input_layer import Input, InputLayer
 from .conv import Conv2d, Conv2D
 from .conv1d import Conv1D
 from .conv_transpose import Conv1DTranspose, Conv2DTranspose
-from .core import Dropout, Flatten, Reshape
+from .core import Dropout, Flatten, Reshape, SpatialDropout1D, SpatialDropout2D
 from .dense import FFL, Dense
 from .embedding import Embedding
 from .global_max_pooling2d import GlobalMaxPooling2D
@@ -35,6 +35,7 @@ LAYERS = {cls.__name__: cls for cls in (
     Activation, ReLU, LeakyReLU, ELU, Softmax, Rescaling, Normalization, GlobalMaxPooling2D, GaussianNoise,
     ActivityRegularization,
     MultiHeadAttention, Attention, Bidirectional, Masking,  # issue 13 (sequences)
+    SpatialDropout1D, SpatialDropout2D,
 )}
 
 __all__ = ["Layer", "Input", "InputLayer", "Dense", "FFL", "Conv2D", "Conv2d", "MaxPooling2D", "AveragePooling2D",
@@ -46,4 +47,5 @@ __all__ = ["Layer", "Input", "InputLayer", "Dense", "FFL", "Conv2D", "Conv2d", "
            "Conv1DTranspose", "Conv2DTranspose", "TimeDistributed", "Upsample", "LAYERS",
            "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "Rescaling", "Normalization", "GlobalMaxPooling2D",
            "GaussianNoise", "ActivityRegularization",
-           "MultiHeadAttention", "Attention", "Bidirectional", "Masking"]
+           "MultiHeadAttention", "Attention", "Bidirectional", "Masking",
+           "SpatialDropout1D", "SpatialDropout2D"]

@@ -1,29 +1,50 @@
 """2-D convolution: Keras's `Conv2D` and the blog's `Conv2d`, one implementation.
 
-Images are channels-last, `(batch, height, width, channels)`. The convolution is
-im2col + one matrix product: a strided view lists every receptive field, one copy
-turns it into a column matrix `(batch * out_h * out_w, kh * kw * in_channels)`, and
-`columns @ weights.reshape(kh * kw * in_channels, filters)` is the whole forward
-pass. The backward pass is two more products; the input gradient is scattered
-back (col2im) with one strided add per kernel offset, never a loop over pixels.
+Images are channels-last, `(batch, height, width, channels)`, inside the layer
+(`data_format="channels_first"` inputs are read through a transposed view). The
+convolution is im2col + one matrix product: a strided view lists every receptive
+field, one copy turns it into a column matrix `(batch * out_h * out_w, kh * kw *
+in_channels)`, and `columns @ weights.reshape(kh * kw * in_channels, filters)` is the
+whole forward pass. The backward pass is two more products; the input gradient is
+scattered back (col2im) with one strided add per kernel offset, never a loop over pixels.
+Dilation is a wider stride between a window's taps; groups split the channels into
+`groups` independent convolutions (one product per group).
+
+Every pass runs on `parallel.batch_pieces` of the batch, spread over the threads;
+the weight and bias gradients are per-piece partial products added in piece order, so
+the result does not depend on the thread count. A ReLU is applied (and differentiated)
+inside the pieces too.
 
 The window arithmetic it shares with pooling lives in `layers.windows`.
 """
 
 from __future__ import annotations
 
-
 import numpy as np
 
+from .. import parallel
 from ..reductions import column_sums
 from .base import check_positive_int
 from .kernel_layer import KernelLayer
-from .windows import (check_padding, crop_images, offset_slices, pad_images, pair, spatial_output_shape,
+from .windows import (check_padding, crop_images, dilated, offset_slices, pad_images, pair, spatial_output_shape,
                       windows)
+
+DATA_FORMATS = ("channels_last", "channels_first")
+
+
+def check_data_format(data_format) -> str:
+    """None (channels-last, Keras's default) or one of `DATA_FORMATS`, else a ValueError."""
+    if data_format is None:
+        return "channels_last"
+    if data_format not in DATA_FORMATS:
+        raise ValueError(f"`data_format` must be one of {', '.join(map(repr, DATA_FORMATS))} or None. "
+                         f"Received: data_format={data_format!r}")
+    return data_format
+
 
 # --- the layer ----------------------------------------------------------------------------------
 class Conv2D(KernelLayer):
-    """2-D convolution over channels-last images: `activation(conv(x, weights) + biases)`.
+    """2-D convolution over images: `activation(conv(x, weights) + biases)`.
 
     Args:
         filters: Number of output channels.
@@ -32,9 +53,15 @@ class Conv2D(KernelLayer):
         padding: "valid" (no padding, the output shrinks) or "same" (zero padding so that
             the output is `ceil(input / stride)`; an odd total pad goes bottom/right, as in
             Keras). Defaults to "valid".
+        data_format: "channels_last" (`(batch, h, w, c)`) or "channels_first"
+            (`(batch, c, h, w)`). Defaults to None, meaning channels-last.
+        dilation_rate: Spacing between a window's taps (an int or a pair): a 3x3 kernel with
+            rate 2 covers 5x5 pixels. Defaults to 1.
+        groups: Split the input channels into this many groups, each convolved with its own
+            `filters // groups` filters (both must divide evenly). Defaults to 1.
         activation: Name from `barenet.activations` (e.g. "relu"), or None for linear.
         use_bias: Whether to learn `biases`. Defaults to True.
-        input_shape: `(height, width, channels)`; only needed on a model's first layer.
+        input_shape: One sample's shape; only needed on a model's first layer.
         kernel_initializer: Initializer name for `weights`. Defaults to "glorot_uniform"
             (fans scaled by the kernel area, as in Keras).
         bias_initializer: Initializer name for `biases`. Defaults to "zeros".
@@ -42,72 +69,171 @@ class Conv2D(KernelLayer):
         bias_regularizer: Penalty on `biases`. Defaults to None.
         name: Layer name. Defaults to one the model assigns ("conv2d", "conv2d_1", ...).
 
-    Input `(batch, height, width, in_channels)` -> output `(batch, out_h, out_w, filters)`.
-    `weights` has shape `(kh, kw, in_channels, filters)` (Keras's layout) and `biases`
-    shape `(filters,)`.
+    Input `(batch, height, width, in_channels)` -> output `(batch, out_h, out_w, filters)`
+    (channels first: `(batch, in_channels, h, w)` -> `(batch, filters, out_h, out_w)`).
+    `weights` has shape `(kh, kw, in_channels // groups, filters)` (Keras's layout) and
+    `biases` shape `(filters,)`.
     """
 
-    def __init__(self, filters: int, kernel_size, strides=1, padding: str = "valid", activation=None,
-                 use_bias: bool = True, input_shape=None, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, name: str | None = None):
+    def __init__(self, filters: int, kernel_size, strides=1, padding: str = "valid", data_format=None,
+                 dilation_rate=1, groups: int = 1, activation=None, use_bias: bool = True, input_shape=None,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
+                 bias_regularizer=None, name: str | None = None):
         super().__init__(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
                          bias_regularizer, input_shape, name)
         self.filters = check_positive_int("filters", filters)
         self.kernel_size = pair(kernel_size, "kernel_size")
         self.strides = pair(strides, "strides")
         self.padding = check_padding(padding)
+        self.data_format = check_data_format(data_format)
+        self.dilation_rate = pair(dilation_rate, "dilation_rate")
+        self.groups = check_positive_int("groups", groups)
+        if self.filters % self.groups:
+            raise ValueError(f"`filters` must be a multiple of `groups`. Received: filters={filters}, groups={groups}")
+
+    def _image_shape(self, input_shape):
+        """`(h, w, c)` of one sample, whatever the data format."""
+        if self.data_format == "channels_first" and len(input_shape) == 3:
+            return (input_shape[1], input_shape[2], input_shape[0])
+        return tuple(input_shape)
+
+    def _spatial(self, input_shape):
+        return spatial_output_shape(self, self._image_shape(input_shape), dilated(self.kernel_size, self.dilation_rate),
+                                    self.strides, self.padding, "kernel_size")
 
     def compute_output_shape(self, input_shape):
-        (oh, ow), _ = spatial_output_shape(self, input_shape, self.kernel_size, self.strides, self.padding,
-                                           "kernel_size")
-        return (oh, ow, self.filters)
+        (oh, ow), _ = self._spatial(input_shape)
+        return (self.filters, oh, ow) if self.data_format == "channels_first" else (oh, ow, self.filters)
 
     def _build(self, input_shape, rng):
-        self._out_hw, self._pads = spatial_output_shape(self, input_shape, self.kernel_size, self.strides,
-                                                        self.padding, "kernel_size")
+        self._out_hw, self._pads = self._spatial(input_shape)
+        channels = self._image_shape(input_shape)[2]
+        if channels % self.groups:
+            raise ValueError(f"The input channels of layer {self.name!r} must be a multiple of `groups`. "
+                             f"Received: {channels} channels, groups={self.groups}")
         kh, kw = self.kernel_size
-        self.params["weights"] = self.kernel_initializer((kh, kw, input_shape[2], self.filters), rng, self.dtype)
+        self.params["weights"] = self.kernel_initializer((kh, kw, channels // self.groups, self.filters), rng,
+                                                         self.dtype)
         if self.use_bias:
             self.params["biases"] = self.bias_initializer((self.filters,), rng, self.dtype)
 
+    @property
+    def _fused_relu(self) -> bool:
+        return self.activation.get_config() == "relu"
+
+    def _group_matrices(self, matrix, width):
+        """Column blocks of `matrix` `(rows, groups * width)`, one per group (views)."""
+        return [matrix[:, g * width:(g + 1) * width] for g in range(self.groups)]
+
     def forward(self, x, training=False):
         self._check_input(x)
+        if self.data_format == "channels_first":
+            x = x.transpose(0, 2, 3, 1)  # a view: the window copy below reads it in place
+        n, c = len(x), x.shape[3]
+        (oh, ow), (kh, kw), groups = self._out_hw, self.kernel_size, self.groups
+        per_sample, c_group = oh * ow, c // groups
         self._x_shape = x.shape
-        padded = pad_images(x, self._pads)
-        self._padded_shape = padded.shape
-        kh, kw = self.kernel_size
-        # The one copy of the forward pass: kept for the weight gradient.
-        self._columns = windows(padded, self.kernel_size, self.strides, self._out_hw).reshape(
-            -1, kh * kw * x.shape[3])
-        z = self._columns @ self.params["weights"].reshape(-1, self.filters)
-        if self.use_bias:
-            z += self.params["biases"]
-        return self.activation.forward_in_place(z.reshape(len(x), *self._out_hw, self.filters))
+        # The one copy of the forward pass, kept for the weight gradient; with groups the
+        # columns are grouped `(rows, groups, kh, kw, c / groups)` so each group's block is contiguous.
+        self._columns = np.empty((n * per_sample, kh * kw * c), x.dtype)
+        out = np.empty((n, oh, ow, self.filters), x.dtype)
+        weights = self.params["weights"].reshape(-1, self.filters)
+        biases = self.params["biases"] if self.use_bias else None
+        relu = self._fused_relu
+
+        def piece(rows):
+            columns = self._columns[rows.start * per_sample:rows.stop * per_sample]
+            view = windows(pad_images(x[rows], self._pads), self.kernel_size, self.strides, self._out_hw,
+                           self.dilation_rate)
+            if groups == 1:
+                columns.reshape(view.shape)[...] = view
+            else:
+                columns.reshape(-1, oh, ow, groups, kh, kw, c_group)[...] = view.reshape(
+                    -1, oh, ow, kh, kw, groups, c_group).transpose(0, 1, 2, 5, 3, 4, 6)
+            z = out[rows].reshape(-1, self.filters)
+            if groups == 1:
+                np.matmul(columns, weights, out=z)
+            else:
+                f_group = self.filters // groups
+                for cols, w, zg in zip(self._group_matrices(columns, kh * kw * c_group),
+                                       self._group_matrices(weights, f_group), self._group_matrices(z, f_group)):
+                    zg[...] = cols @ w
+            if biases is not None:
+                z += biases
+            if relu:
+                np.maximum(z, 0, out=z)
+
+        parallel.run_pieces(piece, n, self._columns.size)
+        if relu:
+            self._out = out
+        else:
+            self._out = None
+            out = self.activation.forward_in_place(out)
+        return out.transpose(0, 3, 1, 2) if self.data_format == "channels_first" else out
 
     def backward(self, dL_dy):
-        return self.backward_preactivation(self.activation.backward(dL_dy))
+        if self.data_format == "channels_first":
+            dL_dy = dL_dy.transpose(0, 2, 3, 1)
+        if self._out is not None:  # the ReLU's gradient, inside the pieces
+            return self._backward(dL_dy, self._out)
+        return self._backward(self.activation.backward(dL_dy), None)
 
     def backward_preactivation(self, dL_dz):
         """Backward pass given dLoss/d(conv(x) + biases), skipping the activation."""
-        dL_dz = dL_dz.reshape(-1, self.filters)
+        if self.data_format == "channels_first":
+            dL_dz = dL_dz.transpose(0, 2, 3, 1)
+        return self._backward(dL_dz, None)
+
+    def _backward(self, grad, relu_out):
+        """Gradients from `grad` (dL/dz, or dL/dy when `relu_out` holds the ReLU's output)."""
+        n, h, w, c = self._x_shape
+        (oh, ow), (kh, kw), groups = self._out_hw, self.kernel_size, self.groups
+        per_sample, filters = oh * ow, self.filters
+        c_group, f_group = c // groups, filters // groups
         weights = self.params["weights"]
-        np.matmul(self._columns.T, dL_dz, out=self.grads["weights"].reshape(-1, self.filters))
+        needs_input = self.needs_input_grad
+        dx = np.empty(self._x_shape, grad.dtype) if needs_input else None
+        padded = any(self._pads[0]) or any(self._pads[1])
+
+        def piece(rows):
+            count = rows.stop - rows.start
+            dz = np.asarray(grad[rows], order="C").reshape(-1, filters)
+            if relu_out is not None:
+                dz = dz * (relu_out[rows].reshape(-1, filters) > 0)
+            columns = self._columns[rows.start * per_sample:rows.stop * per_sample]
+            weight_part = np.empty((kh * kw * c_group, filters), dz.dtype)
+            for cols, dzg, part in zip(self._group_matrices(columns, kh * kw * c_group),
+                                       self._group_matrices(dz, f_group), self._group_matrices(weight_part, f_group)):
+                np.matmul(cols.T, dzg, out=part)
+            bias_part = column_sums(dz) if self.use_bias else None
+            if needs_input:
+                # col2im: each kernel offset's share of the input gradient, one product and one
+                # strided add per offset (a contiguous product adds faster than a strided slice
+                # of one big product).
+                target = (np.zeros((count, h + sum(self._pads[0]), w + sum(self._pads[1]), c), dz.dtype)
+                          if padded else dx[rows])
+                if not padded:
+                    target[...] = 0
+                for i in range(kh):
+                    for j in range(kw):
+                        where = target[offset_slices(i * self.dilation_rate[0], j * self.dilation_rate[1],
+                                                     self.strides, self._out_hw)]
+                        for g, dzg in enumerate(self._group_matrices(dz, f_group)):
+                            share = dzg @ weights[i, j, :, g * f_group:(g + 1) * f_group].T
+                            where[..., g * c_group:(g + 1) * c_group] += share.reshape(count, oh, ow, c_group)
+                if padded:
+                    dx[rows] = crop_images(target, self._pads)
+            return weight_part, bias_part
+
+        parts = parallel.run_pieces(piece, n, self._columns.size)
+        parallel.add_in_order([p[0] for p in parts], out=self.grads["weights"].reshape(-1, filters))
         if self.use_bias:
-            column_sums(dL_dz, out=self.grads["biases"])
+            parallel.add_in_order([p[1] for p in parts], out=self.grads["biases"])
         if self.regularizers:
             self._add_regularization_grads()
-        if not self.needs_input_grad:
+        if not needs_input:
             return None
-        # col2im: each kernel offset's share of the input gradient, one product and one
-        # strided add per offset (a contiguous product adds faster than a strided slice of
-        # one big product).
-        n, c = self._x_shape[0], self._x_shape[3]
-        grad_padded = np.zeros(self._padded_shape, dL_dz.dtype)
-        for i in range(self.kernel_size[0]):
-            for j in range(self.kernel_size[1]):
-                share = (dL_dz @ weights[i, j].T).reshape(n, *self._out_hw, c)
-                grad_padded[offset_slices(i, j, self.strides, self._out_hw)] += share
-        return crop_images(grad_padded, self._pads)
+        return dx.transpose(0, 3, 1, 2) if self.data_format == "channels_first" else dx
 
     def get_config(self):
         return {
@@ -116,6 +242,9 @@ class Conv2D(KernelLayer):
             "kernel_size": list(self.kernel_size),
             "strides": list(self.strides),
             "padding": self.padding,
+            "data_format": self.data_format,
+            "dilation_rate": list(self.dilation_rate),
+            "groups": self.groups,
             **self.kernel_config(),
         }
 

@@ -1,10 +1,13 @@
-"""Shape and regularization layers without weights: `Flatten`, `Reshape`, `Dropout`."""
+"""Shape and regularization layers without weights: `Flatten`, `Reshape`, `Dropout` and spatial dropout."""
 
 from __future__ import annotations
 
 import math
 import numbers
 
+import numpy as np
+
+from .. import parallel
 from .base import CONTEXT, Layer
 
 
@@ -74,19 +77,27 @@ class Dropout(Layer):
     """Inverted dropout: in training, zero each value with probability `rate` and scale the
     rest by `1 / (1 - rate)`; at inference, the identity.
 
-    The mask is drawn from the model's random generator (the one passed to `build`), so a
-    seeded model drops the same units on every run and the global NumPy state is untouched.
-    Unlike the blog's code, nothing is rescaled at inference (the blog divided by `prob`).
+    The mask is drawn from the layer's own generator when `seed` is given, else from the
+    model's random generator (the one passed to `build`), so a seeded model drops the same
+    units on every run and the global NumPy state is untouched. Unlike the blog's code,
+    nothing is rescaled at inference (the blog divided by `prob`). The mask is kept as
+    one byte per value (or per `noise_shape` entry) and applied with the scale on the
+    batch pieces of `barenet.parallel`.
 
     Args:
         rate: Fraction of values to drop, in [0, 1). Defaults to 0.5.
+        noise_shape: Shape of the mask, batch axis included, broadcast over the input: an
+            entry None takes the input's size, 1 shares one draw along that axis (e.g.
+            `(None, 1, 1, channels)` drops whole feature maps). Defaults to None (one draw
+            per value). Inputs of any rank.
+        seed: Seed of the layer's own generator. Defaults to None (the model's generator).
         prob: The blog's name for `rate`; give one or the other.
         input_shape: Shape of one sample; only needed on a model's first layer.
         name: Layer name. Defaults to one the model assigns.
     """
 
-    def __init__(self, rate: float | None = None, prob: float | None = None, input_shape=None,
-                 name: str | None = None):
+    def __init__(self, rate: float | None = None, noise_shape=None, seed=None, prob: float | None = None,
+                 input_shape=None, name: str | None = None):
         super().__init__(input_shape, name)
         if rate is not None and prob is not None:
             raise ValueError(f"Give `rate` or its alias `prob`, not both. Received: rate={rate!r}, prob={prob!r}")
@@ -95,7 +106,12 @@ class Dropout(Layer):
         if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= rate < 1:
             raise ValueError(f"`rate` must be a number in [0, 1). Received: rate={rate!r}")
         self.rate = float(rate)
-        self._mask = None
+        self.noise_shape = _check_noise_shape(noise_shape)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
+            raise ValueError(f"`seed` must be a non-negative integer or None. Received: seed={seed!r}")
+        self.seed = None if seed is None else int(seed)
+        self._seed_rng = None if seed is None else np.random.default_rng(self.seed)
+        self._keep = None
 
     def _build(self, input_shape, rng):
         self._rng = rng
@@ -104,22 +120,123 @@ class Dropout(Layer):
     def prob(self) -> float:
         return self.rate
 
+    def _mask_shape(self, shape) -> tuple:
+        """The shape of the mask for inputs of `shape` (the batch axis included)."""
+        if self.noise_shape is None:
+            return shape
+        if len(self.noise_shape) != len(shape) or any(
+                d is not None and d != 1 and d != size for d, size in zip(self.noise_shape, shape)):
+            raise ValueError(f"`noise_shape` of layer {self.name!r} does not broadcast to its inputs: each entry "
+                             f"must be None, 1 or the input's size. Received: noise_shape={self.noise_shape} "
+                             f"for inputs of shape {shape}")
+        return tuple(size if d is None else d for d, size in zip(self.noise_shape, shape))
+
     def forward(self, x, training=False):
         self._check_input(x)
         if not training or self.rate == 0:
-            self._mask = None
+            self._keep = None
             return x
-        # The mask comes from the generator of the model being run (so saving its state resumes
-        # dropout exactly), or the one this layer was built with when it runs on its own.
-        rng = CONTEXT.rng or self._rng
-        keep = rng.random(x.shape, dtype=self.dtype) >= self.rate
-        self._mask = keep * self.dtype.type(1 / (1 - self.rate))
-        return x * self._mask
+        # The mask comes from the layer's seeded generator, or the generator of the model being
+        # run (so saving its state resumes dropout exactly), or the one this layer was built with.
+        rng = self._seed_rng or CONTEXT.rng or self._rng
+        self._keep = rng.random(self._mask_shape(x.shape), dtype=self.dtype) >= self.rate
+        return self._apply(x)
+
+    def _apply(self, values):
+        """`values * keep / (1 - rate)`, written once and scaled in place, piece by piece."""
+        keep, scale = self._keep, self.dtype.type(1 / (1 - self.rate))
+        out = np.empty(values.shape, values.dtype)
+        whole = keep.shape[0] == values.shape[0]
+
+        def piece(rows):
+            part = np.multiply(values[rows], keep[rows] if whole else keep, out=out[rows])
+            part *= scale
+
+        parallel.run_pieces(piece, len(values), values.size)
+        return out
 
     def backward(self, dL_dy):
         if not self.needs_input_grad:
             return None
-        return dL_dy if self._mask is None else dL_dy * self._mask
+        return dL_dy if self._keep is None else self._apply(dL_dy)
 
     def get_config(self):
-        return {**super().get_config(), "rate": self.rate}
+        return {**super().get_config(), "rate": self.rate, "noise_shape": None if self.noise_shape is None
+                else list(self.noise_shape), "seed": self.seed}
+
+
+class SpatialDropout1D(Dropout):
+    """Dropout of whole channels of sequences `(batch, steps, channels)`: one draw per sample and channel.
+
+    Args:
+        rate: Fraction of channels to drop, in [0, 1).
+        seed: Seed of the layer's own generator. Defaults to None (the model's generator).
+        input_shape: Shape of one sample; only needed on a model's first layer.
+        name: Layer name. Defaults to one the model assigns.
+    """
+
+    def __init__(self, rate: float, seed=None, input_shape=None, name: str | None = None):
+        super().__init__(rate, seed=seed, input_shape=input_shape, name=name)
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 2:
+            raise ValueError(f"Layer {self.name!r} (SpatialDropout1D) expects sequences of shape (steps, channels). "
+                             f"Received: input_shape={tuple(input_shape)}")
+        return input_shape
+
+    def _mask_shape(self, shape):
+        return (shape[0], 1, shape[2])
+
+    def get_config(self):
+        config = super().get_config()
+        del config["noise_shape"]
+        return config
+
+
+class SpatialDropout2D(Dropout):
+    """Dropout of whole feature maps of images: one draw per sample and channel (Tompson et al., 2015).
+
+    Args:
+        rate: Fraction of channels to drop, in [0, 1).
+        data_format: "channels_last" (`(batch, h, w, c)`) or "channels_first" (`(batch, c, h, w)`).
+            Defaults to None, meaning channels-last.
+        seed: Seed of the layer's own generator. Defaults to None (the model's generator).
+        input_shape: Shape of one sample; only needed on a model's first layer.
+        name: Layer name. Defaults to one the model assigns.
+    """
+
+    def __init__(self, rate: float, data_format=None, seed=None, input_shape=None, name: str | None = None):
+        super().__init__(rate, seed=seed, input_shape=input_shape, name=name)
+        if data_format not in (None, "channels_last", "channels_first"):
+            raise ValueError("`data_format` must be 'channels_last', 'channels_first' or None. "
+                             f"Received: data_format={data_format!r}")
+        self.data_format = data_format or "channels_last"
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(f"Layer {self.name!r} (SpatialDropout2D) expects images of shape (height, width, "
+                             f"channels) or (channels, height, width). Received: input_shape={tuple(input_shape)}")
+        return input_shape
+
+    def _mask_shape(self, shape):
+        return (shape[0], shape[1], 1, 1) if self.data_format == "channels_first" else (shape[0], 1, 1, shape[3])
+
+    def get_config(self):
+        config = super().get_config()
+        del config["noise_shape"]
+        return {**config, "data_format": self.data_format}
+
+
+def _check_noise_shape(noise_shape):
+    if noise_shape is None:
+        return None
+    try:
+        dims = tuple(noise_shape)
+    except TypeError:
+        dims = ()
+    ok = bool(dims) and all(d is None or (isinstance(d, numbers.Integral) and not isinstance(d, bool) and d > 0)
+                            for d in dims)
+    if not ok:
+        raise ValueError("`noise_shape` must be a tuple of positive integers or None entries (batch axis "
+                         f"included). Received: noise_shape={noise_shape!r}")
+    return tuple(None if d is None else int(d) for d in dims)

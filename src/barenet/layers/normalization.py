@@ -6,8 +6,15 @@ import numbers
 
 import numpy as np
 
+from .. import parallel
+from ..reductions import column_sums
 from .base import Layer
 from .context import CONTEXT
+
+
+def _rows(array, features):
+    """`array` as a matrix of `features` columns (a view when it is contiguous)."""
+    return array.reshape(-1, features)
 
 
 class BatchNormalization(Layer):
@@ -19,6 +26,12 @@ class BatchNormalization(Layer):
     input `(batch, h, w, c)` is normalized per channel) and the moving statistics are
     updated: `moving = moving * momentum + batch_stat * (1 - momentum)`, with the biased
     batch variance, as Keras does. At inference the moving statistics are used.
+
+    Passes over memory: training forward reads the input twice (mean, then the centered
+    values and their squares, kept for backward) and writes the output once; backward
+    reads the gradient and the centered values once for both parameter sums and once
+    for the input gradient. Each pass runs on `parallel.batch_pieces`, partial sums
+    added in piece order (the result does not depend on the thread count).
 
     Args:
         axis: The feature axis; only the last axis (-1, the default) is supported.
@@ -68,56 +81,99 @@ class BatchNormalization(Layer):
 
     def forward(self, x, training=False):
         self._check_input(x)
-        axes = tuple(range(x.ndim - 1))
         self._training = bool(training)
+        features = x.shape[-1]
+        dtype = x.dtype
+        gamma = self.params["gamma"] if self.scale else np.ones(features, dtype)
+        beta = self.params["beta"] if self.center else None
+        out = np.empty(x.shape, dtype)
         total = CONTEXT.replica_sum if training and self.synchronized else None  # issue 14 hook
         self._synchronized_pass = total is not None
-        if total is not None:  # the global batch's statistics: sums over every process
-            sums = total(np.append(x.sum(axis=axes), x.size // x.shape[-1]).astype(x.dtype))
-            self._count, mean = sums[-1], sums[:-1] / sums[-1]
-            centered = x - mean
-            variance = total(np.square(centered).sum(axis=axes)) / self._count
-        elif training:
-            mean = x.mean(axis=axes)
-            centered = x - mean
-            variance = np.square(centered).mean(axis=axes)  # biased, as Keras
         if training:
+            # Two passes for the statistics (the mean, then the squared deviations: exact where
+            # E[x^2] - E[x]^2 would cancel) and one for the output, each over the batch pieces.
+            count = x.size // features
+            sums = parallel.add_in_order(self._run(lambda rows: column_sums(_rows(x[rows], features)), x))
+            if total is not None:  # the global batch's statistics: sums over every process
+                sums = total(np.append(sums, count).astype(dtype))
+                sums, count = sums[:-1], sums[-1]
+            self._count = count
+            mean = sums / count
+            self._centered = np.empty(x.shape, dtype)
+
+            def deviations(rows):
+                centered = np.subtract(x[rows], mean, out=self._centered[rows])
+                return column_sums(_rows(np.square(centered), features))
+
+            squares = parallel.add_in_order(self._run(deviations, x))
+            variance = (squares if total is None else total(squares)) / count  # biased, as Keras
             for key, value in (("moving_mean", mean), ("moving_variance", variance)):
                 moving = self.state[key]
                 moving *= self.momentum
                 moving += (1 - self.momentum) * value
+            self._x = None
         else:
-            centered = x - self.state["moving_mean"]
-            variance = self.state["moving_variance"]
-        self._inv_std = 1 / np.sqrt(variance + self.dtype.type(self.epsilon))
-        centered *= self._inv_std
-        self._normalized = centered
-        out = self._normalized * self.params["gamma"] if self.scale else self._normalized.copy()
-        if self.center:
-            out += self.params["beta"]
+            mean, variance = self.state["moving_mean"], self.state["moving_variance"]
+            self._x, self._centered = x, None
+        self._inv_std = 1 / np.sqrt(variance + dtype.type(self.epsilon))
+        self._mean = mean
+        scale = gamma * self._inv_std
+        # y = (x - mean) * scale + beta: from the centered values in training, else x * scale + shift.
+        source = self._centered if training else x
+        shift = beta if training else (0 if beta is None else beta) - mean * scale
+
+        def output(rows):
+            part = np.multiply(source[rows], scale, out=out[rows])
+            if shift is not None:
+                part += shift
+
+        self._run(output, x)
         return out
 
+    def _run(self, work, x):
+        return parallel.run_pieces(work, len(x), x.size)
+
     def backward(self, dL_dy):
-        axes = tuple(range(dL_dy.ndim - 1))
-        # d/dgamma and d/dbeta; the training-mode input gradient needs both sums anyway.
-        grad_gamma = np.sum(dL_dy * self._normalized, axis=axes)
-        grad_beta = np.sum(dL_dy, axis=axes)
+        features = dL_dy.shape[-1]
+        inv_std, dtype = self._inv_std, dL_dy.dtype
+        centered = self._centered
+
+        # One pass for both sums: dL/dbeta = sum(g), dL/dgamma = sum(g * xhat) = inv_std * sum(g * (x - mean)).
+        def sums(rows):
+            g = _rows(dL_dy[rows], features)
+            deviation = centered[rows] if centered is not None else self._x[rows] - self._mean
+            return column_sums(g), column_sums(g * _rows(deviation, features))
+
+        parts = self._run(sums, dL_dy)
+        grad_beta = parallel.add_in_order([p[0] for p in parts])
+        grad_gamma = parallel.add_in_order([p[1] for p in parts]) * inv_std
         if self.scale:
             self.grads["gamma"][...] = grad_gamma
         if self.center:
             self.grads["beta"][...] = grad_beta
         if not self.needs_input_grad:
             return None
-        scale = self._inv_std * self.params["gamma"] if self.scale else self._inv_std
+        scale = inv_std * self.params["gamma"] if self.scale else inv_std
+        dx = np.empty(dL_dy.shape, dtype)
         if not self._training:  # the statistics are constants
-            return dL_dy * scale
+            self._run(lambda rows: np.multiply(dL_dy[rows], scale, out=dx[rows]), dL_dy)
+            return dx
         # The batch mean and variance depend on x too: the standard batch-norm backward,
-        # dx = gamma / std * (g - mean(g) - xhat * mean(g * xhat)).
-        count = dL_dy.size // dL_dy.shape[-1]
+        # dx = gamma / std * (g - mean(g) - xhat * mean(g * xhat)), with xhat = (x - mean) * inv_std.
+        count = self._count
         if self._synchronized_pass:  # the global batch's sums (the parameter gradients stay local)
             sums = CONTEXT.replica_sum(np.concatenate([grad_beta, grad_gamma]))
-            grad_beta, grad_gamma, count = sums[:len(grad_beta)], sums[len(grad_beta):], self._count
-        return scale * (dL_dy - grad_beta / count - self._normalized * (grad_gamma / count))
+            grad_beta, grad_gamma = sums[:features], sums[features:]
+        offset = scale * grad_beta / count
+        slope = scale * inv_std * grad_gamma / count
+
+        def input_grad(rows):
+            part = np.multiply(dL_dy[rows], scale, out=dx[rows])
+            part -= offset
+            part -= centered[rows] * slope
+
+        self._run(input_grad, dL_dy)
+        return dx
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,

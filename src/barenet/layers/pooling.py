@@ -8,13 +8,15 @@ pooling send each window's gradient to ONE element, the first maximum (minimum) 
 row-major window order, as PyTorch does; ties never split the gradient. The backward
 pass writes (or adds) one strided slice per window offset;
 for average pooling with non-overlapping windows (strides == pool size, the default) it
-is a broadcast and a reshape.
+is a broadcast and a reshape. Both passes run on `parallel.batch_pieces` of the batch
+over the threads (every sample's result is its own, so the split changes nothing).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .. import parallel
 from .base import Layer
 from .windows import check_padding, crop_images, offset_slices, pad_images, pair, spatial_output_shape, windows
 
@@ -53,10 +55,22 @@ class _Pooling2D(Layer):
 
     def forward(self, x, training=False):
         self._check_input(x)
+        n, c = len(x), x.shape[3]
+        self._padded_shape = (n, x.shape[1] + sum(self._pads[0]), x.shape[2] + sum(self._pads[1]), c)
+        out = np.empty((n, *self._out_hw, c), x.dtype)
+        offsets = self._offsets()
+        if self.kind != "average":
+            index_type = np.uint8 if len(offsets) <= 256 else np.uint32
+            self._winner = np.empty(out.shape, index_type)
+        parallel.run_pieces(lambda rows: self._forward_piece(x[rows], out[rows], rows), n, x.size)
+        return out
+
+    def _forward_piece(self, x, best, rows):
         padded = pad_images(x, self._pads, _FILL[self.kind])
-        self._padded_shape = padded.shape
         if self.kind == "average":
-            return windows(padded, self.pool_size, self.strides, self._out_hw).sum(axis=(3, 4)) / self._counts
+            np.divide(windows(padded, self.pool_size, self.strides, self._out_hw).sum(axis=(3, 4)), self._counts,
+                      out=best)
+            return
         # A running max (min) over the window offsets, each step comparing every window at
         # once, and the number of the offset that holds it. Offsets come in row-major order
         # and a later one takes over only by strictly beating the best so far, so that
@@ -64,42 +78,53 @@ class _Pooling2D(Layer):
         # one that gets the gradient, as in PyTorch.
         reduce, beats = (np.maximum, np.greater) if self.kind == "max" else (np.minimum, np.less)
         offsets = self._offsets()
-        best = padded[offset_slices(*offsets[0], self.strides, self._out_hw)].copy()
-        index_type = np.uint8 if len(offsets) <= 256 else np.uint32
-        self._winner = np.zeros(best.shape, index_type)
+        winner = self._winner[rows]
+        best[...] = padded[offset_slices(*offsets[0], self.strides, self._out_hw)]
+        winner[...] = 0
         beaten = np.empty(best.shape, bool)
         for k, (i, j) in enumerate(offsets[1:], 1):
             candidate = padded[offset_slices(i, j, self.strides, self._out_hw)]
             beats(candidate, best, out=beaten)
             reduce(best, candidate, out=best)
-            np.maximum(self._winner, beaten * index_type(k), out=self._winner)
-        return best
+            np.maximum(winner, beaten * winner.dtype.type(k), out=winner)
 
     def backward(self, dL_dy):
         if not self.needs_input_grad:
             return None
+        n = len(dL_dy)
+        dx = np.empty((n, *self.input_shape), dL_dy.dtype)
+        parallel.run_pieces(lambda rows: self._backward_piece(dL_dy[rows], dx[rows], rows), n, dx.size)
+        return dx
+
+    def _backward_piece(self, dL_dy, dx, rows):
         n, (oh, ow), c = len(dL_dy), self._out_hw, dL_dy.shape[3]
         ph, pw = self.pool_size
-        covered = self._disjoint and self._padded_shape[1:3] == (oh * ph, ow * pw)
-        # When the windows tile the input exactly, every entry is written below: no zeroing needed.
-        grad_padded = (np.empty if covered and self.kind != "average" else np.zeros)(self._padded_shape, dL_dy.dtype)
+        padded_shape = (n, *self._padded_shape[1:])
+        covered = self._disjoint and padded_shape[1:3] == (oh * ph, ow * pw)
+        # The gradient is written straight into `dx` when there is no padding; when the windows
+        # tile the input exactly every entry is written below, so no zeroing is needed.
+        unpadded = not any(self._pads[0]) and not any(self._pads[1])
+        grad_padded = dx if unpadded else np.empty(padded_shape, dL_dy.dtype)
+        if not (covered and self.kind != "average"):
+            grad_padded[...] = 0
         if self.kind == "average":
             dL_dy = dL_dy / self._counts
             if self._disjoint:  # every input pixel is in at most one window: a broadcast and a reshape
                 grad_windows = np.broadcast_to(dL_dy[:, :, None, :, None, :], (n, oh, ph, ow, pw, c))
                 grad_padded[:, :oh * ph, :ow * pw] = grad_windows.reshape(n, oh * ph, ow * pw, c)
-                return crop_images(grad_padded, self._pads)
-            for i, j in self._offsets():
-                grad_padded[offset_slices(i, j, self.strides, self._out_hw)] += dL_dy
-            return crop_images(grad_padded, self._pads)
-        # Each window's gradient goes to the offset that won it in the forward pass.
-        if self._disjoint:
+            else:
+                for i, j in self._offsets():
+                    grad_padded[offset_slices(i, j, self.strides, self._out_hw)] += dL_dy
+        elif self._disjoint:  # each window's gradient goes to the offset that won it in the forward pass
+            winner = self._winner[rows]
             for k, (i, j) in enumerate(self._offsets()):
-                np.multiply(dL_dy, self._winner == k, out=grad_padded[offset_slices(i, j, self.strides, self._out_hw)])
+                np.multiply(dL_dy, winner == k, out=grad_padded[offset_slices(i, j, self.strides, self._out_hw)])
         else:
+            winner = self._winner[rows]
             for k, (i, j) in enumerate(self._offsets()):
-                grad_padded[offset_slices(i, j, self.strides, self._out_hw)] += dL_dy * (self._winner == k)
-        return crop_images(grad_padded, self._pads)
+                grad_padded[offset_slices(i, j, self.strides, self._out_hw)] += dL_dy * (winner == k)
+        if not unpadded:
+            dx[...] = crop_images(grad_padded, self._pads)
 
     def _offsets(self):
         return [(i, j) for i in range(self.pool_size[0]) for j in range(self.pool_size[1])]

@@ -56,13 +56,20 @@ def conv_output_size(size: int, kernel: int, stride: int, padding: str) -> tuple
     return out, total // 2, total - total // 2
 
 
-def windows(x: np.ndarray, kernel: tuple[int, int], strides: tuple[int, int], out: tuple[int, int]) -> np.ndarray:
-    """Read-only view `(batch, out_h, out_w, kh, kw, channels)` of every window of `x` (no copy)."""
+def windows(x: np.ndarray, kernel: tuple[int, int], strides: tuple[int, int], out: tuple[int, int],
+            dilation: tuple[int, int] = (1, 1)) -> np.ndarray:
+    """Read-only view `(batch, out_h, out_w, kh, kw, channels)` of every window of `x` (no copy);
+    with `dilation` `(dh, dw)` a window reads every dh-th row and dw-th column."""
     n, _, _, c = x.shape
     sn, sh, sw, sc = x.strides
     return np.lib.stride_tricks.as_strided(
         x, shape=(n, out[0], out[1], kernel[0], kernel[1], c),
-        strides=(sn, sh * strides[0], sw * strides[1], sh, sw, sc), writeable=False)
+        strides=(sn, sh * strides[0], sw * strides[1], sh * dilation[0], sw * dilation[1], sc), writeable=False)
+
+
+def dilated(kernel: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int]:
+    """The span of a dilated kernel: `(k - 1) * d + 1` along each axis."""
+    return tuple((k - 1) * d + 1 for k, d in zip(kernel, dilation))
 
 
 def offset_slices(i: int, j: int, strides: tuple[int, int], out: tuple[int, int]) -> tuple[slice, slice, slice, slice]:

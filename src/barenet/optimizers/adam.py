@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ..reductions import total
 from .base import Optimizer, _check_bool, _check_non_negative, _check_positive, _check_unit_interval
 
 
@@ -65,6 +66,69 @@ class Adam(Optimizer):
         np.divide(m, scratch, out=scratch)
         scratch *= step
         param -= scratch
+
+    # --- proving a step finite (skips the copy-and-check guard; see Optimizer.apply_gradients) ------
+    def _step_is_finite(self, params, grads, lr) -> bool:
+        """True when this step provably keeps every parameter and slot finite.
+
+        With `B` an upper bound on every |gradient entry| seen so far (hence on every |m|
+        and sqrt(v), which are convex combinations of them, up to rounding), and epsilon > 0:
+        v stays below `B^2`, `m / (sqrt(v) + epsilon)` below `B / epsilon`, and the step
+        below `S = lr sqrt(1 - beta_2^t) / (1 - beta_1^t) B / epsilon`. A finite parameter
+        moved by less than half a unit in the last place of the largest float cannot round
+        to infinity, so `B^2` and `B / epsilon` below the dtype's max / 8 and `S` below
+        `eps * max / 8` prove the step finite. `B` grows with each step's gradients:
+        `sqrt(sum(g^2))` (one BLAS pass, NaN/inf when a gradient is), doubled against the
+        sum's rounding; it is rebuilt from the slots after a guarded step or `set_state`.
+        The parameters' finiteness is one BLAS sum each. Decoupled weight decay only
+        shrinks them (when `lr * weight_decay` is in [0, 1]).
+        """
+        decay = lr * self.weight_decay if self.weight_decay else 0.0
+        if not self.epsilon > 0 or not 0 <= decay <= 1:
+            return self._forget_bound()
+        bound = self.__dict__.get("_gradient_bound")
+        if bound is None:
+            bound = self._bound_from_slots(params)
+        limits = []
+        for key, param in params.items():
+            grad = grads[key]
+            if param.dtype.kind != "f" or grad.dtype != param.dtype:
+                return self._forget_bound()
+            flat = grad.reshape(-1)
+            with np.errstate(over="ignore", invalid="ignore"):  # an overflow just fails the proof
+                squares = float(np.dot(flat, flat))
+            if not math.isfinite(squares) or not math.isfinite(total(param)):
+                return self._forget_bound()
+            bound = max(bound, 2 * math.sqrt(squares))
+            limits.append(np.finfo(param.dtype))
+        t = self.iterations + 1
+        step = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t) * bound / self.epsilon
+        for info in limits:
+            largest = float(info.max) / 8
+            if not (bound * bound < largest and bound / self.epsilon < largest and step < float(info.eps) * largest):
+                return self._forget_bound()
+        self._gradient_bound = bound
+        return True
+
+    def _forget_bound(self) -> bool:
+        self._gradient_bound = None  # a guarded step follows: rebuild the bound from the slots next time
+        return False
+
+    def _bound_from_slots(self, params) -> float:
+        """The largest |m| and sqrt(v) (and sqrt(v_max)) in the slots of `params` (0 without slots)."""
+        bound = 0.0
+        for key in params:
+            for name, slot in self.slots.get(key, {}).items():
+                if slot.size:
+                    peak = float(np.max(np.abs(slot)))
+                    if not math.isfinite(peak):  # NaN too: no bound, guard the step
+                        return math.inf
+                    bound = max(bound, peak if name == "m" else math.sqrt(peak))
+        return bound
+
+    def set_state(self, state: dict) -> None:
+        super().set_state(state)
+        self._gradient_bound = None
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

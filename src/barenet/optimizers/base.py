@@ -14,6 +14,7 @@ One step (`apply_gradients`) does, in Keras's order:
     param *= 1 - lr * weight_decay        # decoupled weight decay (Loshchilov & Hutter), if set
     update(param, grad, slots, lr)        # the algorithm
     any param or slot NaN/inf?            # restore the copies (and iterations), raise NonFiniteUpdateError
+                                          # (copies and check skipped when `_step_is_finite` proves the step finite)
     every 100 steps: zero subnormal slot entries (speed only; see `_flush_subnormal_slots`)
 
 State for exact resume: `get_state()` -> `{"iterations": int, "slots": {key: {slot: array}}}`
@@ -141,7 +142,10 @@ class Optimizer:
         created = [key for key in params if key not in self.slots]
         for key in created:
             self.slots[key] = self.init_slots(params[key])
-        backup = self._backup(params, created)
+        # The copies and the check cost more than the update itself; an optimizer that can prove
+        # from cheap bounds that this step stays finite skips them (see Adam).
+        proven = self._step_is_finite(params, grads, lr)
+        backup = None if proven else self._backup(params, created)
         self.iterations += 1
         self._begin_step()
         decay = lr * self.weight_decay if self.weight_decay else 0.0
@@ -150,7 +154,7 @@ class Optimizer:
                 if decay:
                     param *= 1.0 - decay
                 self.update(param, grads[key], self.slots[key], lr)
-            problem = self._first_non_finite(params)
+            problem = None if proven else self._first_non_finite(params)
         if problem is not None:
             self._restore(backup)
             raise NonFiniteUpdateError(f"step {self.iterations + 1} made {problem} not finite (NaN or inf); "
@@ -159,6 +163,11 @@ class Optimizer:
             self._flush_subnormal_slots()
 
     # --- the NaN/inf guard ----------------------------------------------------------------------
+    def _step_is_finite(self, params, grads, lr) -> bool:
+        """Whether the coming step provably leaves every parameter and slot finite, so that the
+        copies and the check can be skipped. False (always guard) unless an optimizer proves it."""
+        return False
+
     def _backup(self, params, created) -> dict:
         """Copy everything a step changes into reusable buffers (no allocation after the first step).
 
