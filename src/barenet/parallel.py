@@ -1,4 +1,4 @@
-"""Threads for the memory-bound passes: a fixed split of the batch, run on every core.
+"""Threads for the memory-bound passes: a fixed split of the batch, run on a thread pool (opt-in).
 
 Convolution, pooling, batch normalization and dropout split each batch into the same
 pieces whatever the thread count (`batch_pieces`: a number of pieces that depends on
@@ -7,9 +7,14 @@ the GIL on arrays), and add per-piece partial sums (weight gradients, batch
 statistics) in piece order. So the thread count changes the speed, never a bit of
 the result: one thread runs the very same pieces one after another.
 
-The thread count follows the machine (the CPUs this process may run on), can be set
-with the environment variable `BARENET_NUM_THREADS` (read at import) or
-`set_num_threads(n)`, and is read back with `get_num_threads()`.
+The thread count defaults to 1 and is set with the environment variable
+`BARENET_NUM_THREADS` (read at import) or `set_num_threads(n)` (`machine_threads()` says
+how many CPUs this process may use); `get_num_threads()` reads it back. It is opt-in
+because it does not pay yet: on the 2-core test machine the benchmark-style CNN step took
+22.8 ms at 1 thread against 37.4 ms with 2 pool threads beside a 2-thread OpenBLAS (whose
+spinning threads compete with the pool) and 28.4 ms with 2 pool threads over a 1-thread
+BLAS, equal to 1 pool thread over that BLAS (28.0 ms): the pieces' passes do not scale
+here (see benchmarks/RESULTS.md).
 
 BLAS inside the pool: matrix products inside the pieces run while other pieces run,
 so a multi-threaded BLAS would oversubscribe the cores. When `threadpoolctl` is
@@ -81,11 +86,11 @@ def set_num_threads(n: int) -> None:
 
 
 def get_num_threads() -> int:
-    """The number of threads barenet's parallel passes use now."""
+    """The number of threads barenet's parallel passes use now (1 unless set: see the module docstring)."""
     if _state["threads"] is None:
         with _lock:
             if _state["threads"] is None:
-                _state["threads"] = _from_environment() or machine_threads()
+                _state["threads"] = _from_environment() or 1
     return _state["threads"]
 
 
