@@ -334,6 +334,9 @@ def main(argv=None) -> int:
                         help="thread counts to run each case at, e.g. `--threads 1 2` for the scaling (default: all cores)")
     parser.add_argument("--train-samples", type=int, default=0,
                         help="train on the first N samples only, for a quick run (default 0: all 60,000)")
+    parser.add_argument("--pool-threads", type=int, default=None,
+                        help="barenet's own thread pool (BARENET_NUM_THREADS); default: barenet's default (1), "
+                             "BLAS always gets --threads")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES))
     parser.add_argument("--libraries", nargs="+", choices=LIBRARIES, default=list(LIBRARIES))
@@ -346,8 +349,11 @@ def main(argv=None) -> int:
         return 0
 
     def environment(threads):
-        env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src"), "BARENET_NUM_THREADS": str(threads),
+        env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src"),
                **{v: str(threads) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}}
+        env.pop("BARENET_NUM_THREADS", None)
+        if args.pool_threads:
+            env["BARENET_NUM_THREADS"] = str(args.pool_threads)
         if args.train_samples:
             env["BENCHMARK_TRAIN_SAMPLES"] = str(args.train_samples)
         return {**env, **keras_environment(threads)}
@@ -375,7 +381,8 @@ def main(argv=None) -> int:
     threads_text = " ".join(map(str, args.threads))
     report = ["# Benchmark results", "",
               (f"`python benchmarks/benchmark.py --epochs {args.epochs} --repeats {args.repeats} --threads {threads_text}"
-               f"{f' --train-samples {args.train_samples}' if args.train_samples else ''}` on "
+               f"{f' --train-samples {args.train_samples}' if args.train_samples else ''}"
+               f"{f' --pool-threads {args.pool_threads}' if args.pool_threads else ''}` on "
                f"{time.strftime('%Y-%m-%d')}; Fashion-MNIST, float32, Adam 1e-3, Glorot-uniform init. "
                f"Median of {max(args.epochs - 1, 1) * args.repeats} epoch(s): {args.repeats} round(s) of {args.epochs} "
                f"epoch(s), each round's first epoch a warm-up and left out; libraries take turns."), "",

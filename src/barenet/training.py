@@ -100,9 +100,11 @@ def test_step(model, xs: list, ys: list, sample_weight=None) -> dict:
     """Loss and metrics of one batch in inference mode, added to the model's running logs
     (as `train_step`, without gradients or updates); returns the running logs."""
     weights = per_output_weights(sample_weight, len(ys))
-    with no_grad():
+    with no_grad(), call_context(losses=[]) as context:
         predictions = [out.value for out in model.run_graph(xs, training=False)]
+        extra_losses = list(context.losses)
     total_loss, output_losses = _loss_values(model, ys, predictions, weights)
+    total_loss += sum(float(_reduce_to_scalar(extra).value) for extra in extra_losses)  # add_loss terms, as Keras
     model._compile_metrics.update(ys, predictions, total_loss, output_losses, weights, len(xs[0]))
     return model._compile_metrics.logs()
 
