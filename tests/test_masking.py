@@ -177,3 +177,27 @@ def test_subclassed_models_get_masks_from_real_tensors(rng):
     out = model.embedding(tokens)
     np.testing.assert_array_equal(out._keras_mask.value, tokens != 0)
     np.testing.assert_array_equal(model.dense(model.lstm(out))._keras_mask.value, tokens != 0)
+
+
+def test_an_output_mask_weighs_the_loss_and_metrics_as_keras(rng):
+    """Padded steps (token 0 with mask_zero) leave the loss, its gradients and the metrics alone:
+    the loss is the mean over the real steps (Keras 3 scales the mask by all/valid)."""
+    x = rng.integers(1, 10, size=(6, 5))
+    x[0, 3:], x[1, 2:], x[4, 4:] = 0, 0, 0
+    real = x != 0
+    y = rng.integers(0, 4, size=(6, 5))
+    model = bn.Sequential([bn.Input((5,)), bn.Embedding(10, 3, mask_zero=True),
+                           bn.LSTM(5, return_sequences=True), bn.Dense(4, activation="softmax")], seed=0)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    probabilities = model.predict(x, verbose=0)
+    cross_entropy = -np.log(np.take_along_axis(probabilities, y[..., None], -1)[..., 0])
+    loss, accuracy = model.evaluate(x, y, verbose=0)
+    assert loss == pytest.approx(cross_entropy[real].mean(), rel=1e-5)
+    assert abs(cross_entropy[real].mean() - cross_entropy.mean()) > 1e-6   # the mask matters here
+    assert accuracy == pytest.approx((probabilities.argmax(-1) == y)[real].mean())
+    changed = y.copy()
+    changed[~real] = (changed[~real] + 1) % 4   # other targets at the padded steps only
+    grads, same = model.compute_gradients(x, y), model.compute_gradients(x, changed)
+    for key in grads:
+        np.testing.assert_array_equal(grads[key], same[key])
+    assert model.evaluate(x, changed, verbose=0) == pytest.approx([loss, accuracy])

@@ -78,12 +78,12 @@ def forward_backward(model, xs: list, ys: list, sample_weight=None, track: bool 
         extra_losses = list(context.losses)
     if CONTEXT.builds != builds:  # layers were built during this call (a subclassed model's first step)
         owners = model.weight_layers(with_prefix=True)
-    weights = per_output_weights(sample_weight, len(outputs))
+    weights = with_output_masks(per_output_weights(sample_weight, len(outputs)), outputs, model.compiled_loss)
     total_loss, output_losses, roots, seeds = _losses_and_seeds(model, ys, outputs, extra_losses, owners, weights)
     logs = {"loss": total_loss}
     if track:
         model._compile_metrics.update(ys, [out.value for out in outputs], total_loss, output_losses, weights,
-                                      len(xs[0]))
+                                      len(xs[0]), output_masks(outputs))
         logs = model._compile_metrics.logs()
     if not math.isfinite(total_loss):
         return _skip(saved_state, logs, f"the loss is {total_loss}"), {}, {}
@@ -101,11 +101,14 @@ def test_step(model, xs: list, ys: list, sample_weight=None) -> dict:
     (as `train_step`, without gradients or updates); returns the running logs."""
     weights = per_output_weights(sample_weight, len(ys))
     with no_grad(), call_context(losses=[]) as context:
-        predictions = [out.value for out in model.run_graph(xs, training=False)]
+        outputs = model.run_graph(xs, training=False)
         extra_losses = list(context.losses)
+    weights = with_output_masks(weights, outputs, model.compiled_loss)
+    predictions = [out.value for out in outputs]
     total_loss, output_losses = _loss_values(model, ys, predictions, weights)
     total_loss += sum(float(_reduce_to_scalar(extra).value) for extra in extra_losses)  # add_loss terms, as Keras
-    model._compile_metrics.update(ys, predictions, total_loss, output_losses, weights, len(xs[0]))
+    model._compile_metrics.update(ys, predictions, total_loss, output_losses, weights, len(xs[0]),
+                                  output_masks(outputs))
     return model._compile_metrics.logs()
 
 
@@ -117,6 +120,40 @@ def per_output_weights(sample_weight, outputs: int) -> list:
             outputs > 1 or sample_weight[0] is None or np.ndim(sample_weight[0]) >= 1):
         return list(sample_weight)
     return [sample_weight] * outputs
+
+
+def output_masks(outputs: list) -> list | None:
+    """Each output's mask as an array (None where it has none), or None when no output has one."""
+    masks = [getattr(out, "_keras_mask", None) for out in outputs]
+    if all(mask is None for mask in masks):
+        return None
+    return [None if mask is None else np.asarray(getattr(mask, "value", mask)) for mask in masks]
+
+
+def with_output_masks(weights: list, outputs: list, losses: list) -> list:
+    """Per-output weights with each output's mask folded in, as Keras 3 does.
+
+    An output that carries a mask (`_keras_mask`, e.g. a sequence after `Embedding(mask_zero=True)`)
+    weighs its loss and metrics by it. Padded steps get weight 0. The real ones are scaled by
+    all/valid when the loss's reduction is a mean over the batch, so the loss is the mean over
+    the real entries. A per-sample weight `(batch,)` is spread over the steps.
+    """
+    result = []
+    for weight, out, loss in zip(weights, outputs, losses):
+        mask = getattr(out, "_keras_mask", None)
+        if mask is None:
+            result.append(weight)
+            continue
+        mask = np.asarray(getattr(mask, "value", mask), dtype=np.float64)
+        if getattr(loss, "reduction", "sum_over_batch_size") in ("sum_over_batch_size", "mean"):
+            valid = mask.sum()
+            if valid:
+                mask = mask * (mask.size / valid)
+        if weight is not None:
+            weight = np.asarray(weight, dtype=np.float64)
+            mask = weight.reshape(weight.shape + (1,) * (mask.ndim - weight.ndim)) * mask
+        result.append(mask)
+    return result
 
 
 def _skip(saved_state, logs, reason) -> StepResult:

@@ -88,18 +88,20 @@ class CompiledMetrics:
 
     # --- one batch -------------------------------------------------------------------------------
     def update(self, ys: list, predictions: list, total_loss: float, output_losses: dict, sample_weights: list,
-               batch_size: int) -> None:
+               batch_size: int, masks: list | None = None) -> None:
         """Add one batch: its total loss (weighted by `batch_size`), per-output losses and metrics.
 
-        `sample_weights` holds one weight array (or None) per output.
+        `sample_weights` holds one weight array (or None) per output (an output's mask folded in);
+        `masks` one mask (or None) per output, which weighs the unweighted metrics, as in Keras 3.
         """
         self.loss_tracker.update_state(total_loss, sample_weight=batch_size)
         for i, tracker in enumerate(self.output_loss_trackers):
             if tracker is not None and i in output_losses:
                 tracker.update_state(output_losses[i], sample_weight=batch_size)
         for i, (y, prediction) in enumerate(zip(ys, predictions)):
+            mask = None if masks is None else masks[i]
             for metric in self.metrics[i]:
-                metric.update_state(y, prediction)
+                metric.update_state(y, prediction, sample_weight=mask)
             for metric in self.weighted_metrics[i]:
                 metric.update_state(y, prediction, sample_weight=sample_weights[i])
 

@@ -166,7 +166,12 @@ class Functional(Model):
             result = node.operation(*args, **kwargs)
             for symbolic, real in zip(node.outputs, flatten_outputs(result)):
                 values[id(symbolic)] = real
-        return [values[id(kt)] for kt in self._outputs]
+        outputs = [values[id(kt)] for kt in self._outputs]
+        for kt, out in zip(self._outputs, outputs):  # an output's mask, where the graph computed it
+            mask = getattr(kt, "_keras_mask", None)
+            if mask is not None and id(mask) in values and isinstance(out, Tensor):
+                out._keras_mask = values[id(mask)]
+        return outputs
 
     # --- summary -----------------------------------------------------------------------------------
     def summary_rows(self):
