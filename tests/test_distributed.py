@@ -118,7 +118,7 @@ def test_synchronized_batch_normalization_sums_over_replicas():
 # --- under mpiexec -------------------------------------------------------------------------------
 @needs_mpi
 def test_two_processes_match_one_process_with_the_same_global_batch(tmp_path):
-    """MLP (SGD with momentum and validation; Adam; SGD with sample weights), CNN with synchronized
+    """MLP (SGD with momentum and validation; Adam; SGD with sample weights; with Dropout), CNN with synchronized
     BatchNormalization (Adam) and a functional model, float64: weights, BN statistics and History agree to 1e-10 (relative to each array's
     largest entry); the float32 MLP (Adam) to 1e-5."""
     code, output, _ = run("equivalence.py", tmp_path / "one.npz", processes=1)
@@ -128,7 +128,8 @@ def test_two_processes_match_one_process_with_the_same_global_batch(tmp_path):
     one, two = np.load(tmp_path / "one.npz"), np.load(tmp_path / "two.npz")
     assert sorted(one) == sorted(two)
     names = {key.split("/")[0] for key in one}
-    assert names == {"mlp_sgd", "mlp_adam", "cnn_bn_adam", "functional_sgd", "float32_mlp_adam", "weighted_mlp_sgd"}
+    assert names == {"mlp_sgd", "mlp_adam", "cnn_bn_adam", "functional_sgd", "float32_mlp_adam", "weighted_mlp_sgd",
+                     "dropout_mlp_sgd"}
     assert "mlp_sgd/history/val_loss" in one and "cnn_bn_adam/batch_normalization/moving_mean" in one
     for key in one:
         scale = max(float(np.max(np.abs(one[key]))), 1e-300)

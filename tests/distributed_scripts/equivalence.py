@@ -23,6 +23,11 @@ def mlp(dtype="float64"):
     return bn.Sequential([bn.Dense(8, "tanh", input_dim=6), bn.Dense(2, "softmax")], seed=1, dtype=dtype)
 
 
+def dropout_mlp():
+    return bn.Sequential([bn.Dense(8, "tanh", input_dim=6), bn.layers.Dropout(0.3), bn.Dense(2, "softmax")], seed=4,
+                         dtype="float64")
+
+
 def cnn():
     return bn.Sequential([Conv2D(3, 3, padding="same", use_bias=False, input_shape=(6, 6, 1)), BatchNormalization(synchronized=True),
                           MaxPooling2D(2), Flatten(), bn.Dense(3, "softmax")],
@@ -43,6 +48,7 @@ cases = [("mlp_sgd", mlp, bn.optimizers.SGD(0.1, momentum=0.9), x, y, 16, {"vali
           {"callbacks": [bn.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=0, min_delta=10)]}),
          ("cnn_bn_adam", cnn, bn.optimizers.Adam(0.01), images, image_labels, 8, {}),
          ("functional_sgd", functional, bn.optimizers.SGD(0.05), x, y, 10, {}),
+         ("dropout_mlp_sgd", dropout_mlp, bn.optimizers.SGD(0.1), x, y, 16, {}),  # each process: its rows' masks
          ("float32_mlp_adam", lambda: mlp("float32"), bn.optimizers.Adam(0.01), x, y, 16, {}),
          ("weighted_mlp_sgd", mlp, bn.optimizers.SGD(0.1), x, y, 16, {"sample_weight": rng.random(len(x))})]
 for name, build, optimizer, data, labels, batch_size, extra in cases:

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..layers.context import CONTEXT
+
 FLAGS = 4  # skipped, raised, interrupted, rows
 
 
@@ -91,8 +93,10 @@ class GradientAllReducer:
         from ..training import StepResult
 
         communicator = self.communicator
+        share = None
         if not local_batch:
             rows = local_rows(len(xs[0]), communicator.rank, communicator.size)
+            share = (rows, len(xs[0]))  # Dropout draws the global batch's mask and keeps these rows
             xs, ys = [x[rows] for x in xs], [y[rows] for y in ys]
             if isinstance(sample_weight, (list, tuple)):
                 sample_weight = [None if w is None else w[rows] for w in sample_weight]
@@ -103,6 +107,7 @@ class GradientAllReducer:
         variables = metric_variables(model)
         metrics_before = [variable.copy() for variable in variables]
         if local:
+            saved_share, CONTEXT.replica_rows = CONTEXT.replica_rows, share
             try:
                 if sample_weight is None:
                     result, _, grads = forward_backward(model, xs, ys)
@@ -110,6 +115,8 @@ class GradientAllReducer:
                     result, _, grads = forward_backward(model, xs, ys, sample_weight)
             except Exception as exc:  # noqa: BLE001 - reported to every process below, after the collective
                 error = exc
+            finally:
+                CONTEXT.replica_rows = saved_share
         if self.log_keys is None:
             self._agree_on_log_keys(None if result is None else result.logs)
         buffer, scale = self.buffer, local

@@ -19,6 +19,7 @@ class CallContext:
     build_hook = None  # build_hook(layer, input_shape, build): a loader checks sizes before `build()` runs
     builds = 0  # layers built so far in this process: models cache their weight list until it changes
     replica_sum = None  # sum(array) over data-parallel processes, set by barenet.distributed during fit
+    replica_rows = None  # (slice, global batch size): this process's rows of a shared global batch (distributed)
 
 
 CONTEXT = CallContext()

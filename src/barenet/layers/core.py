@@ -139,7 +139,12 @@ class Dropout(Layer):
         # The mask comes from the layer's seeded generator, or the generator of the model being
         # run (so saving its state resumes dropout exactly), or the one this layer was built with.
         rng = self._seed_rng or CONTEXT.rng or self._rng
-        self._keep = rng.random(self._mask_shape(x.shape), dtype=self.dtype) >= self.rate
+        shape = self._mask_shape(x.shape)
+        share = CONTEXT.replica_rows  # data-parallel: draw the global batch's mask, keep this process's rows
+        if share is not None and shape[0] == x.shape[0] == share[0].stop - share[0].start:
+            self._keep = (rng.random((share[1], *shape[1:]), dtype=self.dtype) >= self.rate)[share[0]]
+        else:
+            self._keep = rng.random(shape, dtype=self.dtype) >= self.rate
         return self._apply(x)
 
     def _apply(self, values):
