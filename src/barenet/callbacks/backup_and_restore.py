@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 
-from .base import Callback
+from .base import Callback, batch_counter
 
 BACKUP_FILE = "latest.backup.npz"
 
@@ -36,11 +36,9 @@ class BackupAndRestore(Callback):
         super().__init__()
         if not backup_dir or not isinstance(backup_dir, (str, os.PathLike)):
             raise ValueError(f"`backup_dir` must be a non-empty path. Received: backup_dir={backup_dir!r}")
-        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq < 1):
-            raise ValueError(f"`save_freq` must be 'epoch' or a positive integer. Received: save_freq={save_freq!r}")
         self.backup_dir, self.save_freq, self.delete_checkpoint = os.fspath(backup_dir), save_freq, delete_checkpoint
         self.path = os.path.join(self.backup_dir, BACKUP_FILE)
-        self._batches_since_save, self._last_batch, self._epoch = 0, 0, 0
+        self._counter, self._epoch = batch_counter(save_freq), 0
 
     def on_train_begin(self, logs=None):
         if os.path.exists(self.path):
@@ -50,16 +48,10 @@ class BackupAndRestore(Callback):
         self._epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.save_freq == "epoch":
-            return
-        self._batches_since_save += batch + 1 if batch <= self._last_batch else batch - self._last_batch
-        self._last_batch = batch
-        if self._batches_since_save >= self.save_freq:
-            self._batches_since_save = 0
+        if self._counter is not None and self._counter.due(batch):
             self._backup(self._epoch)
 
     def on_epoch_end(self, epoch, logs=None):
-        self._last_batch = 0
         if self.save_freq == "epoch":
             self._backup(epoch + 1)
 

@@ -57,6 +57,31 @@ class Callback:
         self.on_batch_end(batch, logs=logs)
 
 
+class BatchCounter:
+    """Counts training batches across epochs for a `save_freq` given in batches: `due(batch)` is
+    True once every `every` batches (batch numbers restart at 0 each epoch)."""
+
+    def __init__(self, every: int):
+        self.every, self._since, self._last = every, 0, 0
+
+    def due(self, batch: int) -> bool:
+        self._since += batch + 1 if batch <= self._last else batch - self._last
+        self._last = batch
+        if self._since < self.every:
+            return False
+        self._since = 0
+        return True
+
+
+def batch_counter(save_freq) -> BatchCounter | None:
+    """None for `save_freq="epoch"`, a `BatchCounter` for a positive integer; anything else is an error."""
+    if save_freq == "epoch":
+        return None
+    if isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq < 1:
+        raise ValueError(f"`save_freq` must be 'epoch' or a positive integer. Received: save_freq={save_freq!r}")
+    return BatchCounter(save_freq)
+
+
 def check_callbacks(callbacks) -> list:
     """`callbacks` (None or an iterable of `Callback`) as a list, or a clear TypeError."""
     if isinstance(callbacks, CallbackList):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 
+from .base import batch_counter
 from .monitor import Monitor, check_number
 
 
@@ -35,25 +36,18 @@ class ModelCheckpoint(Monitor):
         super().__init__(monitor, mode, 0.0)
         if not isinstance(filepath, (str, os.PathLike)):
             raise TypeError(f"`filepath` must be a path. Received: {type(filepath).__name__}")
-        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq < 1):
-            raise ValueError(f"`save_freq` must be 'epoch' or a positive integer. Received: save_freq={save_freq!r}")
         self.filepath, self.verbose = os.fspath(filepath), verbose
         self.save_best_only, self.save_weights_only, self.save_freq = save_best_only, save_weights_only, save_freq
         self._reset()
         if initial_value_threshold is not None:
             self.best = check_number("initial_value_threshold", initial_value_threshold, low=-math.inf)
-        self._batches_since_save, self._last_batch, self._epoch = 0, 0, 0
+        self._counter, self._epoch = batch_counter(save_freq), 0
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.save_freq == "epoch":
-            return
-        self._batches_since_save += batch + 1 if batch <= self._last_batch else batch - self._last_batch
-        self._last_batch = batch
-        if self._batches_since_save >= self.save_freq:
-            self._batches_since_save = 0
+        if self._counter is not None and self._counter.due(batch):
             self._save(self._epoch, batch, logs or {})
 
     def on_epoch_end(self, epoch, logs=None):

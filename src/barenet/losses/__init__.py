@@ -9,6 +9,7 @@ function `f(y_true, y_pred)`, is differentiated by the autodiff engine.
 
 from __future__ import annotations
 
+from ..class_configs import from_class_config, to_class_config
 from .base import EPSILON, REDUCTIONS, Loss, LossFunctionWrapper
 from .hinge import (
     CategoricalHinge,
@@ -110,22 +111,13 @@ def get(identifier) -> Loss:
 def serialize(loss: Loss):
     """A JSON-ready form of a built-in loss: its name when it has the default settings, else
     `{"class_name", "config"}`. Raises ValueError for losses that cannot be rebuilt by name."""
-    cls = type(loss)
-    if _CLASSES.get(cls.__name__) is not cls:
-        raise ValueError(f"The loss {loss!r} is not a built-in barenet loss, so it cannot be saved by name.")
-    config = loss.get_config()
-    if config == cls().get_config():
-        return config["name"] if config["name"] in LOSSES else cls.__name__
-    return {"class_name": cls.__name__, "config": config}
+    return to_class_config(loss, _CLASSES, "loss",
+                           lambda config, cls: config["name"] if config["name"] in LOSSES else cls.__name__)
 
 
 def deserialize(config: dict) -> Loss:
     """The loss `serialize` described as `{"class_name", "config"}`."""
-    cls = _CLASSES.get(config.get("class_name")) if isinstance(config, dict) else None
-    if cls is None or not isinstance(config.get("config", {}), dict):
-        raise ValueError(f"A loss config must be {{'class_name': one of {sorted(_CLASSES)}, 'config': {{...}}}}. "
-                         f"Received: {config!r:.120}")
-    return cls.from_config(config.get("config", {}))
+    return from_class_config(config, _CLASSES, "loss")
 
 
 __all__ = [

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..autodiff import Tensor, as_tensor, no_grad
 from ..autodiff import ops as engine_ops
+from ..sample_weighting import broadcast_weight
 
 EPSILON = 1e-7
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
@@ -36,20 +37,6 @@ def check_reduction(reduction):
     if reduction not in REDUCTIONS:
         raise ValueError(f"`reduction` must be one of {list(REDUCTIONS)}. Received: reduction={reduction!r}")
     return reduction
-
-
-def weight_like(sample_weight, shape: tuple) -> np.ndarray:
-    """Per-sample weights broadcast against per-sample values of `shape` (trailing axes added)."""
-    weight = np.asarray(getattr(sample_weight, "value", sample_weight))
-    while weight.ndim > len(shape) and weight.shape[-1] == 1:
-        weight = weight[..., 0]
-    while 0 < weight.ndim < len(shape):
-        weight = weight[..., None]
-    try:
-        return np.broadcast_to(weight, shape)
-    except ValueError:
-        raise ValueError(f"`sample_weight` of shape {np.shape(weight)} does not fit the loss values of shape "
-                         f"{shape}; give one weight per sample.") from None
 
 
 class Loss:
@@ -108,7 +95,7 @@ class Loss:
     def reduce(self, values: np.ndarray, sample_weight=None):
         """`(reduced value, dReduced/dValues)` for per-sample `values` under this reduction."""
         values = np.asarray(values)
-        weight = np.ones_like(values) if sample_weight is None else weight_like(sample_weight, values.shape)
+        weight = np.ones_like(values) if sample_weight is None else broadcast_weight(sample_weight, values.shape)
         weighted = values * weight
         if self.reduction in ("none", None):
             return weighted, weight
@@ -155,7 +142,7 @@ class Loss:
             return Tensor(np.asarray(reduced, y_pred.dtype), parents=(y_pred,), vjp=vjp)
         values = as_tensor(self.call(as_tensor(y_true), y_pred) if values is None else values)
         if sample_weight is not None:
-            weight = weight_like(sample_weight, values.shape).astype(values.dtype)
+            weight = broadcast_weight(sample_weight, values.shape).astype(values.dtype)
             values = values * weight
         if self.reduction in ("none", None):
             return values
@@ -163,7 +150,7 @@ class Loss:
         if self.reduction == "sum":
             return total
         if self.reduction == "mean_with_sample_weight" and sample_weight is not None:
-            return total / float(weight_like(sample_weight, values.shape).sum() or 1.0)
+            return total / float(broadcast_weight(sample_weight, values.shape).sum() or 1.0)
         return total / float(max(values.size, 1))
 
     # --- configuration ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ the labels" and outputs" shapes, as Keras does), a `Metric` class or object, or 
 
 from __future__ import annotations
 
+from ..class_configs import from_class_config, to_class_config
 from .accuracy import (
     Accuracy,
     BinaryAccuracy,
@@ -138,22 +139,12 @@ def get(identifier) -> Metric:
 def serialize(metric: Metric):
     """A JSON-ready form of a built-in metric: its class name when it has the default settings,
     else `{"class_name", "config"}`. Raises ValueError for metrics that cannot be rebuilt."""
-    cls = type(metric)
-    if _CLASSES.get(cls.__name__) is not cls:
-        raise ValueError(f"The metric {metric!r} is not a built-in barenet metric, so it cannot be saved by name.")
-    config = metric.get_config()
-    if config == cls().get_config():
-        return cls.__name__
-    return {"class_name": cls.__name__, "config": config}
+    return to_class_config(metric, _CLASSES, "metric")
 
 
 def deserialize(config: dict) -> Metric:
     """The metric `serialize` described as `{"class_name", "config"}`."""
-    cls = _CLASSES.get(config.get("class_name")) if isinstance(config, dict) else None
-    if cls is None or not isinstance(config.get("config", {}), dict):
-        raise ValueError(f"A metric config must be {{'class_name': one of {sorted(_CLASSES)}, 'config': {{...}}}}. "
-                         f"Received: {config!r:.120}")
-    return cls.from_config(config.get("config", {}))
+    return from_class_config(config, _CLASSES, "metric")
 
 
 __all__ = [

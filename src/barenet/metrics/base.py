@@ -14,6 +14,8 @@ import copy
 
 import numpy as np
 
+from ..sample_weighting import broadcast_weight as broadcast
+
 EPSILON = 1e-7
 
 
@@ -98,18 +100,8 @@ class Metric:
 
 
 def broadcast_weight(sample_weight, shape: tuple) -> np.ndarray:
-    """`sample_weight` (a number, `(batch,)`, `(batch, 1)`, ... ) broadcast to `shape` as Keras does:
-    trailing axes are added (or a trailing axis of size 1 dropped) to match the rank."""
-    weight = np.asarray(sample_weight, np.float64)
-    while weight.ndim > len(shape) and weight.shape[-1] == 1:
-        weight = weight[..., 0]
-    while 0 < weight.ndim < len(shape):
-        weight = weight[..., None]
-    try:
-        return np.broadcast_to(weight, shape)
-    except ValueError:
-        raise ValueError(f"`sample_weight` of shape {np.shape(sample_weight)} does not fit values of shape "
-                         f"{shape}; it needs one weight per sample.") from None
+    """`sample_weight` broadcast to `shape` in float64 (see `barenet.sample_weighting`)."""
+    return broadcast(sample_weight, shape, np.float64)
 
 
 def as_array(value) -> np.ndarray:
