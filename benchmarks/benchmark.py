@@ -30,6 +30,7 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import sequence_cases
+import torch_loop
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE.parents[1] / "shared" / "data" / "fashion-mnist"
@@ -135,26 +136,8 @@ def run_pytorch(case, data, epochs, seed, threads):
         if isinstance(module, (nn.Linear, nn.Conv2d)):
             nn.init.xavier_uniform_(module.weight)
             nn.init.zeros_(module.bias)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
-    loss_fn = nn.CrossEntropyLoss()
-    batch_size = case["batch_size"]
-    times = []
-    for _ in range(epochs):
-        start = time.perf_counter()
-        model.train()
-        order = torch.randperm(len(x_train))
-        for i in range(0, len(x_train), batch_size):
-            idx = order[i:i + batch_size]
-            optimizer.zero_grad()
-            loss_fn(model(x_train[idx]), y_train[idx]).backward()
-            optimizer.step()
-        times.append(time.perf_counter() - start)
-    model.eval()
-    start = time.perf_counter()
-    with torch.no_grad():
-        logits = torch.cat([model(x_test[i:i + batch_size]) for i in range(0, len(x_test), batch_size)])
-    inference = time.perf_counter() - start
-    accuracy = float((logits.argmax(dim=1) == y_test).float().mean())
+    times, inference, accuracy = torch_loop.train_and_time(model, x_train, y_train, x_test, y_test,
+                                                           case["batch_size"], epochs)
     return times, inference, accuracy, {"torch": torch.__version__, "numpy": np.__version__}
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import time
 
+import torch_loop
+
 MODELS = ("lstm", "transformer")
 STEPS = {"lstm": 50, "transformer": 64}
 TRAIN, TEST = 6400, 1280
@@ -93,26 +95,8 @@ def run_pytorch(case, data, epochs, seed, threads):
             nn.init.xavier_uniform_(parameter)
         elif "bias" in name:
             nn.init.zeros_(parameter)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
-    loss_fn = nn.CrossEntropyLoss()
-    batch_size = case["batch_size"]
-    times = []
-    for _ in range(epochs):
-        start = time.perf_counter()
-        model.train()
-        order = torch.randperm(len(x_train))
-        for i in range(0, len(x_train), batch_size):
-            idx = order[i:i + batch_size]
-            optimizer.zero_grad()
-            loss_fn(model(x_train[idx]), y_train[idx]).backward()
-            optimizer.step()
-        times.append(time.perf_counter() - start)
-    model.eval()
-    start = time.perf_counter()
-    with torch.no_grad():
-        logits = torch.cat([model(x_test[i:i + batch_size]) for i in range(0, len(x_test), batch_size)])
-    inference = time.perf_counter() - start
-    accuracy = float((logits.argmax(dim=1) == y_test).float().mean())
+    times, inference, accuracy = torch_loop.train_and_time(model, x_train, y_train, x_test, y_test,
+                                                           case["batch_size"], epochs)
     return times, inference, accuracy, {"torch": torch.__version__, "numpy": np.__version__}
 
 
