@@ -29,7 +29,9 @@ import copy
 
 import numpy as np
 
+from ..activations import Sigmoid, Tanh
 from ..reductions import column_sums
+from . import lstm_standard
 from .base import Layer, check_positive_int
 from .rnn_base import _RNN
 
@@ -142,7 +144,14 @@ class LSTM(_RNN):
         if self.use_bias and self.unit_forget_bias:
             self.params["bias"][self.units:2 * self.units] = 1
 
+    @property
+    def _standard(self) -> bool:
+        """Keras's default activations: the fewer-pass path in `lstm_standard.py` applies."""
+        return type(self.recurrent_activation) is Sigmoid and type(self.activation) is Tanh
+
     def _recur(self, projected, states):
+        if self._standard:
+            return lstm_standard.recur(self, projected, states)
         steps, n, _ = projected.shape
         u, recurrent = self.units, self.params["recurrent_kernel"]
         h = np.zeros((steps + 1, n, u), self.dtype)
@@ -172,6 +181,8 @@ class LSTM(_RNN):
         return [self._h[-1], self._c[-1]]
 
     def _recur_backward(self, grad_last, grad_steps, grad_carry=None):
+        if self._standard:
+            return lstm_standard.recur_backward(self, grad_last, grad_steps, grad_carry)
         steps, n = len(self._steps), self._h.shape[1]
         u, recurrent = self.units, self.params["recurrent_kernel"]
         grad_z = np.empty((steps, n, 4 * u), self.dtype)
