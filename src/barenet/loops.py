@@ -23,11 +23,12 @@ import sys
 
 import numpy as np
 
-from . import training
+from . import fast, training
 from .autodiff import no_grad
 from .callbacks import CallbackList, History, interrupt_at_batch_boundary
 
 
+@fast.session()
 def fit_loop(model, data, epochs: int, initial_epoch: int = 0, validation=None, validation_freq=1,
              callbacks=(), verbose: int = 1) -> History:
     """Train on `data` (an `EpochIterator`) from `initial_epoch` to `epochs`; returns the model's new History.
@@ -103,6 +104,7 @@ def _run_epoch(model, data, hooks, interrupt, epoch: int) -> dict | None:
     return dict(logs)
 
 
+@fast.session()
 def evaluate_loop(model, data, hooks) -> dict:
     """Loss and metrics over one pass of `data` (an `EpochIterator`), with the `on_test_*` hooks."""
     running = training.EpochLogs(model)
@@ -120,6 +122,7 @@ def evaluate_loop(model, data, hooks) -> dict:
     return logs
 
 
+@fast.session()
 def predict_loop(model, data, hooks) -> list:
     """The model's outputs over one pass of `data` (one array per output), with the `on_predict_*` hooks."""
     parts = []

@@ -43,7 +43,7 @@ MIN_PIECE_SIZE = 16_384
 
 _THREAD_PREFIX = "barenet-piece"
 _lock = threading.Lock()
-_state = {"threads": None, "pool": None, "pool_size": 0, "blas": None}
+_state = {"threads": None, "requested": None, "pool": None, "pool_size": 0, "blas": None}
 
 
 def _check(value, source: str) -> int:
@@ -82,7 +82,13 @@ def set_num_threads(n: int) -> None:
     """
     n = _check(n, "n")
     with _lock:
-        _state["threads"] = n
+        _state["threads"] = _state["requested"] = n
+
+
+def requested_threads() -> int | None:
+    """The count set by `set_num_threads` or `BARENET_NUM_THREADS`, or None when neither was
+    (then the thread pool uses 1 thread and the compiled kernels of `barenet.fast` every core)."""
+    return _state["requested"]
 
 
 def get_num_threads() -> int:
@@ -160,4 +166,4 @@ def add_in_order(parts: list, out=None):
 
 _initial = _from_environment()
 if _initial is not None:
-    _state["threads"] = _initial
+    _state["threads"] = _state["requested"] = _initial

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import parallel
+from .. import fast, parallel
 from ..reductions import column_sums
 from .base import check_positive_int
 from .kernel_layer import KernelLayer
@@ -129,6 +129,9 @@ class Conv2D(KernelLayer):
         self._check_input(x)
         if self.data_format == "channels_first":
             x = x.transpose(0, 2, 3, 1)  # a view: the window copy below reads it in place
+        self._fast = self.groups == 1 and x.dtype == self.dtype and fast.enabled(x.dtype)
+        if self._fast:
+            return self._finish_forward(self._forward_fast(x))
         n, c = len(x), x.shape[3]
         (oh, ow), (kh, kw), groups = self._out_hw, self.kernel_size, self.groups
         per_sample, c_group = oh * ow, c // groups
@@ -164,12 +167,56 @@ class Conv2D(KernelLayer):
                 np.maximum(z, 0, out=z)
 
         parallel.run_pieces(piece, n, self._columns.size)
-        if relu:
+        return self._finish_forward(out)
+
+    def _finish_forward(self, out):
+        """The activation (unless the ReLU was fused in) and the output layout."""
+        if self._fused_relu:
             self._out = out
         else:
             self._out = None
             out = self.activation.forward_in_place(out)
         return out.transpose(0, 3, 1, 2) if self.data_format == "channels_first" else out
+
+    def _geometry(self):
+        """`(kh, kw, sh, sw, dh, dw, top, left, out_h, out_w)` for the compiled kernels."""
+        (top, _), (left, _) = self._pads
+        return (*self.kernel_size, *self.strides, *self.dilation_rate, top, left, *self._out_hw)
+
+    def _forward_fast(self, x):
+        """The forward pass by `barenet.fast.kernels.conv_forward` (columns, product, bias, ReLU)."""
+        x = np.ascontiguousarray(x)
+        n, (oh, ow), filters = len(x), self._out_hw, self.filters
+        self._x_shape = x.shape
+        self._columns = np.empty((n * oh * ow, self.kernel_size[0] * self.kernel_size[1] * x.shape[3]), x.dtype)
+        out = np.empty((n, oh, ow, filters), x.dtype)
+        biases = self.params["biases"] if self.use_bias else np.zeros(filters, x.dtype)
+        with fast.running():
+            fast.get_kernels().conv_forward(x, self.params["weights"].reshape(-1, filters), biases, self._fused_relu,
+                                        self._columns, out.reshape(-1, filters), self._geometry())
+        return out
+
+    def _backward_fast(self, grad, relu_out):
+        """`_backward` by `barenet.fast.kernels.conv_backward`; weight sums over fixed blocks, in order."""
+        filters, n = self.filters, self._x_shape[0]
+        grad = np.ascontiguousarray(grad, self.dtype).reshape(-1, filters)
+        blocks = len(parallel.batch_pieces(n))
+        weight_parts = np.empty((blocks, self._columns.shape[1], filters), self.dtype)
+        bias_parts = np.empty((blocks, filters), self.dtype)
+        dx = np.empty(self._x_shape if self.needs_input_grad else (1, 1, 1, 1), self.dtype)
+        relu = relu_out is not None
+        with fast.running():
+            fast.get_kernels().conv_backward(grad, relu_out.reshape(-1, filters) if relu else grad, relu, self._columns,
+                                         self.params["weights"].reshape(-1, filters), np.empty_like(grad), dx,
+                                         weight_parts, bias_parts, self._geometry(), self.needs_input_grad)
+        parallel.add_in_order(list(weight_parts), out=self.grads["weights"].reshape(-1, filters))
+        if self.use_bias:
+            parallel.add_in_order(list(bias_parts), out=self.grads["biases"])
+        if self.regularizers:
+            self._add_regularization_grads()
+        if not self.needs_input_grad:
+            return None
+        return dx.transpose(0, 3, 1, 2) if self.data_format == "channels_first" else dx
 
     def backward(self, dL_dy):
         if self.data_format == "channels_first":
@@ -186,6 +233,8 @@ class Conv2D(KernelLayer):
 
     def _backward(self, grad, relu_out):
         """Gradients from `grad` (dL/dz, or dL/dy when `relu_out` holds the ReLU's output)."""
+        if self._fast:
+            return self._backward_fast(grad, relu_out)
         n, h, w, c = self._x_shape
         (oh, ow), (kh, kw), groups = self._out_hw, self.kernel_size, self.groups
         per_sample, filters = oh * ow, self.filters

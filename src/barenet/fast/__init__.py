@@ -1,0 +1,103 @@
+"""Optional compiled kernels: Conv2D and MaxPooling2D fused and spread over every core.
+
+`pip install barenet[fast]` installs numba; barenet then uses the kernels of
+`barenet.fast.kernels` on its own, for float32 `Conv2D` (channels-last or first, any
+stride, padding and dilation, `groups=1`) and `MaxPooling2D`. The NumPy code in
+`barenet.layers` stays the reference: every kernel is tested against it, and it runs
+wherever the kernels do not apply (float64, groups, other pooling) or are missing.
+
+Why: on the 2-core benchmark machine NumPy's passes over arrays of a megabyte or more do
+not get faster with a second thread (memory bandwidth, not arithmetic, is their limit),
+while a loop that finishes one sample at a time keeps the sample in its core's cache;
+so the kernels loop over samples in parallel, each sample's columns, product, bias and
+ReLU (or its gradients) done before the next. Results are bit-identical at every thread
+count: each sample is computed alone, and the weight gradient is summed over a fixed
+split of the batch, in order.
+
+Threads: `barenet.config.set_num_threads(n)` (or `BARENET_NUM_THREADS`) sets how many;
+by default the kernels use every core this process may run on. While a kernel runs,
+NumPy's BLAS is held to one thread (`blas.one_thread`). `BARENET_FAST=0` turns the
+kernels off (read when they are first needed). The first call compiles them (a few
+seconds, once per process).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+import numpy as np
+
+from .. import parallel
+
+ENVIRONMENT_VARIABLE = "BARENET_FAST"
+_state: dict = {"sessions": 0}
+
+
+def get_kernels():
+    """The kernel module, or None when numba (or NumPy's OpenBLAS) is missing or `BARENET_FAST=0`."""
+    if "kernels" not in _state:
+        module = None
+        if os.environ.get(ENVIRONMENT_VARIABLE, "1").strip().lower() not in ("0", "false", "no", "off"):
+            try:
+                from . import kernels as module
+            except ImportError:
+                module = None
+        _state["kernels"] = module
+    return _state["kernels"]
+
+
+def enabled(dtype) -> bool:
+    """Whether the kernels run for arrays of `dtype` (float32 only)."""
+    return np.dtype(dtype) == np.float32 and get_kernels() is not None
+
+
+def threads() -> int:
+    """The kernels' thread count: `set_num_threads`'s, else every core (at most numba's pool size)."""
+    import numba
+
+    wanted = parallel.requested_threads() or parallel.machine_threads()
+    return max(1, min(wanted, numba.config.NUMBA_NUM_THREADS))
+
+
+@contextlib.contextmanager
+def running():
+    """Around a kernel call: numba's thread count set, NumPy's BLAS held to one thread (until the
+    end of the enclosing `session`, if any, else of this call)."""
+    import numba
+
+    from . import blas
+
+    numba.set_num_threads(threads())
+    if _state["sessions"] and blas.load() is not None:
+        if "blas_threads" not in _state:
+            _, setter, getter, _ = blas.load()
+            _state["blas_threads"] = getter()
+            setter(1)
+        yield
+        return
+    with blas.one_thread():
+        yield
+
+
+@contextlib.contextmanager
+def session():
+    """Around `fit`, `evaluate` and `predict` (`barenet.loops`): once a kernel has run, NumPy's BLAS
+    stays at one thread until the loop ends, so that its threads (which spin for a while after
+    each product) never compete with the kernels' for the cores between two layers."""
+    _state["sessions"] += 1
+    try:
+        yield
+    finally:
+        _state["sessions"] -= 1
+        if not _state["sessions"] and "blas_threads" in _state:
+            from . import blas
+
+            blas.load()[1](_state.pop("blas_threads"))
+
+
+def set_enabled(value: bool) -> None:
+    """Turn the kernels on (when installed) or off for this process; for tests and comparisons."""
+    _state.pop("kernels", None)
+    if not value:
+        _state["kernels"] = None

@@ -1,0 +1,137 @@
+"""barenet.fast: the compiled kernels against the NumPy layers they stand in for (float32 rounding;
+ties in max pooling resolved the same way), bit-identical training at 1 and 2 threads, the
+switch `BARENET_FAST=0`, and NumPy's BLAS thread count given back after `fit`."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("numba")
+
+import barenet as bn  # noqa: E402
+from barenet import fast  # noqa: E402
+from barenet.fast import blas  # noqa: E402
+
+if fast.get_kernels() is None:
+    pytest.skip("NumPy's OpenBLAS was not found: the kernels are off", allow_module_level=True)
+
+
+@pytest.fixture(autouse=True)
+def _kernels_back_on():
+    yield
+    fast.set_enabled(True)
+
+
+def _passes(enabled, make, x, seed=0):
+    """Forward (training) and backward of a fresh layer, with the kernels on or off."""
+    fast.set_enabled(enabled)
+    layer = make()
+    layer.name = "layer"
+    layer.build(x.shape[1:], np.random.default_rng(seed), "float32")
+    if hasattr(layer, "needs_input_grad"):
+        layer.needs_input_grad = True
+    out = layer.forward(x, training=True)
+    grad = np.random.default_rng(1).normal(size=out.shape).astype(np.float32)
+    grad_x = layer.backward(grad)
+    assert layer._fast is enabled
+    return out, grad_x, {key: value.copy() for key, value in layer.grads.items()}
+
+
+def _close(ours, reference):
+    assert ours.dtype == reference.dtype == np.float32
+    scale = float(np.abs(reference).max()) or 1.0
+    np.testing.assert_allclose(ours, reference, rtol=1e-5, atol=2e-6 * scale)
+
+
+CONVOLUTIONS = {
+    "relu": lambda: bn.Conv2D(4, 3, activation="relu"),
+    "same-strides": lambda: bn.Conv2D(5, 3, strides=(2, 1), padding="same"),
+    "dilation-tanh-no-bias": lambda: bn.Conv2D(4, (3, 2), dilation_rate=2, activation="tanh", use_bias=False),
+    "pointwise": lambda: bn.Conv2D(6, 1, activation="relu"),
+    "same-even-kernel": lambda: bn.Conv2D(3, 4, strides=2, padding="same", activation="relu"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONVOLUTIONS))
+def test_conv2d_kernels_match_the_numpy_layer(name):
+    x = np.random.default_rng(0).normal(size=(7, 9, 8, 3)).astype(np.float32)
+    ours, reference = (_passes(enabled, CONVOLUTIONS[name], x) for enabled in (True, False))
+    _close(ours[0], reference[0])
+    _close(ours[1], reference[1])
+    assert ours[2].keys() == reference[2].keys()
+    for key in reference[2]:
+        _close(ours[2][key], reference[2][key])
+
+
+def test_conv2d_channels_first_and_first_layer_without_input_gradient():
+    x = np.random.default_rng(2).normal(size=(4, 2, 7, 6)).astype(np.float32)
+    make = lambda: bn.Conv2D(3, 3, data_format="channels_first", activation="relu")  # noqa: E731
+    ours, reference = (_passes(enabled, make, x) for enabled in (True, False))
+    _close(ours[0], reference[0])
+    _close(ours[1], reference[1])
+    fast.set_enabled(True)
+    layer = make()
+    layer.name = "first"
+    layer.build(x.shape[1:], np.random.default_rng(0), "float32")
+    layer.needs_input_grad = False
+    out = layer.forward(x, training=True)
+    assert layer.backward(np.random.default_rng(1).normal(size=out.shape).astype(np.float32)) is None
+    assert layer._fast
+    _close(layer.grads["weights"], ours[2]["weights"])  # the same weights, data and gradient as above
+
+
+POOLS = {
+    "2x2": lambda: bn.MaxPooling2D(2),
+    "3x3-stride-2-same": lambda: bn.MaxPooling2D(3, strides=2, padding="same"),
+    "overlapping": lambda: bn.MaxPooling2D(2, strides=1),
+    "odd-input-valid": lambda: bn.MaxPooling2D((2, 3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(POOLS))
+def test_max_pooling_kernels_match_the_numpy_layer_ties_included(name):
+    """Small integers make many ties: the same entry (the first maximum) must get each gradient."""
+    x = np.random.default_rng(3).integers(-2, 3, size=(5, 9, 7, 4)).astype(np.float32)
+    ours, reference = (_passes(enabled, POOLS[name], x) for enabled in (True, False))
+    np.testing.assert_array_equal(ours[0], reference[0])
+    np.testing.assert_allclose(ours[1], reference[1], rtol=1e-6, atol=1e-6)
+
+
+def _cnn_weights(threads):
+    bn.config.set_num_threads(threads)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(40, 12, 12, 1)).astype(np.float32), rng.integers(0, 3, 40)
+    model = bn.Sequential([bn.Input((12, 12, 1)), bn.Conv2D(4, 3, activation="relu"), bn.MaxPooling2D(2),
+                           bn.Conv2D(6, 3, padding="same", activation="relu"), bn.BatchNormalization(),
+                           bn.MaxPooling2D(2), bn.Flatten(), bn.Dense(3, "softmax")], seed=1)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+    return model.get_weights()
+
+
+def test_training_is_bit_identical_at_one_and_two_threads():
+    try:
+        one, two = _cnn_weights(1), _cnn_weights(2)
+    finally:
+        bn.config.set_num_threads(1)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_environment_variable_turns_the_kernels_off(monkeypatch):
+    monkeypatch.setenv(fast.ENVIRONMENT_VARIABLE, "0")
+    fast.set_enabled(True)  # forget the cached choice: the variable is read again
+    assert fast.get_kernels() is None and not fast.enabled("float32")
+    monkeypatch.setenv(fast.ENVIRONMENT_VARIABLE, "1")
+    fast.set_enabled(True)
+    assert fast.enabled("float32") and not fast.enabled("float64")
+
+
+def test_fit_gives_numpys_blas_its_thread_count_back():
+    _, setter, getter, _ = blas.load()
+    before = getter()
+    setter(2)
+    try:
+        _cnn_weights(1)
+        assert getter() == 2
+    finally:
+        setter(before)
