@@ -153,6 +153,8 @@ def test_first_layer_of_a_model_on_string_inputs_saves_its_vocabulary(style, tmp
     np.testing.assert_array_equal(loaded.predict(queries, verbose=0), model.predict(queries, verbose=0))
     with pytest.raises(TypeError, match="expects strings"):
         loaded.predict(np.ones((2, 1)), verbose=0)
+    rebuilt = type(model).from_config(model.get_config())  # the config keeps the "string" Input too
+    assert rebuilt.predict(queries, verbose=0).shape == (3, 1)
 
 
 @pytest.mark.parametrize("make, error, message", [
