@@ -2,7 +2,7 @@
 
     vectorize = TextVectorization(max_tokens=1000, output_sequence_length=8)
     vectorize.adapt(["the cat sat", "the dog ran"])
-    vectorize(["the cat ran"])        # int64 (1, 8): [[2, 3, 6, 0, 0, 0, 0, 0]]
+    vectorize(["the cat ran"])        # int64 (1, 8): [[2, 6, 4, 0, 0, 0, 0, 0]]
 
 Each text is standardized (lower-cased, ASCII punctuation dropped), split (on whitespace),
 optionally turned into n-grams, and its tokens looked up in the vocabulary. In "int" mode index
