@@ -18,6 +18,7 @@ from .layers import (Add, Average, AveragePooling1D, AveragePooling2D, BatchNorm
                      ZeroPadding1D, ZeroPadding2D)
 from .layers import Attention, Bidirectional, Masking, MultiHeadAttention  # issue 13 (sequences)
 from .layers import SpatialDropout1D, SpatialDropout2D
+from .layers import TextVectorization  # issue 13 (text)
 from .models import CNN, NN, Input, InputLayer, Model, Sequential
 from .preprocessing import normalize, standardize, train_test_split
 from .saving import ModelFileError, load_model, save_model
@@ -35,7 +36,7 @@ __all__ = [
     "GlobalMaxPooling1D", "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D",
     "Conv1DTranspose", "Conv2DTranspose", "TimeDistributed", "Upsample", "Callback", "History",
     "Attention", "Bidirectional", "Masking", "MultiHeadAttention",
-    "SpatialDropout1D", "SpatialDropout2D",
+    "SpatialDropout1D", "SpatialDropout2D", "TextVectorization",
     "to_categorical", "one_hot_encoding", "normalize", "standardize", "train_test_split",
     "load_model", "save_model", "ModelFileError",
     "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "Rescaling", "Normalization", "GlobalMaxPooling2D",

@@ -10,19 +10,20 @@ from .class_weights import ClassWeights
 CHUNK_ELEMENTS = 1 << 18  # rows are checked this many values at a time
 
 
-def _as_array(value, label: str) -> np.ndarray:
-    """`value` as an array without copying (a memmap stays a view of its file)."""
+def _as_array(value, label: str, text: bool = False) -> np.ndarray:
+    """`value` as an array without copying (a memmap stays a view of its file); with `text`, strings
+    are accepted too (an input declared "string")."""
     if value is None:
         raise TypeError(f"`{label}` must be a numeric array. Received: None")
     if hasattr(value, "value") and isinstance(value.value, np.ndarray):  # an engine Tensor
         value = value.value
     if isinstance(value, np.ndarray):
-        if value.dtype.kind not in "biuf":
+        if value.dtype.kind not in ("biufOUS" if text else "biuf"):
             raise TypeError(f"`{label}` must be a numeric array. Received: dtype {value.dtype}")
         if value.ndim == 0 or len(value) == 0:
             raise ValueError(f"`{label}` must not be empty. Received: shape {value.shape}")
         return value
-    return as_numeric(value, label)
+    return as_numeric(value, label, text)
 
 
 def _restructure(value, arrays: list, names: list):
@@ -56,6 +57,11 @@ def check_sample_weight(weight, n: int, name: str = "sample_weight") -> np.ndarr
     return weight
 
 
+def model_text(model, index: int) -> bool:
+    """Whether the model's input `index` is declared "string" (texts for a TextVectorization)."""
+    return model._input_dtype(index).kind == "O"
+
+
 class ArrayAdapter:
     """Batches of rows of in-memory or memory-mapped arrays (see the module docstring)."""
 
@@ -67,7 +73,8 @@ class ArrayAdapter:
         self.model, self.batch_size, self.shuffle, self.role, self.shard = model, batch_size, shuffle, role, shard
         arrays = split_structure(x, model.input_names, x_name)
         self.x_labels = [x_name if len(arrays) == 1 else f"{x_name}[{i}]" for i in range(len(arrays))]
-        self.xs = [_as_array(a, label) for a, label in zip(arrays, self.x_labels)]
+        self.xs = [_as_array(a, label, model_text(model, i))
+                   for i, (a, label) in enumerate(zip(arrays, self.x_labels))]
         if len({len(a) for a in self.xs}) > 1:
             raise ValueError(f"All inputs in `{x_name}` must have the same number of samples. "
                              f"Received: {[len(a) for a in self.xs]}")
@@ -104,7 +111,7 @@ class ArrayAdapter:
         """Check every row (finite, shapes, labels, castable), a chunk of rows at a time."""
         for i, (array, label) in enumerate(zip(self.xs, self.x_labels)):
             for rows in _chunks(self.n, int(np.prod(array.shape[1:], dtype=np.int64))):
-                self._x(i, as_numeric(array[rows], label))
+                self._x(i, as_numeric(array[rows], label, model_text(self.model, i)))
         for i, (array, label) in enumerate(zip(self.ys or [], self.y_labels or [])):
             for rows in _chunks(self.n, int(np.prod(array.shape[1:], dtype=np.int64))):
                 self._y(i, as_numeric(array[rows], label))

@@ -22,6 +22,7 @@ from .pooling1d import AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPoolin
 from .recurrent import GRU, LSTM, RepeatVector, SimpleRNN
 from .regularization import ActivityRegularization, GaussianNoise
 from .reshaping import Cropping1D, Cropping2D, Upsample, UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D
+from .text_vectorization import TextVectorization
 from .wrappers import Bidirectional, TimeDistributed
 
 LAYERS = {cls.__name__: cls for cls in (
@@ -36,6 +37,7 @@ LAYERS = {cls.__name__: cls for cls in (
     ActivityRegularization,
     MultiHeadAttention, Attention, Bidirectional, Masking,  # issue 13 (sequences)
     SpatialDropout1D, SpatialDropout2D,
+    TextVectorization,  # issue 13 (text)
 )}
 
 __all__ = ["Layer", "Input", "InputLayer", "Dense", "FFL", "Conv2D", "Conv2d", "MaxPooling2D", "AveragePooling2D",
@@ -48,4 +50,4 @@ __all__ = ["Layer", "Input", "InputLayer", "Dense", "FFL", "Conv2D", "Conv2d", "
            "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "Rescaling", "Normalization", "GlobalMaxPooling2D",
            "GaussianNoise", "ActivityRegularization",
            "MultiHeadAttention", "Attention", "Bidirectional", "Masking",
-           "SpatialDropout1D", "SpatialDropout2D"]
+           "SpatialDropout1D", "SpatialDropout2D", "TextVectorization"]

@@ -32,7 +32,8 @@ class InputLayer(Layer):
     Args:
         shape: One sample's shape (no batch axis), e.g. `(784,)`; None for a variable size.
         batch_size: Fixed batch size, or None (any). Defaults to None.
-        dtype: Input dtype, e.g. "float32" or "int32" (token ids). Defaults to "float32".
+        dtype: Input dtype, e.g. "float32", "int32" (token ids) or "string" (texts, for a first
+            `TextVectorization` layer). Defaults to "float32".
         name: Name of the input (and of the key in a dict of inputs). Defaults to one the model assigns.
     """
 
@@ -46,9 +47,12 @@ class InputLayer(Layer):
             raise ValueError("Input needs `shape`, one sample's shape without the batch axis, e.g. shape=(784,).")
         self.sample_shape = sample_shape(shape)
         self.batch_size = batch_size
-        self.input_dtype = np.dtype(dtype or config.floatx())
-        if self.input_dtype.kind not in "biuf":
-            raise TypeError(f"`dtype` must be a numeric dtype. Received: dtype={dtype!r}")
+        if isinstance(dtype, str) and dtype in ("string", "str") or dtype in (str, object):
+            self.input_dtype = np.dtype(object)  # texts, for a first TextVectorization layer
+        else:
+            self.input_dtype = np.dtype(dtype or config.floatx())
+            if self.input_dtype.kind not in "biuf":
+                raise TypeError(f"`dtype` must be a numeric dtype or \"string\". Received: dtype={dtype!r}")
         self.output_shape = self.sample_shape
         self.built = True
         node = Node(self)
@@ -56,7 +60,8 @@ class InputLayer(Layer):
         node.outputs.append(self.output)
 
     def get_config(self):
-        return {"shape": list(self.sample_shape), "batch_size": self.batch_size, "dtype": str(self.input_dtype),
+        dtype = "string" if self.input_dtype.kind == "O" else str(self.input_dtype)
+        return {"shape": list(self.sample_shape), "batch_size": self.batch_size, "dtype": dtype,
                 "name": self.name}
 
     @classmethod

@@ -31,6 +31,7 @@ from .. import initializers, regularizers
 from ..autodiff import Tensor
 from ..autodiff.symbolic import KerasTensor
 from ..seeding import context_generator
+from .attention_axes import AxesLayout, check_attention_axes, resolve_attention_axes
 from .base import Layer, check_positive_int
 from .context import CONTEXT, to_tensors
 
@@ -47,7 +48,10 @@ class MultiHeadAttention(Layer):
         dropout: Dropout rate on the attention probabilities (training only). Defaults to 0.
         use_bias: Whether the projections have biases. Defaults to True.
         output_shape: Size of the output's last axis. Defaults to the query's last axis.
-        attention_axes: Only None (attention over the sequence axis) is supported.
+        attention_axes: The axes attended over: an int or a tuple of ints (axes of the query,
+            negative ones counted from the end), never the batch or the last (features) axis.
+            The other axes act as more batch axes. None: every axis but batch and features (the
+            sequence axis of `(batch, steps, features)` inputs). Defaults to None.
         kernel_initializer: For the four kernels. Defaults to "glorot_uniform".
         bias_initializer: For the biases. Defaults to "zeros".
         kernel_regularizer, bias_regularizer: Penalties (a regularizer or a name). Default None.
@@ -55,19 +59,24 @@ class MultiHeadAttention(Layer):
         name: Layer name. Defaults to one the model assigns.
 
     Call arguments:
-        query: `(batch, Tq, query_dim)`.
-        value: `(batch, Tv, value_dim_in)`.
+        query: `(batch, Tq, query_dim)`, or any rank >= 3 with `attention_axes`.
+        value: `(batch, Tv, value_dim_in)`: the query's rank, the same batch and non-attention axes.
         key: `(batch, Tv, key_dim_in)`. Defaults to `value`.
         attention_mask: Boolean `(batch, Tq, Tv)` (or broadcastable to it): False stops a query
-            attending to a key.
-        query_mask, value_mask, key_mask: Boolean `(batch, Tq)`, `(batch, Tv)`, `(batch, Tv)`
-            padding masks, combined with `attention_mask` as Keras does.
+            attending to a key. With `attention_axes`: broadcastable to
+            `(batch, *other axes, *query attention axes, *key attention axes)`.
+        query_mask, value_mask, key_mask: Boolean padding masks of the inputs' shapes without
+            their features (`(batch, Tq)`, `(batch, Tv)`, `(batch, Tv)`), combined with
+            `attention_mask` as Keras does.
         return_attention_scores: Also return the attention probabilities
-            `(batch, num_heads, Tq, Tv)` (before dropout; no gradient flows back through them).
+            `(batch, num_heads, Tq, Tv)` (with `attention_axes`: `(batch, *other axes, num_heads,
+            *query attention axes, *key attention axes)`), before dropout; no gradient flows back
+            through them.
         training: Whether dropout is active. Defaults to the model's mode.
-        use_causal_mask: Also forbid each query position attending to later key positions.
+        use_causal_mask: Also forbid each query position attending to later key positions (with
+            several attention axes: later in their flattened, row-major order).
 
-    Returns `(batch, Tq, output_dim)`, and the scores when asked.
+    Returns the query's shape with `output_dim` features, and the scores when asked.
     """
 
     def __init__(self, num_heads: int, key_dim: int | None = None, value_dim: int | None = None, dropout: float = 0.0,
@@ -92,9 +101,7 @@ class MultiHeadAttention(Layer):
                                  f"are not supported. Received: output_shape={output_shape!r}")
             output_shape = check_positive_int("output_shape", dims[0])
         self._output_dim = output_shape
-        if attention_axes is not None:
-            raise ValueError("Only attention_axes=None (attention over the sequence axis) is supported. "
-                             f"Received: attention_axes={attention_axes!r}")
+        self.attention_axes = check_attention_axes(attention_axes)
         self.kernel_initializer = kernel_initializer
         self.bias_initializer = bias_initializer
         initializers.get(kernel_initializer), initializers.get(bias_initializer)  # fail early on a bad name
@@ -119,9 +126,11 @@ class MultiHeadAttention(Layer):
             return super().build(input_shape, rng, dtype)
         query_shape, value_shape, key_shape = input_shape
         for what, shape in (("query", query_shape), ("value", value_shape), ("key", key_shape)):
-            if len(shape) != 3 or shape[-1] is None:
+            if len(shape) < 3 or shape[-1] is None or len(shape) != len(query_shape):
                 raise ValueError(f"Layer {self.name!r} (MultiHeadAttention) expects `{what}` of shape "
-                                 f"(batch, steps, features). Received: {what} shape {tuple(shape)}")
+                                 "(batch, steps, features) (or of one rank >= 3 for query, value and key, with "
+                                 f"`attention_axes`). Received: {what} shape {tuple(shape)}")
+        resolve_attention_axes(self.attention_axes, len(query_shape), f"Layer {self.name!r} (MultiHeadAttention)")
         h, k, v = self.num_heads, self.key_dim, self.value_dim
         out = self._output_dim or query_shape[-1]
         for part, width, size in (("query", query_shape[-1], k), ("key", key_shape[-1], k),
@@ -141,28 +150,36 @@ class MultiHeadAttention(Layer):
              return_attention_scores=False, training=None, use_causal_mask=False):
         query, value = to_tensors(query, self.dtype), to_tensors(value, self.dtype)
         key = value if key is None else to_tensors(key, self.dtype)
-        self._check_inputs(query, value, key)
-        mask = self._combined_mask(query.shape, value.shape, query_mask, value_mask, key_mask, attention_mask,
-                                   use_causal_mask)
+        layout = self._check_inputs(query, value, key)
+        mask = self._combined_mask(layout, query.shape, value.shape, query_mask, value_mask, key_mask,
+                                   attention_mask, use_causal_mask)
         dropout = self.dropout if (training if training is not None else CONTEXT.training) else 0.0
-        out, scores = attention_node(self, query, value, key, mask, dropout)
-        return (out, scores) if return_attention_scores else out
+        out, scores = attention_node(self, layout.to_sequences(query, layout.tq), layout.to_sequences(value, layout.tv),
+                                     layout.to_sequences(key, layout.tv), mask, dropout)
+        out = layout.from_sequences(out)
+        return (out, Tensor(layout.scores(scores.value))) if return_attention_scores else out
 
     def _check_inputs(self, query, value, key):
         where = f"Layer {self.name!r} (MultiHeadAttention)"
         expected = {"query": self.params["query_kernel"].shape[0], "value": self.params["value_kernel"].shape[0],
                     "key": self.params["key_kernel"].shape[0]}
         for what, tensor in (("query", query), ("value", value), ("key", key)):
-            if tensor.ndim != 3 or tensor.shape[-1] != expected[what]:
-                raise ValueError(f"{where} was built for `{what}` of shape (batch, steps, {expected[what]}). "
+            if tensor.ndim < 3 or tensor.ndim != query.ndim or tensor.shape[-1] != expected[what]:
+                steps = "steps" if query.ndim <= 3 else ", ".join(["..."] * (query.ndim - 2))
+                raise ValueError(f"{where} was built for `{what}` of shape (batch, {steps}, {expected[what]}). "
                                  f"Received: {what} shape {tensor.shape}")
-        if key.shape[:2] != value.shape[:2] or query.shape[0] != value.shape[0]:
-            raise ValueError(f"{where} needs `key` and `value` of the same batch and length, and `query` of the same "
-                             f"batch. Received: query {query.shape}, value {value.shape}, key {key.shape}")
+        axes = resolve_attention_axes(self.attention_axes, query.ndim, where)
+        shared = (0, *(a for a in range(1, query.ndim - 1) if a not in axes))
+        if (key.shape[:-1] != value.shape[:-1]
+                or any(query.shape[a] != value.shape[a] for a in shared)):
+            raise ValueError(f"{where} needs `key` and `value` of the same shape but for the features, and `query` "
+                             f"of the same batch (and non-attention axes {shared[1:]}). Received: query "
+                             f"{query.shape}, value {value.shape}, key {key.shape}")
+        return AxesLayout(axes, query.shape, value.shape)
 
-    def _combined_mask(self, query_shape, value_shape, query_mask, value_mask, key_mask, attention_mask, causal):
-        """The boolean `(batch or 1, Tq, Tv)` mask (True: may attend), or None when nothing is masked."""
-        n, tq, tv = query_shape[0], query_shape[1], value_shape[1]
+    def _combined_mask(self, layout, query_shape, value_shape, query_mask, value_mask, key_mask, attention_mask,
+                       causal):
+        """The boolean `(lead or 1, Tq or 1, Tv or 1)` mask (True: may attend), or None when nothing is masked."""
         where = f"Layer {self.name!r} (MultiHeadAttention)"
         mask = None
 
@@ -170,23 +187,28 @@ class MultiHeadAttention(Layer):
             nonlocal mask
             mask = part if mask is None else (mask & part)
 
-        for what, given, length, axis in (("query_mask", query_mask, tq, 2), ("value_mask", value_mask, tv, 1),
-                                          ("key_mask", key_mask, tv, 1)):
+        for what, given, shape, is_query in (("query_mask", query_mask, query_shape[:-1], True),
+                                             ("value_mask", value_mask, value_shape[:-1], False),
+                                             ("key_mask", key_mask, value_shape[:-1], False)):
             if given is None:
                 continue
             array = np.asarray(getattr(given, "value", given))
-            if array.shape != (n, length):
-                raise ValueError(f"{where}: `{what}` must have shape {(n, length)}. Received: shape {array.shape}")
-            combine(np.expand_dims(array.astype(bool), axis))
+            if array.shape != tuple(shape):
+                raise ValueError(f"{where}: `{what}` must have shape {tuple(shape)}. Received: shape {array.shape}")
+            combine(layout.padding_mask(array.astype(bool), is_query))
         if causal:
-            combine((np.arange(tq)[:, None] >= np.arange(tv)[None, :])[None])
+            combine(layout.causal_mask())
         if attention_mask is not None:
             array = np.asarray(getattr(attention_mask, "value", attention_mask))
-            if array.ndim != 3 or any(a not in (1, b) for a, b in zip(array.shape, (n, tq, tv))):
-                raise ValueError(f"{where}: `attention_mask` must have shape (batch, Tq, Tv) = {(n, tq, tv)} (or "
-                                 f"sizes of 1 that broadcast). Received: shape {array.shape}")
+            full = layout.mask_shape
+            if (not 2 * len(layout.axes) <= array.ndim <= len(full)
+                    or any(a not in (1, b) for a, b in zip(array.shape[::-1], full[::-1]))):
+                layout_name = ("(batch, Tq, Tv)" if layout.identity else
+                               "(batch, *other axes, *query attention axes, *key attention axes)")
+                raise ValueError(f"{where}: `attention_mask` must have shape {layout_name} = {full} (or sizes of 1 "
+                                 f"that broadcast). Received: shape {array.shape}")
             combine(array.astype(bool))
-        return mask
+        return None if mask is None else layout.flatten_mask(mask)
 
     # --- describing ----------------------------------------------------------------------------
     def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
@@ -196,6 +218,7 @@ class MultiHeadAttention(Layer):
         return {"name": self.name, **({} if self.trainable else {"trainable": False}),
                 "num_heads": self.num_heads, "key_dim": self.key_dim, "value_dim": self.value_dim,
                 "dropout": self.dropout, "use_bias": self.use_bias, "output_shape": self._output_dim,
+                "attention_axes": None if self.attention_axes is None else list(self.attention_axes),
                 "kernel_initializer": self.kernel_initializer if isinstance(self.kernel_initializer, str)
                 else "glorot_uniform",
                 "bias_initializer": self.bias_initializer if isinstance(self.bias_initializer, str) else "zeros",

@@ -7,8 +7,9 @@ import numpy as np
 from .. import losses
 
 
-def as_numeric(value, name: str) -> np.ndarray:
-    """`value` as a non-empty numeric array without NaN/inf, or a clear error naming `name`."""
+def as_numeric(value, name: str, text: bool = False) -> np.ndarray:
+    """`value` as a non-empty numeric array without NaN/inf, or a clear error naming `name`
+    (with `text`, an input declared "string": an array of strings is accepted too)."""
     if value is None:
         raise TypeError(f"`{name}` must be a numeric array. Received: None")
     if hasattr(value, "value") and isinstance(getattr(value, "value"), np.ndarray):  # an engine Tensor
@@ -17,7 +18,7 @@ def as_numeric(value, name: str) -> np.ndarray:
         arr = np.asarray(value)
     except ValueError as error:  # ragged nested lists
         raise ValueError(f"`{name}` must be a rectangular numeric array. Received: {error}") from None
-    if arr.dtype.kind not in "biuf":
+    if arr.dtype.kind not in ("biufOUS" if text else "biuf"):
         raise TypeError(f"`{name}` must be a numeric array. Received: dtype {arr.dtype}")
     if arr.ndim == 0 or len(arr) == 0:
         raise ValueError(f"`{name}` must not be empty. Received: shape {arr.shape}")
@@ -41,7 +42,7 @@ def check_input(x: np.ndarray, name: str, expected, owner: str, dtype) -> np.nda
             shown = tuple(expected)
             raise ValueError(f"`{name}` has samples of shape {sample}, but {owner} expects {shown}. "
                              f"Received: {name}.shape={x.shape}")
-    if dtype is not None and (dtype.kind == "f" or x.dtype.kind == "f"):
+    if dtype is not None and dtype.kind != "O" and (dtype.kind == "f" or x.dtype.kind == "f"):
         with np.errstate(over="ignore"):
             x = x.astype(dtype, copy=False)
         _check_finite_after_cast(x, name)

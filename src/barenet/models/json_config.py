@@ -32,6 +32,8 @@ def sequential_config(model) -> dict:
     config = {"name": model.name, "dtype": str(model.dtype), "seed": None if seed is None else int(seed),
               "input_shape": list(model.input_shape) if model.built and model.input_shape else None,
               "layers": [{"class_name": class_key(layer), "config": layer_config(layer)} for layer in model.layers]}
+    if model._input_dtype(0).kind == "O":  # texts for a first TextVectorization
+        config["input_dtype"] = "string"
     if not model.trainable:
         config["trainable"] = False
     return config
@@ -45,8 +47,8 @@ def sequential_from_config(cls, config: dict, build_layer=None):
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
         raise TypeError(f"A Sequential config must be a dict with a 'layers' list. Received: {config!r:.200}")
     model = cls(name=config.get("name"), dtype=config.get("dtype"), seed=config.get("seed"))
-    if config.get("input_shape"):
-        model.add(Input(shape=tuple(config["input_shape"])))
+    if config.get("input_shape") or config.get("input_dtype") == "string":
+        model.add(Input(shape=tuple(config.get("input_shape") or ()), dtype=config.get("input_dtype")))
     for entry in config["layers"]:
         model.add((build_layer or _layer_from_entry)(entry))
     if config.get("trainable") is False:

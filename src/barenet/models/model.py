@@ -225,7 +225,8 @@ class Model(Trainer, Layer):
         elif isinstance(x, (list, tuple)) and len(self.input_names) > 1:
             self._inputs_are_list = True
         labels = [name if len(arrays) == 1 else f"{name}[{i}]" for i in range(len(arrays))]
-        arrays = [as_numeric(a, label) for a, label in zip(arrays, labels)]
+        arrays = [as_numeric(a, label, text=self._input_dtype(i).kind == "O")
+                  for i, (a, label) in enumerate(zip(arrays, labels))]
         if len({len(a) for a in arrays}) > 1:
             raise ValueError(f"All inputs in `{name}` must have the same number of samples. "
                              f"Received: {[len(a) for a in arrays]}")

@@ -50,7 +50,8 @@ class Sequential(BlogModel, Functional):
         if isinstance(layer, InputLayer):
             if self._stack or self._input is not None:
                 raise ValueError("An Input can only come first in a Sequential model.")
-            self._input = Input(shape=layer.sample_shape, dtype=self.dtype)
+            text = layer.input_dtype.kind == "O"  # a "string" Input keeps its dtype
+            self._input = Input(shape=layer.sample_shape, dtype="string" if text else self.dtype)
             self._output = self._input
             return
         if not isinstance(layer, Layer):
@@ -194,7 +195,7 @@ class Sequential(BlogModel, Functional):
         return f"the output layer {self._stack[-1].name!r}"
 
     def _input_dtype(self, index: int):
-        return self.dtype
+        return self._input.dtype if self._input is not None and self._input.dtype.kind == "O" else self.dtype
 
     def _assign_names(self) -> None:
         pass  # names are given as layers are added

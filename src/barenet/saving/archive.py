@@ -63,12 +63,11 @@ def _sequential_spec(model) -> dict:
             )
         layer_configs.append({"class_name": class_name, "config": layer.get_config()})
     seed = model.seed if isinstance(model.seed, numbers.Integral) and not isinstance(model.seed, bool) else None
-    return {
-        "class_name": "Sequential",
-        "config": {"name": model.name, "dtype": str(model.dtype), "seed": None if seed is None else int(seed),
-                   "input_shape": list(model.input_shape) if model.built else None},
-        "layers": layer_configs,
-    }
+    config = {"name": model.name, "dtype": str(model.dtype), "seed": None if seed is None else int(seed),
+              "input_shape": list(model.input_shape) if model.built else None}
+    if model._input_dtype(0).kind == "O":  # texts for a first TextVectorization
+        config["input_dtype"] = "string"
+    return {"class_name": "Sequential", "config": config, "layers": layer_configs}
 
 
 def _weights_index(model, arrays: dict) -> list:
@@ -144,13 +143,17 @@ def _model_from_archive(archive: _Archive, config: dict):
     weights = config.get("weights")
     if weights is not None:
         input_shape = model_config.get("input_shape")
-        _require(isinstance(input_shape, list) and input_shape and all(_is_int(d) and d > 0 for d in input_shape),
+        input_dtype = model_config.get("input_dtype")
+        _require(input_dtype in (None, "string"), f"model.config.input_dtype must be null or 'string'. "
+                                                  f"Received: {input_dtype!r:.80}")
+        _require(isinstance(input_shape, list) and (input_shape or input_dtype == "string")
+                 and all(_is_int(d) and d > 0 for d in input_shape),
                  f"model.config.input_shape must be a list of positive integers when weights are saved. "
                  f"Received: {input_shape!r:.80}")
         _require(layers[0].input_shape is None or layers[0].input_shape == tuple(input_shape),
                  f"model.config.input_shape {input_shape} disagrees with the first layer's {layers[0].input_shape}.")
         plan = check_layers(layers, input_shape, np.dtype(dtype).itemsize, archive.array_bytes)
-        _assemble(model, layers, plan)
+        _assemble(model, layers, plan, input_dtype)
         values = _read_weights(archive, weights, model, cast=False)
     else:
         _require(layers[0].input_shape is None, "the architecture declares input shapes but the file holds no weights.")
@@ -228,7 +231,7 @@ def _unique_names(layers: list) -> list:
     return layers
 
 
-def _assemble(model, layers: list, plan: list | None) -> None:
+def _assemble(model, layers: list, plan: list | None, input_dtype: str | None = None) -> None:
     """Put checked layers into `model` as `Sequential.add` would, building them (zero-filled, the
     file's weights come next) when `plan` gives their input shapes.
 
@@ -238,7 +241,7 @@ def _assemble(model, layers: list, plan: list | None) -> None:
     from ..layers import Input
 
     if plan is not None:
-        model.add(Input(shape=plan[0][0]))
+        model.add(Input(shape=plan[0][0], dtype=input_dtype))
     for i, layer in enumerate(layers):
         if plan is None:
             model.add(layer)
