@@ -26,8 +26,7 @@ from .. import fast, parallel
 from ..reductions import column_sums
 from .base import check_positive_int
 from .kernel_layer import KernelLayer
-from .windows import (check_padding, crop_images, dilated, offset_slices, pad_images, pair, spatial_output_shape,
-                      windows)
+from .windows import check_padding, crop_images, dilated, offset_slices, pad_images, pair, spatial_output_shape, windows
 
 DATA_FORMATS = ("channels_last", "channels_first")
 
