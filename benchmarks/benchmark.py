@@ -77,6 +77,7 @@ def peak_rss_mib() -> float:
 # --- one library, one case (runs in a subprocess) -------------------------------------------
 def run_barenet(case, data, epochs, seed):
     import numpy as np
+
     import barenet as bn
 
     x_train, y_train, x_test, y_test = data
@@ -155,8 +156,8 @@ def ResidualMLP(nn):  # noqa: N802 - builds a torch module class lazily (torch i
 
 
 def run_keras(case, data, epochs, seed, threads):
-    import numpy as np
     import keras
+    import numpy as np
     from keras import layers
 
     keras.utils.set_random_seed(seed)
@@ -282,9 +283,16 @@ def machine_info(threads: int) -> list[str]:
         usable = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         usable = os.cpu_count()
+    try:
+        import numba
+        off = os.environ.get("BARENET_FAST", "1").strip().lower() in ("0", "false", "no", "off")
+        kernels = f"numba {numba.__version__} installed, {'off (BARENET_FAST=0)' if off else 'on'}"
+    except ImportError:
+        kernels = "off (numba not installed)"
     return [f"- CPU: {cpu}", (f"- Cores: {os.cpu_count()}, {usable} usable by this process (threads pinned to "
                               f"{threads} per library)"),
-            f"- Python {platform.python_version()}, NumPy {np.__version__} with BLAS: {blas}"]
+            f"- Python {platform.python_version()}, NumPy {np.__version__} with BLAS: {blas}",
+            f"- barenet's compiled kernels (`barenet[fast]`): {kernels}"]
 
 
 def table(results: list[dict]) -> list[str]:
@@ -333,7 +341,8 @@ def main(argv=None) -> int:
 
     def environment(threads):
         env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src"),
-               **{v: str(threads) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}}
+               **{v: str(threads) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                                          "NUMBA_NUM_THREADS")}}
         env.pop("BARENET_NUM_THREADS", None)
         if args.pool_threads:
             env["BARENET_NUM_THREADS"] = str(args.pool_threads)

@@ -79,21 +79,52 @@ def test_conv2d_channels_first_and_first_layer_without_input_gradient():
     _close(layer.grads["weights"], ours[2]["weights"])  # the same weights, data and gradient as above
 
 
-POOLS = {
-    "2x2": lambda: bn.MaxPooling2D(2),
-    "3x3-stride-2-same": lambda: bn.MaxPooling2D(3, strides=2, padding="same"),
-    "overlapping": lambda: bn.MaxPooling2D(2, strides=1),
-    "odd-input-valid": lambda: bn.MaxPooling2D((2, 3)),
-}
-
-
-@pytest.mark.parametrize("name", sorted(POOLS))
-def test_max_pooling_kernels_match_the_numpy_layer_ties_included(name):
-    """Small integers make many ties: the same entry (the first maximum) must get each gradient."""
-    x = np.random.default_rng(3).integers(-2, 3, size=(5, 9, 7, 4)).astype(np.float32)
-    ours, reference = (_passes(enabled, POOLS[name], x) for enabled in (True, False))
+@pytest.mark.parametrize("height,width", [(8, 6), (9, 7)])
+def test_max_pooling_kernels_match_the_numpy_layer_ties_included(height, width):
+    """Small integers make many ties: the same entry (the first maximum) must get each gradient;
+    an odd last row or column (in no window) gets zeros."""
+    x = np.random.default_rng(3).integers(-2, 3, size=(5, height, width, 4)).astype(np.float32)
+    ours, reference = (_passes(enabled, lambda: bn.MaxPooling2D(2), x) for enabled in (True, False))
     np.testing.assert_array_equal(ours[0], reference[0])
-    np.testing.assert_allclose(ours[1], reference[1], rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(ours[1], reference[1])
+
+
+@pytest.mark.parametrize("make", [lambda: bn.MaxPooling2D(3, strides=2, padding="same"),
+                                  lambda: bn.MaxPooling2D(2, strides=1), lambda: bn.AveragePooling2D(2)])
+def test_other_pools_keep_the_numpy_code(make):
+    fast.set_enabled(True)
+    layer = make()
+    layer.name = "pool"
+    layer.build((6, 6, 2), np.random.default_rng(0), "float32")
+    layer.forward(np.ones((2, 6, 6, 2), np.float32), training=True)
+    assert not layer.__dict__.get("_fast", False)
+
+
+@pytest.mark.parametrize("options", [{}, {"center": False, "scale": False}, {"momentum": 0.5, "epsilon": 0.1}])
+def test_batch_normalization_kernels_match_the_numpy_layer(options):
+    x = (np.random.default_rng(4).normal(size=(6, 5, 4, 7)) * 3 + 1).astype(np.float32)
+    make = lambda: bn.BatchNormalization(**options)  # noqa: E731
+    ours, reference = (_passes(enabled, make, x) for enabled in (True, False))
+    _close(ours[0], reference[0])
+    _close(ours[1], reference[1])
+    for key in reference[2]:
+        _close(ours[2][key], reference[2][key])
+
+
+def test_batch_normalization_kernels_update_the_moving_statistics_and_infer_alike():
+    x = (np.random.default_rng(5).normal(size=(16, 3, 3, 4)) * 2 - 1).astype(np.float32)
+    layers = []
+    for enabled in (True, False):
+        fast.set_enabled(enabled)
+        layer = bn.BatchNormalization(momentum=0.9)
+        layer.name = "bn"
+        layer.build(x.shape[1:], np.random.default_rng(0), "float32")
+        for _ in range(3):
+            layer.forward(x, training=True)
+        layers.append(layer)
+    for key in ("moving_mean", "moving_variance"):
+        _close(layers[0].state[key], layers[1].state[key])
+    _close(layers[0].forward(x), layers[1].forward(x))
 
 
 def _cnn_weights(threads):

@@ -35,16 +35,23 @@ _state: dict = {"sessions": 0}
 
 
 def get_kernels():
-    """The kernel module, or None when numba (or NumPy's OpenBLAS) is missing or `BARENET_FAST=0`."""
+    """The convolution and pooling kernels (`barenet.fast.kernels`), or None when numba (or NumPy's
+    OpenBLAS) is missing or `BARENET_FAST=0`."""
     if "kernels" not in _state:
-        module = None
+        _state["kernels"] = _state["normalization"] = None
         if os.environ.get(ENVIRONMENT_VARIABLE, "1").strip().lower() not in ("0", "false", "no", "off"):
             try:
-                from . import kernels as module
+                from . import kernels, normalization_kernels
             except ImportError:
-                module = None
-        _state["kernels"] = module
+                return None
+            _state["kernels"], _state["normalization"] = kernels, normalization_kernels
     return _state["kernels"]
+
+
+def get_normalization_kernels():
+    """BatchNormalization's kernels (`barenet.fast.normalization_kernels`), or None as `get_kernels`."""
+    get_kernels()
+    return _state["normalization"]
 
 
 def enabled(dtype) -> bool:
@@ -100,4 +107,4 @@ def set_enabled(value: bool) -> None:
     """Turn the kernels on (when installed) or off for this process; for tests and comparisons."""
     _state.pop("kernels", None)
     if not value:
-        _state["kernels"] = None
+        _state["kernels"] = _state["normalization"] = None

@@ -10,8 +10,10 @@ that a sample's work stays in its core's cache:
   gradient, the block's share of the weight and bias gradients (added in block order
   afterwards, so the result never depends on the thread count), and per sample the input
   gradient: one product `dz @ weights^T` and its scatter back onto the pixels (col2im).
-- `max_pool_forward` / `max_pool_backward`: per sample, each window's maximum and the
-  offset that holds it (the first, as in the NumPy code), and the gradient sent back there.
+- `max_pool_2x2_forward` / `max_pool_2x2_backward`: `MaxPooling2D(2)` (2x2 windows, strides 2,
+  no padding, the common case; other pools keep the NumPy code): per sample, each window's
+  maximum and the offset that holds it (the first, as in the NumPy code), and the gradient
+  sent back there.
 
 Every sample is computed the same way whatever the number of threads, so results are
 bit-identical across thread counts. Matrix products call NumPy's own BLAS (`blas.py`).
@@ -26,6 +28,7 @@ import numpy as np
 from numba import njit, prange, types
 
 from .blas import NO_TRANS, ROW_MAJOR, TRANS, load
+from .blocks import block_bounds
 
 _functions = load()
 if _functions is None:
@@ -50,14 +53,6 @@ def matmul(a, b, c, transpose_a, transpose_b):
 
 
 @njit(nogil=True, cache=True)
-def block_bounds(n, blocks, b):
-    """Samples `[start, stop)` of block `b` of `blocks`: sizes differ by at most one."""
-    base, extra = n // blocks, n % blocks
-    start = b * base + min(b, extra)
-    return start, start + base + (1 if b < extra else 0)
-
-
-@njit(nogil=True, cache=True)
 def _columns(x, s, cols, geometry):
     """im2col of sample `s`: row `y * ow + x` lists its window, `(kh, kw, channels)` order."""
     kh, kw, sh, sw, dh, dw, top, left, oh, ow = geometry
@@ -65,13 +60,13 @@ def _columns(x, s, cols, geometry):
     for y in range(oh):
         for i in range(kh):
             r = y * sh + i * dh - top
-            inside_r = 0 <= r < h
+            inside = 0 <= r < h
             for xx in range(ow):
                 row = y * ow + xx
                 for j in range(kw):
                     q = xx * sw + j * dw - left
                     base = (i * kw + j) * c
-                    if inside_r and 0 <= q < w:
+                    if inside and 0 <= q < w:
                         for ch in range(c):
                             cols[row, base + ch] = x[s, r, q, ch]
                     else:
@@ -79,23 +74,39 @@ def _columns(x, s, cols, geometry):
                             cols[row, base + ch] = 0
 
 
+@njit(nogil=True, cache=True)
+def _add_bias(z, biases, relu):
+    """`z += biases`, then the ReLU if `relu`, in place (two loops: no test inside the inner one)."""
+    if relu:
+        for r in range(z.shape[0]):
+            row = z[r]
+            for k in range(z.shape[1]):
+                row[k] = max(row[k] + biases[k], 0)
+    else:
+        for r in range(z.shape[0]):
+            row = z[r]
+            for k in range(z.shape[1]):
+                row[k] += biases[k]
+
+
 @njit(parallel=True, nogil=True, cache=True)
-def conv_forward(x, weights, biases, relu, columns, out, geometry):
+def conv_forward(x, weights, biases, relu, columns, out, geometry, blocks):
     """`out = act(columns(x) @ weights + biases)` (act: ReLU or none), keeping the columns.
 
     x `(n, h, w, c)`; weights `(kh * kw * c, filters)`; columns `(n * oh * ow, kh * kw * c)`
-    and out `(n * oh * ow, filters)` are written.
+    and out `(n * oh * ow, filters)` are written, a block of samples at a time (one product
+    per block: a few samples' rows make a better-shaped product than one's).
     """
     n, per, filters = x.shape[0], geometry[8] * geometry[9], weights.shape[1]
-    for s in prange(n):
-        cols = columns[s * per:(s + 1) * per]
-        _columns(x, s, cols, geometry)
-        z = out[s * per:(s + 1) * per]
-        matmul(cols, weights, z, False, False)
-        for r in range(per):
-            for k in range(filters):
-                v = z[r, k] + biases[k]
-                z[r, k] = v if (v > 0 or not relu) else 0
+    for b in prange(blocks):
+        start, stop = block_bounds(n, blocks, b)
+        if stop == start:
+            continue
+        for s in range(start, stop):
+            _columns(x, s, columns[s * per:(s + 1) * per], geometry)
+        z = out[start * per:stop * per]
+        matmul(columns[start * per:stop * per], weights, z, False, False)
+        _add_bias(z, biases, relu)
 
 
 @njit(parallel=True, nogil=True, cache=True)
@@ -106,7 +117,8 @@ def conv_backward(grad, relu_out, relu, columns, weights, dz, grad_x, weight_par
     grad `(n * oh * ow, filters)` is dL/d(output) (dL/dz when `relu` is False); relu_out the
     forward output. Writes dz, the per-block weight and bias sums `weight_parts` `(blocks,
     kh * kw * c, filters)` and `bias_parts` `(blocks, filters)`, and, if `with_input`,
-    grad_x `(n, h, w, c)`.
+    grad_x `(n, h, w, c)`: per block one product `dz @ weights^T` (each row the gradient of
+    one window) scattered back onto the pixels (col2im).
     """
     kh, kw, sh, sw, dh, dw, top, left, oh, ow = geometry
     per, filters, width = oh * ow, weights.shape[1], weights.shape[0]
@@ -115,36 +127,32 @@ def conv_backward(grad, relu_out, relu, columns, weights, dz, grad_x, weight_par
     _, h, w, c = grad_x.shape
     for b in prange(blocks):
         start, stop = block_bounds(n, blocks, b)
-        rows = slice(start * per, stop * per)
-        g, d = grad[rows], dz[rows]
-        if relu:
-            out = relu_out[rows]
-            for r in range(d.shape[0]):
-                for k in range(filters):
-                    d[r, k] = g[r, k] if out[r, k] > 0 else 0
-        else:
-            d[...] = g
+        lo, hi = start * per, stop * per
         bias_parts[b] = 0
         if stop == start:
             weight_parts[b] = 0
             continue
-        matmul(columns[rows], d, weight_parts[b], True, False)
-        for r in range(d.shape[0]):
+        for r in range(lo, hi):
             for k in range(filters):
-                bias_parts[b, k] += d[r, k]
+                dz[r, k] = grad[r, k] if (not relu or relu_out[r, k] > 0) else 0
+                bias_parts[b, k] += dz[r, k]
+        matmul(columns[lo:hi], dz[lo:hi], weight_parts[b], True, False)
         if not with_input:
             continue
-        shares = np.empty((per, width), grad.dtype)
+        shares = np.empty((hi - lo, width), grad.dtype)
+        matmul(dz[lo:hi], weights, shares, False, True)
         for s in range(start, stop):
-            matmul(dz[s * per:(s + 1) * per], weights, shares, False, True)
-            grad_x[s] = 0
+            for r in range(h):
+                for q in range(w):
+                    for ch in range(c):
+                        grad_x[s, r, q, ch] = 0
             for y in range(oh):
                 for i in range(kh):
                     r = y * sh + i * dh - top
                     if r < 0 or r >= h:
                         continue
                     for xx in range(ow):
-                        row = y * ow + xx
+                        row = (s - start) * per + y * ow + xx
                         for j in range(kw):
                             q = xx * sw + j * dw - left
                             if 0 <= q < w:
@@ -154,55 +162,50 @@ def conv_backward(grad, relu_out, relu, columns, weights, dz, grad_x, weight_par
 
 
 @njit(parallel=True, nogil=True, cache=True)
-def max_pool_forward(x, out, winner, geometry):
-    """Each window's maximum into `out`, and into `winner` the offset `i * pw + j` of the first
-    entry holding it (padding never wins; a NaN, once met, is the window's value)."""
-    ph, pw, sh, sw, top, left = geometry
+def max_pool_2x2_forward(x, out, winner):
+    """MaxPooling2D(2) (windows 2x2, strides 2, "valid"): each window's maximum into `out`, and into
+    `winner` the offset (0 to 3, row-major) of the first entry holding it. The four candidates
+    of a pixel are compared channel by channel in registers, a loop the compiler vectorizes."""
     n, oh, ow, c = out.shape
-    h, w = x.shape[1], x.shape[2]
     for s in prange(n):
         for y in range(oh):
             for xx in range(ow):
+                a, b = x[s, 2 * y, 2 * xx], x[s, 2 * y, 2 * xx + 1]
+                d, e = x[s, 2 * y + 1, 2 * xx], x[s, 2 * y + 1, 2 * xx + 1]
+                best, won = out[s, y, xx], winner[s, y, xx]
                 for ch in range(c):
-                    out[s, y, xx, ch] = -np.inf
-                    winner[s, y, xx, ch] = 0
-            for i in range(ph):
-                r = y * sh + i - top
-                if r < 0 or r >= h:
-                    continue
-                for xx in range(ow):
-                    for j in range(pw):
-                        q = xx * sw + j - left
-                        if q < 0 or q >= w:
-                            continue
-                        k = i * pw + j
-                        for ch in range(c):
-                            v, best = x[s, r, q, ch], out[s, y, xx, ch]
-                            if v > best:
-                                out[s, y, xx, ch] = v
-                                winner[s, y, xx, ch] = k
-                            elif v != v and best == best:
-                                out[s, y, xx, ch] = v
+                    m, k = a[ch], 0
+                    if b[ch] > m:
+                        m, k = b[ch], 1
+                    if d[ch] > m:
+                        m, k = d[ch], 2
+                    if e[ch] > m:
+                        m, k = e[ch], 3
+                    best[ch], won[ch] = m, k
 
 
 @njit(parallel=True, nogil=True, cache=True)
-def max_pool_backward(grad, winner, grad_x, geometry):
-    """Each window's gradient added to the entry that won it in `max_pool_forward`."""
-    ph, pw, sh, sw, top, left = geometry
+def max_pool_2x2_backward(grad, winner, grad_x):
+    """Each window's gradient to the entry that won it in `max_pool_2x2_forward`, zeros elsewhere."""
     n, oh, ow, c = grad.shape
     h, w = grad_x.shape[1], grad_x.shape[2]
-    row_of, column_of = np.empty(ph * pw, np.int64), np.empty(ph * pw, np.int64)
-    for k in range(ph * pw):
-        row_of[k], column_of[k] = k // pw - top, k % pw - left
     for s in prange(n):
-        for r in range(h):
-            for q in range(w):
-                for ch in range(c):
-                    grad_x[s, r, q, ch] = 0
         for y in range(oh):
             for xx in range(ow):
+                g, won = grad[s, y, xx], winner[s, y, xx]
+                a, b = grad_x[s, 2 * y, 2 * xx], grad_x[s, 2 * y, 2 * xx + 1]
+                d, e = grad_x[s, 2 * y + 1, 2 * xx], grad_x[s, 2 * y + 1, 2 * xx + 1]
+                for ch in range(c):  # one loop per target: each a simple selection
+                    a[ch] = g[ch] if won[ch] == 0 else 0
                 for ch in range(c):
-                    k = winner[s, y, xx, ch]
-                    r, q = y * sh + row_of[k], xx * sw + column_of[k]
-                    if 0 <= r < h and 0 <= q < w:
-                        grad_x[s, r, q, ch] += grad[s, y, xx, ch]
+                    b[ch] = g[ch] if won[ch] == 1 else 0
+                for ch in range(c):
+                    d[ch] = g[ch] if won[ch] == 2 else 0
+                for ch in range(c):
+                    e[ch] = g[ch] if won[ch] == 3 else 0
+        for r in range(2 * oh, h):  # an odd last row or column belongs to no window
+            for q in range(w):
+                grad_x[s, r, q] = 0
+        for r in range(2 * oh):
+            for q in range(2 * ow, w):
+                grad_x[s, r, q] = 0

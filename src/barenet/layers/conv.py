@@ -192,7 +192,8 @@ class Conv2D(KernelLayer):
         biases = self.params["biases"] if self.use_bias else np.zeros(filters, x.dtype)
         with fast.running():
             fast.get_kernels().conv_forward(x, self.params["weights"].reshape(-1, filters), biases, self._fused_relu,
-                                        self._columns, out.reshape(-1, filters), self._geometry())
+                                        self._columns, out.reshape(-1, filters), self._geometry(),
+                                        len(parallel.batch_pieces(n)))
         return out
 
     def _backward_fast(self, grad, relu_out):

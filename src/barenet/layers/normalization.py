@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from .. import parallel
+from .. import fast, parallel
 from ..reductions import column_sums
 from .base import Layer
 from .context import CONTEXT
@@ -89,6 +89,9 @@ class BatchNormalization(Layer):
         out = np.empty(x.shape, dtype)
         total = CONTEXT.replica_sum if training and self.synchronized else None  # issue 14 hook
         self._synchronized_pass = total is not None
+        self._fast = training and total is None and fast.enabled(dtype)
+        if self._fast:
+            return self._forward_fast(x, gamma, beta)
         if training:
             # Two passes for the statistics (the mean, then the squared deviations: exact where
             # E[x^2] - E[x]^2 would cancel) and one for the output, each over the batch pieces.
@@ -107,10 +110,7 @@ class BatchNormalization(Layer):
 
             squares = parallel.add_in_order(self._run(deviations, x))
             variance = (squares if total is None else total(squares)) / count  # biased, as Keras
-            for key, value in (("moving_mean", mean), ("moving_variance", variance)):
-                moving = self.state[key]
-                moving *= self.momentum
-                moving += (1 - self.momentum) * value
+            self._update_moving(mean, variance)
             self._x = None
         else:
             mean, variance = self.state["moving_mean"], self.state["moving_variance"]
@@ -133,7 +133,58 @@ class BatchNormalization(Layer):
     def _run(self, work, x):
         return parallel.run_pieces(work, len(x), x.size)
 
+    def _update_moving(self, mean, variance):
+        for key, value in (("moving_mean", mean), ("moving_variance", variance)):
+            moving = self.state[key]
+            moving *= self.momentum
+            moving += (1 - self.momentum) * value
+
+    def _forward_fast(self, x, gamma, beta):
+        """The training pass by `barenet.fast.normalization_kernels`: the same passes over the rows
+        `(batch * ..., features)`, each spread over the cores, sums per fixed block added in order."""
+        kernels, features = fast.get_normalization_kernels(), x.shape[-1]
+        rows = np.ascontiguousarray(x).reshape(-1, features)
+        count = len(rows)
+        parts = np.empty((len(parallel.batch_pieces(count)), features), x.dtype)
+        centered, out = np.empty_like(rows), np.empty_like(rows)
+        with fast.running():
+            kernels.column_sums(rows, parts)
+            mean = parallel.add_in_order(list(parts)) / count
+            kernels.center(rows, mean, centered, parts)
+            variance = parallel.add_in_order(list(parts)) / count  # biased, as Keras
+            self._update_moving(mean, variance)
+            self._inv_std = 1 / np.sqrt(variance + x.dtype.type(self.epsilon))
+            shift = beta if beta is not None else np.zeros(features, x.dtype)
+            kernels.scale_shift(centered, gamma * self._inv_std, shift, out, len(parts))
+        self._count, self._mean, self._x, self._centered = count, mean, None, centered.reshape(x.shape)
+        return out.reshape(x.shape)
+
+    def _backward_fast(self, dL_dy):
+        """`backward` in training by the kernels (the formulas below, per block of rows)."""
+        kernels, features = fast.get_normalization_kernels(), dL_dy.shape[-1]
+        grad = np.ascontiguousarray(dL_dy, self._centered.dtype).reshape(-1, features)
+        centered = self._centered.reshape(-1, features)
+        grad_parts = np.empty((len(parallel.batch_pieces(len(grad))), features), grad.dtype)
+        product_parts = np.empty_like(grad_parts)
+        with fast.running():
+            kernels.gradient_sums(grad, centered, grad_parts, product_parts)
+            grad_beta = parallel.add_in_order(list(grad_parts))
+            grad_gamma = parallel.add_in_order(list(product_parts)) * self._inv_std
+            if self.scale:
+                self.grads["gamma"][...] = grad_gamma
+            if self.center:
+                self.grads["beta"][...] = grad_beta
+            if not self.needs_input_grad:
+                return None
+            scale = self._inv_std * self.params["gamma"] if self.scale else self._inv_std
+            dx = np.empty_like(grad)
+            kernels.input_gradient(grad, centered, scale, scale * grad_beta / self._count,
+                                   scale * self._inv_std * grad_gamma / self._count, dx, len(grad_parts))
+        return dx.reshape(dL_dy.shape)
+
     def backward(self, dL_dy):
+        if self._fast:
+            return self._backward_fast(dL_dy)
         features = dL_dy.shape[-1]
         inv_std, dtype = self._inv_std, dL_dy.dtype
         centered = self._centered

@@ -62,10 +62,11 @@ class _Pooling2D(Layer):
         if self.kind != "average":
             index_type = np.uint8 if len(offsets) <= 256 else np.uint32
             self._winner = np.empty(out.shape, index_type)
-        self._fast = self.kind == "max" and fast.enabled(x.dtype)
+        self._fast = (self.kind == "max" and self.pool_size == self.strides == (2, 2) and self.padding == "valid"
+                      and fast.enabled(x.dtype))
         if self._fast:  # the same pass by barenet.fast's kernel
             with fast.running():
-                fast.get_kernels().max_pool_forward(np.ascontiguousarray(x), out, self._winner, self._geometry())
+                fast.get_kernels().max_pool_2x2_forward(np.ascontiguousarray(x), out, self._winner)
             return out
         parallel.run_pieces(lambda rows: self._forward_piece(x[rows], out[rows], rows), n, x.size)
         return out
@@ -100,8 +101,7 @@ class _Pooling2D(Layer):
         dx = np.empty((n, *self.input_shape), dL_dy.dtype)
         if self._fast:
             with fast.running():
-                fast.get_kernels().max_pool_backward(np.ascontiguousarray(dL_dy, dx.dtype), self._winner, dx,
-                                                 self._geometry())
+                fast.get_kernels().max_pool_2x2_backward(np.ascontiguousarray(dL_dy, dx.dtype), self._winner, dx)
             return dx
         parallel.run_pieces(lambda rows: self._backward_piece(dL_dy[rows], dx[rows], rows), n, dx.size)
         return dx
@@ -135,10 +135,6 @@ class _Pooling2D(Layer):
                 grad_padded[offset_slices(i, j, self.strides, self._out_hw)] += dL_dy * (winner == k)
         if not unpadded:
             dx[...] = crop_images(grad_padded, self._pads)
-
-    def _geometry(self):
-        """`(ph, pw, sh, sw, top, left)` for the compiled kernels."""
-        return (*self.pool_size, *self.strides, self._pads[0][0], self._pads[1][0])
 
     def _offsets(self):
         return [(i, j) for i in range(self.pool_size[0]) for j in range(self.pool_size[1])]

@@ -1,0 +1,85 @@
+"""Compiled kernels (numba) for BatchNormalization's passes, over the cores.
+
+The layer (`layers/normalization.py`) sees its input as rows `(batch * ..., features)` and
+makes, in training, two passes for the statistics (the sums, then the squared deviations),
+one for the output, one for both parameter sums and one for the input gradient. Each
+kernel here is one of those passes over all rows, in parallel over a fixed split of the
+rows into `blocks` (`blocks.block_bounds`); sums come out per block, and the layer adds
+them in block order, so no result depends on the thread count.
+"""
+
+from __future__ import annotations
+
+from numba import njit, prange
+
+from .blocks import block_bounds
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def column_sums(x, parts):
+    """`parts[b]` = the sum of block `b`'s rows of `x` `(rows, features)`."""
+    blocks, rows = parts.shape[0], x.shape[0]
+    for b in prange(blocks):
+        start, stop = block_bounds(rows, blocks, b)
+        total = parts[b]
+        total[:] = 0
+        for r in range(start, stop):
+            row = x[r]
+            for k in range(x.shape[1]):
+                total[k] += row[k]
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def center(x, mean, centered, parts):
+    """`centered = x - mean`, and `parts[b]` = the sum of block `b`'s squared deviations."""
+    blocks, rows = parts.shape[0], x.shape[0]
+    for b in prange(blocks):
+        start, stop = block_bounds(rows, blocks, b)
+        total = parts[b]
+        total[:] = 0
+        for r in range(start, stop):
+            source, target = x[r], centered[r]
+            for k in range(x.shape[1]):
+                d = source[k] - mean[k]
+                target[k] = d
+                total[k] += d * d
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def scale_shift(source, scale, shift, out, blocks):
+    """`out = source * scale + shift` (row by row)."""
+    rows = source.shape[0]
+    for b in prange(blocks):
+        start, stop = block_bounds(rows, blocks, b)
+        for r in range(start, stop):
+            src, target = source[r], out[r]
+            for k in range(source.shape[1]):
+                target[k] = src[k] * scale[k] + shift[k]
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def gradient_sums(grad, centered, grad_parts, product_parts):
+    """Per block: the sum of `grad` rows and of `grad * centered` rows (dL/dbeta, dL/dgamma / inv_std)."""
+    blocks, rows = grad_parts.shape[0], grad.shape[0]
+    for b in prange(blocks):
+        start, stop = block_bounds(rows, blocks, b)
+        g_total, p_total = grad_parts[b], product_parts[b]
+        g_total[:] = 0
+        p_total[:] = 0
+        for r in range(start, stop):
+            g, d = grad[r], centered[r]
+            for k in range(grad.shape[1]):
+                g_total[k] += g[k]
+                p_total[k] += g[k] * d[k]
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def input_gradient(grad, centered, scale, offset, slope, out, blocks):
+    """`out = grad * scale - offset - centered * slope` (the batch-norm input gradient)."""
+    rows = grad.shape[0]
+    for b in prange(blocks):
+        start, stop = block_bounds(rows, blocks, b)
+        for r in range(start, stop):
+            g, d, target = grad[r], centered[r], out[r]
+            for k in range(grad.shape[1]):
+                target[k] = g[k] * scale[k] - offset[k] - d[k] * slope[k]
