@@ -97,7 +97,7 @@ def conv_forward(x, weights, biases, relu, columns, out, geometry, blocks):
     and out `(n * oh * ow, filters)` are written, a block of samples at a time (one product
     per block: a few samples' rows make a better-shaped product than one's).
     """
-    n, per, filters = x.shape[0], geometry[8] * geometry[9], weights.shape[1]
+    n, per = x.shape[0], geometry[8] * geometry[9]
     for b in prange(blocks):
         start, stop = block_bounds(n, blocks, b)
         if stop == start:
