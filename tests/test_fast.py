@@ -166,3 +166,70 @@ def test_fit_gives_numpys_blas_its_thread_count_back():
         assert getter() == 2
     finally:
         setter(before)
+
+
+# --- Adam, Dropout and Dense: kernels only while NumPy's BLAS is on one thread -------------------
+@pytest.fixture
+def blas_threads():
+    """Set NumPy's BLAS thread count inside a test; gives the old one back afterwards."""
+    _, setter, getter, _ = blas.load()
+    before = getter()
+    yield setter
+    setter(before)
+
+
+def _adam_run(enabled, shape):
+    fast.set_enabled(enabled)
+    rng = np.random.default_rng(7)
+    params = {"w": rng.normal(size=shape).astype(np.float32)}
+    optimizer = bn.optimizers.Adam(1e-2)
+    for _ in range(4):
+        optimizer.apply_gradients(params, {"w": rng.normal(size=shape).astype(np.float32)})
+    return params["w"], optimizer.slots["w"]["m"], optimizer.slots["w"]["v"]
+
+
+def test_adam_kernel_gives_numpys_bits(blas_threads):
+    blas_threads(1)
+    assert fast.worth_it(np.empty((300, 200), np.float32))
+    for ours, reference in zip(_adam_run(True, (300, 200)), _adam_run(False, (300, 200))):
+        np.testing.assert_array_equal(ours, reference)
+
+
+def test_dropout_kernel_gives_numpys_bits_nan_and_signed_zeros_included(blas_threads):
+    blas_threads(1)
+    x = np.random.default_rng(8).normal(size=(64, 30, 30)).astype(np.float32)
+    x[0, 0, :5] = np.nan
+    results = []
+    for enabled in (True, False):
+        fast.set_enabled(enabled)
+        layer = bn.Dropout(0.3, seed=3)
+        layer.name = "dropout"
+        layer.build(x.shape[1:], np.random.default_rng(0), "float32")
+        out = layer.forward(x, training=True)
+        results.append((out, layer.backward(out)))
+    for ours, reference in zip(*results):
+        np.testing.assert_array_equal(ours, reference)
+        np.testing.assert_array_equal(np.signbit(ours), np.signbit(reference))
+
+
+@pytest.mark.parametrize("make", [lambda: bn.Dense(128, "relu"), lambda: bn.Dense(100, use_bias=False)])
+def test_dense_kernels_match_the_numpy_layer(make, blas_threads):
+    blas_threads(1)
+    x = np.random.default_rng(9).normal(size=(64, 600)).astype(np.float32)
+    ours, reference = (_passes(enabled, make, x) for enabled in (True, False))
+    for a, b in zip(ours[:2], reference[:2]):
+        _close(a, b)
+    for key in reference[2]:
+        _close(ours[2][key], reference[2][key])
+
+
+def test_dense_and_adam_leave_a_multithreaded_blas_alone(blas_threads):
+    """Beside BLAS's own threads the kernels would fight them for the cores: NumPy's code runs."""
+    blas_threads(2)
+    fast.set_enabled(True)
+    assert not fast.worth_it(np.empty((300, 200), np.float32))
+    layer = bn.Dense(128)
+    layer.name = "dense"
+    layer.build((300,), np.random.default_rng(0), "float32")
+    layer.forward(np.ones((40, 300), np.float32))
+    assert layer._fast is False

@@ -31,6 +31,8 @@ import numpy as np
 from .. import parallel
 
 ENVIRONMENT_VARIABLE = "BARENET_FAST"
+# Below this many values an elementwise pass stays NumPy's (a kernel's start costs more).
+MIN_ELEMENTWISE = 32_768
 _state: dict = {"sessions": 0}
 
 
@@ -38,13 +40,13 @@ def get_kernels():
     """The convolution and pooling kernels (`barenet.fast.kernels`), or None when numba (or NumPy's
     OpenBLAS) is missing or `BARENET_FAST=0`."""
     if "kernels" not in _state:
-        _state["kernels"] = _state["normalization"] = None
+        _state["kernels"] = _state["normalization"] = _state["elementwise"] = None
         if os.environ.get(ENVIRONMENT_VARIABLE, "1").strip().lower() not in ("0", "false", "no", "off"):
             try:
-                from . import kernels, normalization_kernels
+                from . import elementwise_kernels, kernels, normalization_kernels
             except ImportError:
                 return None
-            _state["kernels"], _state["normalization"] = kernels, normalization_kernels
+            _state.update(kernels=kernels, normalization=normalization_kernels, elementwise=elementwise_kernels)
     return _state["kernels"]
 
 
@@ -52,6 +54,30 @@ def get_normalization_kernels():
     """BatchNormalization's kernels (`barenet.fast.normalization_kernels`), or None as `get_kernels`."""
     get_kernels()
     return _state["normalization"]
+
+
+def get_elementwise_kernels():
+    """Adam's and Dropout's kernels (`barenet.fast.elementwise_kernels`), or None as `get_kernels`."""
+    get_kernels()
+    return _state["elementwise"]
+
+
+def blas_is_quiet() -> bool:
+    """Whether NumPy's BLAS runs on one thread now (set so by the user, or held so by a `session`
+    since a convolution kernel ran): only then do the kernels that do not need it, or that replace
+    its multi-threaded products (Adam, Dropout, Dense), run, so that they never run beside
+    BLAS's spinning threads (which slows both, by milliseconds a step on two cores)."""
+    from . import blas
+
+    functions = blas.load()
+    return functions is not None and functions[2]() == 1
+
+
+def worth_it(array) -> bool:
+    """Whether a kernel of Adam, Dropout or Dense pays on `array`: float32, contiguous, at least
+    `MIN_ELEMENTWISE` values (a kernel's start costs about 10 microseconds), and BLAS quiet."""
+    return (array.dtype == np.float32 and array.size >= MIN_ELEMENTWISE and array.flags.c_contiguous
+            and get_kernels() is not None and blas_is_quiet())
 
 
 def enabled(dtype) -> bool:
@@ -107,4 +133,4 @@ def set_enabled(value: bool) -> None:
     """Turn the kernels on (when installed) or off for this process; for tests and comparisons."""
     _state.pop("kernels", None)
     if not value:
-        _state["kernels"] = _state["normalization"] = None
+        _state["kernels"] = _state["normalization"] = _state["elementwise"] = None

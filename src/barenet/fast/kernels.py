@@ -10,6 +10,8 @@ that a sample's work stays in its core's cache:
   gradient, the block's share of the weight and bias gradients (added in block order
   afterwards, so the result never depends on the thread count), and per sample the input
   gradient: one product `dz @ weights^T` and its scatter back onto the pixels (col2im).
+- `matmul_by_rows` / `matmul_by_columns`: Dense's products, split into fixed blocks of rows
+  (or of columns, for the weight gradient), one product per block.
 - `max_pool_2x2_forward` / `max_pool_2x2_backward`: `MaxPooling2D(2)` (2x2 windows, strides 2,
   no padding, the common case; other pools keep the NumPy code): per sample, each window's
   maximum and the offset that holds it (the first, as in the NumPy code), and the gradient
@@ -45,11 +47,31 @@ _sgemm = types.ExternalFunction("barenet_cblas_sgemm", types.void(
 
 @njit(nogil=True, cache=True)
 def matmul(a, b, c, transpose_a, transpose_b):
-    """`c = op(a) @ op(b)` for C-contiguous float32 matrices, `op` a transpose or not."""
+    """`c = op(a) @ op(b)` for float32 matrices whose rows are contiguous (column slices of a
+    C-contiguous matrix too: the row stride is BLAS's leading dimension), `op` a transpose or not."""
     m, n = c.shape
     k = a.shape[0] if transpose_a else a.shape[1]
     _sgemm(ROW_MAJOR, TRANS if transpose_a else NO_TRANS, TRANS if transpose_b else NO_TRANS,
-           m, n, k, 1.0, a.ctypes.data, a.shape[1], b.ctypes.data, b.shape[1], 0.0, c.ctypes.data, n)
+           m, n, k, 1.0, a.ctypes.data, a.strides[0] // 4, b.ctypes.data, b.strides[0] // 4, 0.0,
+           c.ctypes.data, c.strides[0] // 4)
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def matmul_by_rows(a, b, c, transpose_b, blocks):
+    """`c = a @ op(b)`, the rows of `a` and `c` split into `blocks` fixed blocks (one product each)."""
+    for k in prange(blocks):
+        start, stop = block_bounds(a.shape[0], blocks, k)
+        if stop > start:
+            matmul(a[start:stop], b, c[start:stop], False, transpose_b)
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def matmul_by_columns(a, b, c, blocks):
+    """`c = a^T @ b` (a weight gradient), the columns of `b` and `c` split into `blocks` fixed blocks."""
+    for k in prange(blocks):
+        start, stop = block_bounds(b.shape[1], blocks, k)
+        if stop > start:
+            matmul(a, b[:, start:stop], c[:, start:stop], True, False)
 
 
 @njit(nogil=True, cache=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import fast, parallel
 from ..reductions import column_sums
 from .base import Layer, check_positive_int
 from .kernel_layer import KernelLayer
@@ -53,7 +54,14 @@ class Dense(KernelLayer):
         if self._lead is not None:
             x = x.reshape(-1, x.shape[-1])
         self._x = x
-        z = x @ self.params["weights"]
+        weights = self.params["weights"]
+        self._fast = x.dtype == weights.dtype and fast.worth_it(x) and x.shape[1] * weights.shape[1] >= 4096
+        if self._fast:  # the product over the cores (barenet.fast), rows split into fixed blocks
+            z = np.empty((len(x), self.units), x.dtype)
+            with fast.running():
+                fast.get_kernels().matmul_by_rows(x, weights, z, False, len(parallel.batch_pieces(len(x))))
+        else:
+            z = x @ weights
         if self.use_bias:
             z += self.params["biases"]
         z = self.activation.forward_in_place(z)
@@ -72,14 +80,26 @@ class Dense(KernelLayer):
         lead = self._lead
         if lead is not None and dL_dz.ndim > 2:  # the fused loss gradient comes in the output's shape
             dL_dz = dL_dz.reshape(-1, self.units)
-        np.matmul(self._x.T, dL_dz, out=self.grads["weights"])
+        fast_path = self._fast and dL_dz.dtype == self._x.dtype and dL_dz.flags.c_contiguous
+        if fast_path:
+            with fast.running():
+                fast.get_kernels().matmul_by_columns(self._x, dL_dz, self.grads["weights"],
+                                                     max(1, min(8, self.units // 16)))
+        else:
+            np.matmul(self._x.T, dL_dz, out=self.grads["weights"])
         if self.use_bias:
             column_sums(dL_dz, out=self.grads["biases"])
         if self.regularizers:
             self._add_regularization_grads()
         if not self.needs_input_grad:
             return None
-        dL_dx = dL_dz @ self.params["weights"].T
+        if fast_path:
+            dL_dx = np.empty(self._x.shape, dL_dz.dtype)
+            with fast.running():
+                fast.get_kernels().matmul_by_rows(dL_dz, self.params["weights"], dL_dx, True,
+                                                  len(parallel.batch_pieces(len(dL_dz))))
+        else:
+            dL_dx = dL_dz @ self.params["weights"].T
         return dL_dx if lead is None else dL_dx.reshape(*lead, dL_dx.shape[-1])
 
     @property
