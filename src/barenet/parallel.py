@@ -7,6 +7,10 @@ the GIL on arrays), and add per-piece partial sums (weight gradients, batch
 statistics) in piece order. So the thread count changes the speed, never a bit of
 the result: one thread runs the very same pieces one after another.
 
+With numba installed, the passes that matter run as compiled kernels instead (`barenet.fast`,
+which uses every core by default and reads the count set here when one is); this pool is
+what runs them over threads without numba.
+
 The thread count defaults to 1 and is set with the environment variable
 `BARENET_NUM_THREADS` (read at import) or `set_num_threads(n)` (`machine_threads()` says
 how many CPUs this process may use); `get_num_threads()` reads it back. It is opt-in

@@ -13,7 +13,9 @@ Dilation is a wider stride between a window's taps; groups split the channels in
 Every pass runs on `parallel.batch_pieces` of the batch, spread over the threads;
 the weight and bias gradients are per-piece partial products added in piece order, so
 the result does not depend on the thread count. A ReLU is applied (and differentiated)
-inside the pieces too.
+inside the pieces too. With numba installed, float32 convolutions without groups run the
+same passes as compiled kernels over every core instead (`barenet.fast.kernels`,
+`_forward_fast` / `_backward_fast`); this NumPy code is their tested reference.
 
 The window arithmetic it shares with pooling lives in `layers.windows`.
 """
