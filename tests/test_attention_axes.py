@@ -4,9 +4,9 @@ and with torch's scaled_dot_product_attention, masks, the scores' layout, bad ax
 import numpy as np
 import pytest
 from gradcheck import assert_close, numerical_grad
+from test_multi_head_attention import _run as _run_attention
 
 import barenet as bn
-from barenet.autodiff import Tensor, backward
 
 B, D1, D2, E, HEADS, KEY_DIM = 2, 3, 4, 6, 2, 3
 
@@ -17,15 +17,7 @@ def _mha(**kwargs):
 
 def _run(layer, q, v, projection=None, **kwargs):
     """Output value, and (with `projection`) the input and weight gradients of sum(out * projection)."""
-    tensors = [Tensor(a, requires_grad=True) for a in (q, v)]
-    out = layer(*tensors, **kwargs)
-    if projection is None:
-        return out.value
-    backward([out], [projection])
-    grads = {name: var.grad for name, var in layer._variables.items()}
-    for var in layer._variables.values():
-        var.grad = None
-    return out.value, [t.grad for t in tensors], grads
+    return _run_attention(layer, q, v, None, projection, **kwargs)
 
 
 def _randomize(layer, rng):

@@ -2,6 +2,8 @@
 ties in max pooling resolved the same way), bit-identical training at 1 and 2 threads, the
 switch `BARENET_FAST=0`, and NumPy's BLAS thread count given back after `fit`."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -11,8 +13,12 @@ import barenet as bn  # noqa: E402
 from barenet import fast  # noqa: E402
 from barenet.fast import blas  # noqa: E402
 
-if fast.get_kernels() is None:
+if blas.load() is None:
     pytest.skip("NumPy's OpenBLAS was not found: the kernels are off", allow_module_level=True)
+if os.environ.get(fast.ENVIRONMENT_VARIABLE, "1").strip().lower() in ("0", "false", "no", "off"):
+    pytest.skip("BARENET_FAST turns the kernels off in this run", allow_module_level=True)
+fast.set_enabled(True)  # numba and the BLAS are here: a kernel module that fails to load is a failure
+assert fast.get_kernels() is not None, "numba and NumPy's OpenBLAS are here, yet barenet.fast did not load"
 
 
 @pytest.fixture(autouse=True)

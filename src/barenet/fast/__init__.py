@@ -38,13 +38,13 @@ _state: dict = {"sessions": 0}
 
 def get_kernels():
     """The convolution and pooling kernels (`barenet.fast.kernels`), or None when numba (or NumPy's
-    OpenBLAS) is missing or `BARENET_FAST=0`."""
+    OpenBLAS) is missing or cannot load, or `BARENET_FAST=0`: the NumPy code runs then."""
     if "kernels" not in _state:
         _state["kernels"] = _state["normalization"] = _state["elementwise"] = None
         if os.environ.get(ENVIRONMENT_VARIABLE, "1").strip().lower() not in ("0", "false", "no", "off"):
             try:
                 from . import elementwise_kernels, kernels, normalization_kernels
-            except ImportError:
+            except Exception:  # noqa: BLE001 - numba missing, or unable to load (e.g. under a memory limit)
                 return None
             _state.update(kernels=kernels, normalization=normalization_kernels, elementwise=elementwise_kernels)
     return _state["kernels"]
@@ -77,7 +77,7 @@ def worth_it(array) -> bool:
     """Whether a kernel of Adam, Dropout or Dense pays on `array`: float32, contiguous, at least
     `MIN_ELEMENTWISE` values (a kernel's start costs about 10 microseconds), and BLAS quiet."""
     return (array.dtype == np.float32 and array.size >= MIN_ELEMENTWISE and array.flags.c_contiguous
-            and get_kernels() is not None and blas_is_quiet())
+            and blas_is_quiet() and get_kernels() is not None)
 
 
 def enabled(dtype) -> bool:

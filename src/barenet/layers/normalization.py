@@ -141,6 +141,14 @@ class BatchNormalization(Layer):
             moving *= self.momentum
             moving += (1 - self.momentum) * value
 
+    def _store_parameter_grads(self, grad_beta, grad_gamma):
+        """Write dL/dbeta and dL/dgamma; return the input gradient's per-feature scale gamma / std."""
+        if self.scale:
+            self.grads["gamma"][...] = grad_gamma
+        if self.center:
+            self.grads["beta"][...] = grad_beta
+        return self._inv_std * self.params["gamma"] if self.scale else self._inv_std
+
     def _forward_fast(self, x, gamma, beta):
         """The training pass by `barenet.fast.normalization_kernels`: the same passes over the rows
         `(batch * ..., features)`, each spread over the cores, sums per fixed block added in order."""
@@ -172,13 +180,9 @@ class BatchNormalization(Layer):
             kernels.gradient_sums(grad, centered, grad_parts, product_parts)
             grad_beta = parallel.add_in_order(list(grad_parts))
             grad_gamma = parallel.add_in_order(list(product_parts)) * self._inv_std
-            if self.scale:
-                self.grads["gamma"][...] = grad_gamma
-            if self.center:
-                self.grads["beta"][...] = grad_beta
+            scale = self._store_parameter_grads(grad_beta, grad_gamma)
             if not self.needs_input_grad:
                 return None
-            scale = self._inv_std * self.params["gamma"] if self.scale else self._inv_std
             dx = np.empty_like(grad)
             kernels.input_gradient(grad, centered, scale, scale * grad_beta / self._count,
                                    scale * self._inv_std * grad_gamma / self._count, dx, len(grad_parts))
@@ -200,13 +204,9 @@ class BatchNormalization(Layer):
         parts = self._run(sums, dL_dy)
         grad_beta = parallel.add_in_order([p[0] for p in parts])
         grad_gamma = parallel.add_in_order([p[1] for p in parts]) * inv_std
-        if self.scale:
-            self.grads["gamma"][...] = grad_gamma
-        if self.center:
-            self.grads["beta"][...] = grad_beta
+        scale = self._store_parameter_grads(grad_beta, grad_gamma)
         if not self.needs_input_grad:
             return None
-        scale = inv_std * self.params["gamma"] if self.scale else inv_std
         dx = np.empty(dL_dy.shape, dtype)
         if not self._training:  # the statistics are constants
             self._run(lambda rows: np.multiply(dL_dy[rows], scale, out=dx[rows]), dL_dy)

@@ -252,9 +252,6 @@ class Nadam(Optimizer):
 
     def update(self, param, grad, slots, lr):
         m, v, t = slots["m"], slots["v"], self.iterations
-        if not self.amsgrad and type(self).update is Adam.update and fast.worth_it(param) and \
-                grad.dtype == param.dtype and grad.flags.c_contiguous:
-            return self._update_fast(param, grad, m, v, lr)
         mu, mu_next = self._mu(t), self._mu(t + 1)
         m += (1 - self.beta_1) * (grad - m)
         v += (1 - self.beta_2) * (grad * grad - v)
