@@ -239,3 +239,19 @@ def test_dense_and_adam_leave_a_multithreaded_blas_alone(blas_threads):
     layer.build((300,), np.random.default_rng(0), "float32")
     layer.forward(np.ones((40, 300), np.float32))
     assert layer._fast is False
+
+
+def test_the_kernels_thread_count_follows_set_num_threads_within_numbas_pool():
+    import numba
+
+    from barenet import parallel
+
+    before = parallel.requested_threads()
+    try:
+        bn.config.set_num_threads(1)
+        assert fast.threads() == 1
+        bn.config.set_num_threads(64)
+        assert fast.threads() == numba.config.NUMBA_NUM_THREADS
+    finally:  # back to the state before, "not set" included (then the kernels use every core)
+        parallel.set_num_threads(before or 1)
+        parallel._state["requested"] = before
