@@ -1,24 +1,30 @@
-"""Optional compiled kernels: Conv2D and MaxPooling2D fused and spread over every core.
+"""Optional compiled kernels (numba): Conv2D, MaxPooling2D, BatchNormalization, and then Dense,
+Dropout and Adam, fused and spread over every core.
 
-`pip install barenet[fast]` installs numba; barenet then uses the kernels of
-`barenet.fast.kernels` on its own, for float32 `Conv2D` (channels-last or first, any
-stride, padding and dilation, `groups=1`) and `MaxPooling2D`. The NumPy code in
-`barenet.layers` stays the reference: every kernel is tested against it, and it runs
-wherever the kernels do not apply (float64, groups, other pooling) or are missing.
+`pip install barenet[fast]` installs numba; barenet then uses the kernels on its own:
+`kernels.py` for float32 `Conv2D` (channels-last or first, any stride, padding and dilation,
+`groups=1`), `MaxPooling2D(2)` and Dense's products; `normalization_kernels.py` for
+BatchNormalization in training; `elementwise_kernels.py` for Adam's update and Dropout's
+mask. The NumPy code in `barenet.layers` and `barenet.optimizers` stays the reference: every
+kernel is tested against it, and it runs wherever the kernels do not apply (float64, groups,
+other pooling) or are missing.
 
 Why: on the 2-core benchmark machine NumPy's passes over arrays of a megabyte or more do
 not get faster with a second thread (memory bandwidth, not arithmetic, is their limit),
 while a loop that finishes one sample at a time keeps the sample in its core's cache;
 so the kernels loop over samples in parallel, each sample's columns, product, bias and
 ReLU (or its gradients) done before the next. Results are bit-identical at every thread
-count: each sample is computed alone, and the weight gradient is summed over a fixed
-split of the batch, in order.
+count: each sample is computed alone, and every sum over the batch is taken over a fixed
+split of it (`blocks.py`), added in order.
 
 Threads: `barenet.config.set_num_threads(n)` (or `BARENET_NUM_THREADS`) sets how many;
-by default the kernels use every core this process may run on. While a kernel runs,
-NumPy's BLAS is held to one thread (`blas.one_thread`). `BARENET_FAST=0` turns the
-kernels off (read when they are first needed). The first call compiles them (a few
-seconds, once per process).
+by default the kernels use every core this process may run on (`NUMBA_NUM_THREADS` caps
+it). While a kernel runs, NumPy's BLAS is held to one thread; inside `fit`/`evaluate`/
+`predict` (a `session`) it stays so from the first convolution kernel to the end of the
+loop. Dense's, Dropout's and Adam's kernels run only while BLAS is on one thread
+(`worth_it`), so models without convolutions keep a multi-threaded BLAS. `BARENET_FAST=0`
+turns the kernels off (read when they are first needed). The first use compiles them
+(about 25 s on the test machine); numba caches them on disk for later processes.
 """
 
 from __future__ import annotations
