@@ -255,3 +255,21 @@ def test_the_kernels_thread_count_follows_set_num_threads_within_numbas_pool():
     finally:  # back to the state before, "not set" included (then the kernels use every core)
         parallel.set_num_threads(before or 1)
         parallel._state["requested"] = before
+
+
+def test_kernels_called_from_two_python_threads_at_once_give_the_same_results():
+    from concurrent.futures import ThreadPoolExecutor
+
+    fast.set_enabled(True)
+    x = np.random.default_rng(10).normal(size=(16, 12, 12, 3)).astype(np.float32)
+    layers = []
+    for seed in (0, 1):
+        layer = bn.Conv2D(8, 3, activation="relu")
+        layer.name = f"conv{seed}"
+        layer.build(x.shape[1:], np.random.default_rng(seed), "float32")
+        layers.append(layer)
+    alone = [layer.forward(x).copy() for layer in layers]
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(lambda layer: [layer.forward(x).copy() for _ in range(20)][-1], layers))
+    for a, b in zip(alone, together):
+        np.testing.assert_array_equal(a, b)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 
 import numpy as np
 
@@ -40,6 +41,9 @@ ENVIRONMENT_VARIABLE = "BARENET_FAST"
 # Below this many values an elementwise pass stays NumPy's (a kernel's start costs more).
 MIN_ELEMENTWISE = 32_768
 _state: dict = {"sessions": 0}
+# One kernel at a time in this process: numba's fallback thread pool ("workqueue", where no
+# OpenMP or TBB is found) aborts the process when two threads start parallel kernels at once.
+_launch = threading.RLock()
 
 
 def get_kernels():
@@ -107,16 +111,17 @@ def running():
 
     from . import blas
 
-    numba.set_num_threads(threads())
-    if _state["sessions"] and blas.load() is not None:
-        if "blas_threads" not in _state:
-            _, setter, getter, _ = blas.load()
-            _state["blas_threads"] = getter()
-            setter(1)
-        yield
-        return
-    with blas.one_thread():
-        yield
+    with _launch:
+        numba.set_num_threads(threads())
+        if _state["sessions"] and blas.load() is not None:
+            if "blas_threads" not in _state:
+                _, setter, getter, _ = blas.load()
+                _state["blas_threads"] = getter()
+                setter(1)
+            yield
+            return
+        with blas.one_thread():
+            yield
 
 
 @contextlib.contextmanager
