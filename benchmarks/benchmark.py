@@ -29,6 +29,7 @@ import time
 from contextlib import redirect_stdout
 from pathlib import Path
 
+import barenet_loop
 import sequence_cases
 import torch_loop
 
@@ -99,15 +100,8 @@ def run_barenet(case, data, epochs, seed):
                                bn.Conv2D(64, 3, activation="relu"), bn.MaxPooling2D(2), bn.Flatten(),
                                bn.Dense(128, "relu"), bn.Dense(10, "softmax")], seed=seed)
     model.compile(bn.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", ["accuracy"])
-    times = []
-    for _ in range(epochs):
-        start = time.perf_counter()
-        model.fit(x_train, y_train, epochs=1, batch_size=case["batch_size"], verbose=0)
-        times.append(time.perf_counter() - start)
-    start = time.perf_counter()
-    probabilities = model.predict(x_test, batch_size=case["batch_size"], verbose=0)
-    inference = time.perf_counter() - start
-    accuracy = float(np.mean(probabilities.argmax(axis=1) == y_test))
+    times, inference, accuracy = barenet_loop.fit_and_time(model, x_train, y_train, x_test, y_test,
+                                                           case["batch_size"], epochs)
     return times, inference, accuracy, {"barenet": bn.__version__, "numpy": np.__version__}
 
 

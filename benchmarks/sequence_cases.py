@@ -12,8 +12,7 @@ Both libraries: Adam 1e-3, Glorot-uniform kernels, zero biases, dropout off.
 
 from __future__ import annotations
 
-import time
-
+import barenet_loop
 import torch_loop
 
 MODELS = ("lstm", "transformer")
@@ -56,15 +55,8 @@ def run_barenet(case, data, epochs, seed):
         model = bn.Model(tokens, bn.Dense(10, "softmax")(pooled), seed=seed)
     y_fit = bn.to_categorical(y_train, 10)
     model.compile(bn.optimizers.Adam(1e-3), "categorical_crossentropy")
-    times = []
-    for _ in range(epochs):
-        start = time.perf_counter()
-        model.fit(x_train, y_fit, epochs=1, batch_size=case["batch_size"], verbose=0)
-        times.append(time.perf_counter() - start)
-    start = time.perf_counter()
-    probabilities = model.predict(x_test, batch_size=case["batch_size"])
-    inference = time.perf_counter() - start
-    accuracy = float(np.mean(probabilities.argmax(axis=1) == y_test))
+    times, inference, accuracy = barenet_loop.fit_and_time(model, x_train, y_fit, x_test, y_test,
+                                                           case["batch_size"], epochs)
     return times, inference, accuracy, {"barenet": bn.__version__, "numpy": np.__version__}
 
 

@@ -168,17 +168,8 @@ def test_tensorboard_batch_scalars(tmp_path):
     assert [e.step for e in acc.Scalars("batch_loss")] == [2, 4, 6]
 
 
-def test_tensorboard_names_the_missing_package(monkeypatch):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_tensorboard(name, *args, **kwargs):
-        if name.startswith("tensorboard"):
-            raise ImportError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_tensorboard)
+def test_tensorboard_names_the_missing_package(hide_package):
+    hide_package("tensorboard")
     with pytest.raises(ImportError, match=r"the tensorboard package.*pip install barenet\[tensorboard\]"):
         cb.TensorBoard("logs")
 

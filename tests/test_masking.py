@@ -4,6 +4,7 @@ steps (carried state, exact gradients), masked attention keys, masked mean pooli
 import numpy as np
 import pytest
 from gradcheck import assert_close, check_layer_gradients, numerical_grad
+from resume import assert_resumes_exactly
 from test_recurrent import RNNS, _built
 
 import barenet as bn
@@ -116,15 +117,7 @@ def test_functional_masked_model_trains_and_resumes_exactly(tmp_path, rng):
         m.compile(bn.optimizers.Adam(0.01), "mse")
         return m
 
-    straight = model()
-    straight.fit(tokens, y, epochs=3, batch_size=8, verbose=0)
-    resumed = model()
-    resumed.fit(tokens, y, epochs=2, batch_size=8, verbose=0)
-    resumed.save(tmp_path / "m.barenet")
-    loaded = bn.load_model(tmp_path / "m.barenet")
-    loaded.fit(tokens, y, epochs=1, batch_size=8, verbose=0)
-    for a, b in zip(straight.get_weights(), loaded.get_weights()):
-        np.testing.assert_array_equal(a, b)
+    assert_resumes_exactly(model, tokens, y, tmp_path, compare_predictions=False)
 
 
 def test_masks_of_the_wrong_shape_are_refused(rng):

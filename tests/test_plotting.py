@@ -1,6 +1,5 @@
 """Figures: visualize(path) writes PNGs without a display; a clear message without matplotlib."""
 
-import builtins
 
 import numpy as np
 import pytest
@@ -55,15 +54,8 @@ def test_cli_plot_writes_three_figures(tmp_path, capsys):
         assert is_png(path), path
 
 
-def test_missing_matplotlib_says_how_to_install(monkeypatch, tmp_path, capsys):
-    real_import = builtins.__import__
-
-    def no_matplotlib(name, *args, **kwargs):
-        if name.startswith("matplotlib"):
-            raise ImportError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+def test_missing_matplotlib_says_how_to_install(hide_package, tmp_path, capsys):
+    hide_package("matplotlib")
     model = trained(epochs=1)
     with pytest.raises(ImportError, match=r"pip install 'barenet\[plots\]'"):
         model.visualize(tmp_path / "c.png")

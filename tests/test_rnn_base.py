@@ -4,6 +4,7 @@ dropout / recurrent_dropout, and Bidirectional: PyTorch parity, finite differenc
 import numpy as np
 import pytest
 from gradcheck import assert_close, check_layer_gradients, numerical_grad
+from resume import assert_resumes_exactly
 from test_recurrent import RNNS, _built, _close, _torch_module
 
 import barenet as bn
@@ -87,20 +88,23 @@ def test_encoder_decoder_with_states_in_a_functional_model_saves_and_resumes(tmp
         return m
 
     x, y = [rng.normal(size=(16, 6, 3)), rng.normal(size=(16, 4, 2))], rng.normal(size=(16, 4, 2))
-    straight = model()
-    losses = straight.fit(x, y, epochs=3, batch_size=8, verbose=0).history["loss"]
+    losses = assert_resumes_exactly(model, x, y, tmp_path)
     assert losses[-1] < losses[0]
-    resumed = model()
-    resumed.fit(x, y, epochs=2, batch_size=8, verbose=0)
-    resumed.save(tmp_path / "m.barenet")
-    loaded = bn.load_model(tmp_path / "m.barenet")
-    np.testing.assert_array_equal(loaded.predict(x), resumed.predict(x))
-    loaded.fit(x, y, epochs=1, batch_size=8, verbose=0)
-    for a, b in zip(straight.get_weights(), loaded.get_weights()):
-        np.testing.assert_array_equal(a, b)
 
 
 # --- Bidirectional ------------------------------------------------------------------------------------
+def _torch_bidirectional_lstm(torch, layer):
+    """`torch.nn.LSTM(2, 3, bidirectional=True)` (float64) holding the weights of `layer`, a
+    `Bidirectional(LSTM(3))` on 2 features."""
+    module = torch.nn.LSTM(2, 3, batch_first=True, bidirectional=True).double()
+    for suffix, inner in (("", layer.forward_layer), ("_reverse", layer.backward_layer)):
+        single, _ = _torch_module(torch, "LSTM", inner, 2)
+        with torch.no_grad():
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                getattr(module, f"{name}_l0{suffix}")[...] = getattr(single, f"{name}_l0")
+    return module
+
+
 @pytest.mark.parametrize("merge_mode", ["concat", "sum", "mul", "ave"])
 @pytest.mark.parametrize("return_sequences", [False, True])
 def test_bidirectional_gradients(merge_mode, return_sequences, rng):
@@ -114,12 +118,7 @@ def test_bidirectional_concat_matches_torch(rng):
     layer = _built(bn.Bidirectional(bn.LSTM(3, return_sequences=True)), (5, 2), rng=rng)
     x = rng.normal(size=(2, 5, 2))
     out = layer.forward(x)
-    module = torch.nn.LSTM(2, 3, batch_first=True, bidirectional=True).double()
-    for suffix, inner in (("", layer.forward_layer), ("_reverse", layer.backward_layer)):
-        single, _ = _torch_module(torch, "LSTM", inner, 2)
-        with torch.no_grad():
-            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-                getattr(module, f"{name}_l0{suffix}")[...] = getattr(single, f"{name}_l0")
+    module = _torch_bidirectional_lstm(torch, layer)
     expected, _ = module(torch.tensor(x))
     _close(out, expected.detach().numpy())
 
@@ -164,12 +163,7 @@ def test_bidirectional_return_state_matches_torch_with_gradients(merge_mode, rng
     upstream = [rng.normal(size=o.shape) for o in outputs]
     backward(outputs, upstream)
 
-    module = torch.nn.LSTM(2, 3, batch_first=True, bidirectional=True).double()
-    for suffix, inner in (("", layer.forward_layer), ("_reverse", layer.backward_layer)):
-        single, _ = _torch_module(torch, "LSTM", inner, 2)
-        with torch.no_grad():
-            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-                getattr(module, f"{name}_l0{suffix}")[...] = getattr(single, f"{name}_l0")
+    module = _torch_bidirectional_lstm(torch, layer)
     t = torch.tensor(x, requires_grad=True)
     sequence, (h, c) = module(t)
     seq_parts = [sequence] if merge_mode == "concat" else [sequence[..., :3], sequence[..., 3:]]

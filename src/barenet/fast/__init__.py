@@ -44,6 +44,9 @@ _state: dict = {"sessions": 0}
 # One kernel at a time in this process: numba's fallback thread pool ("workqueue", where no
 # OpenMP or TBB is found) aborts the process when two threads start parallel kernels at once.
 _launch = threading.RLock()
+# numba's thread count is set per calling thread; remember the last one set in each, so that
+# a kernel call only pays numba's (tens of microseconds) setter when the count changes.
+_thread_counts = threading.local()
 
 
 def get_kernels():
@@ -99,7 +102,9 @@ def threads() -> int:
     """The kernels' thread count: `set_num_threads`'s, else every core (at most numba's pool size)."""
     import numba
 
-    wanted = parallel.requested_threads() or parallel.machine_threads()
+    if "machine" not in _state:
+        _state["machine"] = parallel.machine_threads()
+    wanted = parallel.requested_threads() or _state["machine"]
     return max(1, min(wanted, numba.config.NUMBA_NUM_THREADS))
 
 
@@ -112,7 +117,10 @@ def running():
     from . import blas
 
     with _launch:
-        numba.set_num_threads(threads())
+        count = threads()
+        if getattr(_thread_counts, "numba", None) != count:
+            numba.set_num_threads(count)
+            _thread_counts.numba = count
         if _state["sessions"] and blas.load() is not None:
             if "blas_threads" not in _state:
                 _, setter, getter, _ = blas.load()

@@ -70,7 +70,6 @@ def recur(layer, projected, states):
             np.multiply(g[:, 3 * u:], cell_out[t], out=h[t + 1])
             layer._carry(h, t, c)
     layer._c, layer._gate_values, layer._cell_out = c, gates, cell_out
-    layer._steps = range(steps)
     return h
 
 
@@ -91,7 +90,7 @@ def _gate_factors(layer, t, out):
 def recur_backward(layer, grad_last, grad_steps, grad_carry=None):
     """Backpropagation through time; returns dLoss/d(projected) `(timesteps, batch, 4 units)`
     and fills the recurrent kernel's gradient and `layer._grad_initial`."""
-    steps, n = len(layer._steps), layer._h.shape[1]
+    steps, n = len(layer._gate_values), layer._h.shape[1]
     u, recurrent_t = layer.units, layer.params["recurrent_kernel"].T
     gates = layer._gate_values.reshape(steps, n, 4, u)
     grad_z = np.empty((steps, n, 4 * u), layer.dtype)
