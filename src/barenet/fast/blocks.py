@@ -6,7 +6,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def block_bounds(n, blocks, b):
     """Samples `[start, stop)` of block `b` of `blocks`: sizes differ by at most one."""
     b = np.int64(b)  # a parallel loop's index may be unsigned; mixed with signed it would become a float

@@ -4,7 +4,10 @@ Each is the NumPy code it stands in for (`optimizers/adam.py`, `layers/core.py`)
 one pass and spread over a fixed split of the array (`blocks.block_bounds`). The arithmetic
 is float32 throughout, in NumPy's order (the constants rounded to float32 as NumPy rounds
 a Python float against a float32 array, and no fused multiply-add), so the results are
-NumPy's to the bit; the tests check that.
+NumPy's to the bit; the tests check that. Each loop runs from 0 over a slice, and division
+follows NumPy's rules (`error_model="numpy"`: no zero test), so the compiler vectorizes it:
+with Python's rules and a loop from a computed start it did not, and Adam's kernel ran at
+a third of NumPy's speed (620 us against 230 us on 101,770 values, one thread; 47 us now).
 """
 
 from __future__ import annotations
@@ -15,27 +18,40 @@ from numba import njit, prange
 from .blocks import block_bounds
 
 
-@njit(parallel=True, nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
+def adam_block(param, grad, m, v, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, epsilon, step):
+    """`adam_update` on one thread (no launch: for small arrays, or beside BLAS's threads)."""
+    for i in range(param.shape[0]):  # from 0: the compiler sees no negative index, and vectorizes
+        g = grad[i]
+        first = m[i] * beta_1 + g * one_minus_beta_1
+        second = v[i] * beta_2 + (g * g) * one_minus_beta_2
+        m[i] = first
+        v[i] = second
+        param[i] -= first / (np.sqrt(second) + epsilon) * step
+
+
+@njit(parallel=True, nogil=True, cache=True, error_model="numpy")
 def adam_update(param, grad, m, v, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, epsilon, step, blocks):
     """In place, on flat float32 arrays: `m = b1 m + (1 - b1) g`, `v = b2 v + (1 - b2) g^2`,
     `param -= m / (sqrt(v) + epsilon) * step`."""
     size = param.shape[0]
     for b in prange(blocks):
-        start, stop = block_bounds(size, blocks, b)
-        for i in range(start, stop):
-            g = grad[i]
-            first = m[i] * beta_1 + g * one_minus_beta_1
-            second = v[i] * beta_2 + (g * g) * one_minus_beta_2
-            m[i] = first
-            v[i] = second
-            param[i] -= first / (np.sqrt(second) + epsilon) * step
+        lo, hi = block_bounds(size, blocks, b)
+        adam_block(param[lo:hi], grad[lo:hi], m[lo:hi], v[lo:hi], beta_1, one_minus_beta_1, beta_2,
+                   one_minus_beta_2, epsilon, step)
 
 
-@njit(parallel=True, nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
+def mask_block(values, keep, scale, out):
+    """`apply_mask` on one thread."""
+    for i in range(values.shape[0]):
+        out[i] = values[i] * np.float32(keep[i]) * scale  # NumPy's order: a NaN stays NaN, -x * 0 is -0
+
+
+@njit(parallel=True, nogil=True, cache=True, error_model="numpy")
 def apply_mask(values, keep, scale, out, blocks):
     """`out = values * keep * scale` on flat float32 arrays of one length (keep: booleans)."""
     size = values.shape[0]
     for b in prange(blocks):
-        start, stop = block_bounds(size, blocks, b)
-        for i in range(start, stop):
-            out[i] = values[i] * np.float32(keep[i]) * scale  # NumPy's order: a NaN stays NaN, -x * 0 is -0
+        lo, hi = block_bounds(size, blocks, b)
+        mask_block(values[lo:hi], keep[lo:hi], scale, out[lo:hi])

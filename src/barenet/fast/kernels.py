@@ -45,7 +45,7 @@ _sgemm = types.ExternalFunction("barenet_cblas_sgemm", types.void(
     types.intp, _integer, types.float32, types.intp, _integer))
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def matmul(a, b, c, transpose_a, transpose_b):
     """`c = op(a) @ op(b)` for float32 matrices whose rows are contiguous (column slices of a
     C-contiguous matrix too: the row stride is BLAS's leading dimension), `op` a transpose or not."""
@@ -56,7 +56,7 @@ def matmul(a, b, c, transpose_a, transpose_b):
            c.ctypes.data, c.strides[0] // 4)
 
 
-@njit(parallel=True, nogil=True, cache=True)
+@njit(parallel=True, nogil=True, cache=True, error_model="numpy")
 def matmul_by_rows(a, b, c, transpose_b, blocks):
     """`c = a @ op(b)`, the rows of `a` and `c` split into `blocks` fixed blocks (one product each)."""
     for k in prange(blocks):
@@ -65,7 +65,7 @@ def matmul_by_rows(a, b, c, transpose_b, blocks):
             matmul(a[start:stop], b, c[start:stop], False, transpose_b)
 
 
-@njit(parallel=True, nogil=True, cache=True)
+@njit(parallel=True, nogil=True, cache=True, error_model="numpy")
 def matmul_by_columns(a, b, c, blocks):
     """`c = a^T @ b` (a weight gradient), the columns of `b` and `c` split into `blocks` fixed blocks."""
     for k in prange(blocks):
@@ -74,7 +74,7 @@ def matmul_by_columns(a, b, c, blocks):
             matmul(a, b[:, start:stop], c[:, start:stop], True, False)
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def _columns(x, s, cols, geometry):
     """im2col of sample `s`: row `y * ow + x` lists its window, `(kh, kw, channels)` order."""
     kh, kw, sh, sw, dh, dw, top, left, oh, ow = geometry
@@ -96,7 +96,7 @@ def _columns(x, s, cols, geometry):
                             cols[row, base + ch] = 0
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def _add_bias(z, biases, relu):
     """`z += biases`, then the ReLU if `relu`, in place (two loops: no test inside the inner one)."""
     if relu:
@@ -111,7 +111,7 @@ def _add_bias(z, biases, relu):
                 row[k] += biases[k]
 
 
-@njit(parallel=True, nogil=True, cache=True)
+@njit(parallel=True, nogil=True, cache=True, error_model="numpy")
 def conv_forward(x, weights, biases, relu, columns, out, geometry, blocks):
     """`out = act(columns(x) @ weights + biases)` (act: ReLU or none), keeping the columns.
 
@@ -131,7 +131,7 @@ def conv_forward(x, weights, biases, relu, columns, out, geometry, blocks):
         _add_bias(z, biases, relu)
 
 
-@njit(parallel=True, nogil=True, cache=True)
+@njit(parallel=True, nogil=True, cache=True, error_model="numpy")
 def conv_backward(grad, relu_out, relu, columns, weights, dz, grad_x, weight_parts, bias_parts, geometry,
                   with_input):
     """The gradients of `conv_forward`.
@@ -183,7 +183,7 @@ def conv_backward(grad, relu_out, relu, columns, weights, dz, grad_x, weight_par
                                     grad_x[s, r, q, ch] += shares[row, base + ch]
 
 
-@njit(parallel=True, nogil=True, cache=True)
+@njit(parallel=True, nogil=True, cache=True, error_model="numpy")
 def max_pool_2x2_forward(x, out, winner):
     """MaxPooling2D(2) (windows 2x2, strides 2, "valid"): each window's maximum into `out`, and into
     `winner` the offset (0 to 3, row-major) of the first entry holding it. The four candidates
@@ -206,7 +206,7 @@ def max_pool_2x2_forward(x, out, winner):
                     best[ch], won[ch] = m, k
 
 
-@njit(parallel=True, nogil=True, cache=True)
+@njit(parallel=True, nogil=True, cache=True, error_model="numpy")
 def max_pool_2x2_backward(grad, winner, grad_x):
     """Each window's gradient to the entry that won it in `max_pool_2x2_forward`, zeros elsewhere."""
     n, oh, ow, c = grad.shape

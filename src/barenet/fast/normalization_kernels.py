@@ -15,7 +15,7 @@ from numba import njit, prange
 from .blocks import block_bounds
 
 
-@njit(parallel=True, nogil=True, cache=True)
+@njit(parallel=True, nogil=True, cache=True, error_model="numpy")
 def column_sums(x, parts):
     """`parts[b]` = the sum of block `b`'s rows of `x` `(rows, features)`."""
     blocks, rows = parts.shape[0], x.shape[0]
@@ -29,7 +29,7 @@ def column_sums(x, parts):
                 total[k] += row[k]
 
 
-@njit(parallel=True, nogil=True, cache=True)
+@njit(parallel=True, nogil=True, cache=True, error_model="numpy")
 def center(x, mean, centered, parts):
     """`centered = x - mean`, and `parts[b]` = the sum of block `b`'s squared deviations."""
     blocks, rows = parts.shape[0], x.shape[0]
@@ -45,7 +45,7 @@ def center(x, mean, centered, parts):
                 total[k] += d * d
 
 
-@njit(parallel=True, nogil=True, cache=True)
+@njit(parallel=True, nogil=True, cache=True, error_model="numpy")
 def scale_shift(source, scale, shift, out, blocks):
     """`out = source * scale + shift` (row by row)."""
     rows = source.shape[0]
@@ -57,7 +57,7 @@ def scale_shift(source, scale, shift, out, blocks):
                 target[k] = src[k] * scale[k] + shift[k]
 
 
-@njit(parallel=True, nogil=True, cache=True)
+@njit(parallel=True, nogil=True, cache=True, error_model="numpy")
 def gradient_sums(grad, centered, grad_parts, product_parts):
     """Per block: the sum of `grad` rows and of `grad * centered` rows (dL/dbeta, dL/dgamma / inv_std)."""
     blocks, rows = grad_parts.shape[0], grad.shape[0]
@@ -73,7 +73,7 @@ def gradient_sums(grad, centered, grad_parts, product_parts):
                 p_total[k] += g[k] * d[k]
 
 
-@njit(parallel=True, nogil=True, cache=True)
+@njit(parallel=True, nogil=True, cache=True, error_model="numpy")
 def input_gradient(grad, centered, scale, offset, slope, out, blocks):
     """`out = grad * scale - offset - centered * slope` (the batch-norm input gradient)."""
     rows = grad.shape[0]

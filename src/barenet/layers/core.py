@@ -152,10 +152,14 @@ class Dropout(Layer):
         keep, scale = self._keep, self.dtype.type(1 / (1 - self.rate))
         out = np.empty(values.shape, values.dtype)
         whole = keep.shape[0] == values.shape[0]
-        if keep.shape == values.shape and fast.worth_it(values) and values.dtype == self.dtype:
-            with fast.running():  # the same pass by barenet.fast's kernel, over the cores
-                fast.get_elementwise_kernels().apply_mask(values.reshape(-1), keep.reshape(-1), scale,
-                                                          out.reshape(-1), len(parallel.batch_pieces(values.size)))
+        if keep.shape == values.shape and values.dtype == self.dtype and fast.elementwise_ready(values):
+            kernels, blocks = fast.get_elementwise_kernels(), fast.elementwise_blocks(values)
+            arguments = (values.reshape(-1), keep.reshape(-1), scale, out.reshape(-1))
+            if blocks == 1:  # the same pass by barenet.fast's kernel (over the cores when large)
+                kernels.mask_block(*arguments)
+            else:
+                with fast.running():
+                    kernels.apply_mask(*arguments, blocks)
             return out
 
         def piece(rows):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import fast, parallel
+from .. import fast
 from ..reductions import column_sums
 from .base import Layer, check_positive_int
 from .kernel_layer import KernelLayer
@@ -59,7 +59,8 @@ class Dense(KernelLayer):
         if self._fast:  # the product over the cores (barenet.fast), rows split into fixed blocks
             z = np.empty((len(x), self.units), x.dtype)
             with fast.running():
-                fast.get_kernels().matmul_by_rows(x, weights, z, False, len(parallel.batch_pieces(len(x))))
+                blocks = fast.product_blocks(len(x), z.size * x.shape[1])
+                fast.get_kernels().matmul_by_rows(x, weights, z, False, blocks)
         else:
             z = x @ weights
         if self.use_bias:
@@ -84,7 +85,7 @@ class Dense(KernelLayer):
         if fast_path:
             with fast.running():
                 fast.get_kernels().matmul_by_columns(self._x, dL_dz, self.grads["weights"],
-                                                     max(1, min(8, self.units // 16)))
+                                                     fast.product_blocks(self.units, self._x.size * self.units))
         else:
             np.matmul(self._x.T, dL_dz, out=self.grads["weights"])
         if self.use_bias:
@@ -97,7 +98,7 @@ class Dense(KernelLayer):
             dL_dx = np.empty(self._x.shape, dL_dz.dtype)
             with fast.running():
                 fast.get_kernels().matmul_by_rows(dL_dz, self.params["weights"], dL_dx, True,
-                                                  len(parallel.batch_pieces(len(dL_dz))))
+                                                  fast.product_blocks(len(dL_dz), dL_dx.size * self.units))
         else:
             dL_dx = dL_dz @ self.params["weights"].T
         return dL_dx if lead is None else dL_dx.reshape(*lead, dL_dx.shape[-1])

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .. import fast, parallel
+from .. import fast
 from ..reductions import total
 from .base import Optimizer, _check_bool, _check_non_negative, _check_positive, _check_unit_interval
 
@@ -48,8 +48,7 @@ class Adam(Optimizer):
 
     def update(self, param, grad, slots, lr):
         m, v, t = slots["m"], slots["v"], self.iterations
-        if not self.amsgrad and type(self).update is Adam.update and fast.worth_it(param) and \
-                grad.dtype == param.dtype and grad.flags.c_contiguous:
+        if not self.amsgrad and type(self).update is Adam.update and fast.elementwise_ready(param, grad, m, v):
             return self._update_fast(param, grad, m, v, lr)
         # The same formulas, in place and in one scratch buffer: no temporaries per step, and
         # mostly operations whose output is one of their inputs, NumPy's fastest kind.
@@ -72,14 +71,18 @@ class Adam(Optimizer):
         param -= scratch
 
     def _update_fast(self, param, grad, m, v, lr):
-        """The same update in one pass over the cores (`barenet.fast.elementwise_kernels`), to the bit."""
-        t, f32 = self.iterations, np.float32
+        """The same update in one pass (over the cores when large: `barenet.fast.elementwise_kernels`),
+        to the bit."""
+        t, f32, kernels = self.iterations, np.float32, fast.get_elementwise_kernels()
         step = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
-        with fast.running():
-            fast.get_elementwise_kernels().adam_update(
-                param.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1), f32(self.beta_1),
-                f32(1 - self.beta_1), f32(self.beta_2), f32(1 - self.beta_2), f32(self.epsilon), f32(step),
-                len(parallel.batch_pieces(param.size)))
+        arguments = (param.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1), f32(self.beta_1),
+                     f32(1 - self.beta_1), f32(self.beta_2), f32(1 - self.beta_2), f32(self.epsilon), f32(step))
+        blocks = fast.elementwise_blocks(param)
+        if blocks == 1:
+            kernels.adam_block(*arguments)
+        else:
+            with fast.running():
+                kernels.adam_update(*arguments, blocks)
 
     # --- proving a step finite (skips the copy-and-check guard; see Optimizer.apply_gradients) ------
     def _step_is_finite(self, params, grads, lr) -> bool:
