@@ -126,14 +126,15 @@ class ArrayAdapter:
                                                                self.model.compiled_loss)):
                 check_targets(array, label, spec, loss, self.model._output_owner(i), None)
 
-    def _x(self, i: int, part: np.ndarray) -> np.ndarray:
+    def _x(self, i: int, part: np.ndarray, scanned: bool = False) -> np.ndarray:
         model = self.model
-        return check_input(part, self.x_labels[i], model.input_specs()[i], model._input_owner(i), model._input_dtype(i))
+        return check_input(part, self.x_labels[i], model.input_specs()[i], model._input_owner(i), model._input_dtype(i),
+                           scanned)
 
-    def _y(self, i: int, part: np.ndarray) -> np.ndarray:
+    def _y(self, i: int, part: np.ndarray, scanned: bool = False) -> np.ndarray:
         model = self.model
         return check_targets(part, self.y_labels[i], model.output_specs()[i], model.compiled_loss[i],
-                             model._output_owner(i), model.dtype)
+                             model._output_owner(i), model.dtype, scanned)
 
     def split(self, fraction: float) -> ArrayAdapter:
         """Keep the first rows for training and return an adapter over the last `fraction` of them
@@ -178,9 +179,10 @@ class ArrayAdapter:
         return rows[size * index // count: size * (index + 1) // count]
 
     def take(self, rows):
-        """The batch of `rows` (a slice or an index array), sliced and cast on its own."""
-        xs = [self._x(i, a[rows]) for i, a in enumerate(self.xs)]
-        ys = None if self.ys is None else [self._y(i, a[rows]) for i, a in enumerate(self.ys)]
+        """The batch of `rows` (a slice or an index array), sliced and cast on its own (its values
+        were checked by `_scan`, so they are not read again)."""
+        xs = [self._x(i, a[rows], scanned=True) for i, a in enumerate(self.xs)]
+        ys = None if self.ys is None else [self._y(i, a[rows], scanned=True) for i, a in enumerate(self.ys)]
         weight = None
         if self.sample_weight is not None:
             weight = np.asarray(self.sample_weight[rows], self.model.dtype)

@@ -27,9 +27,10 @@ def as_numeric(value, name: str, text: bool = False) -> np.ndarray:
     return arr
 
 
-def check_input(x: np.ndarray, name: str, expected, owner: str, dtype) -> np.ndarray:
+def check_input(x: np.ndarray, name: str, expected, owner: str, dtype, scanned: bool = False) -> np.ndarray:
     """Check `x`'s samples against `expected` (one sample's shape; None = any size) and cast floats
-    (and, for float inputs, integers) to `dtype`."""
+    (and, for float inputs, integers) to `dtype`. `scanned`: the values were checked already (a
+    batch of arrays an adapter scanned whole), so only shapes are checked and values cast."""
     if x.ndim < 2 and expected is not None:
         if x.ndim == 1 and tuple(expected) == (1,):
             x = x[:, None]
@@ -45,7 +46,8 @@ def check_input(x: np.ndarray, name: str, expected, owner: str, dtype) -> np.nda
     if dtype is not None and dtype.kind != "O" and (dtype.kind == "f" or x.dtype.kind == "f"):
         with np.errstate(over="ignore"):
             x = x.astype(dtype, copy=False)
-        _check_finite_after_cast(x, name)
+        if not scanned:
+            _check_finite_after_cast(x, name)
     return x
 
 
@@ -56,13 +58,14 @@ def _check_finite_after_cast(x: np.ndarray, name: str) -> None:
                          f"Received: {int((~np.isfinite(x)).sum())} such values")
 
 
-def check_targets(y: np.ndarray, name: str, output_shape, loss, output_owner: str, dtype) -> np.ndarray:
+def check_targets(y: np.ndarray, name: str, output_shape, loss, output_owner: str, dtype,
+                  scanned: bool = False) -> np.ndarray:
     """Check targets `y` against one output (sample shape `output_shape`, or None when unknown).
 
     With `dtype=None` only shapes are checked (no value is read and nothing is copied) and `y`
-    is returned as it is."""
+    is returned as it is. `scanned`: as `check_input`'s (values cast, not checked again)."""
     if isinstance(loss, losses.SparseCategoricalCrossentropy):
-        return _check_labels(y, name, output_shape, dtype)
+        return _check_labels(y, name, output_shape, dtype, scanned)
     if y.ndim == 1 and output_shape is not None and tuple(output_shape) == (1,):
         y = y[:, None]
     if output_shape is not None and isinstance(loss, losses.Loss) and (
@@ -77,11 +80,12 @@ def check_targets(y: np.ndarray, name: str, output_shape, loss, output_owner: st
         return y
     with np.errstate(over="ignore"):
         y = y.astype(dtype, copy=False)
-    _check_finite_after_cast(y, name)
+    if not scanned:
+        _check_finite_after_cast(y, name)
     return y
 
 
-def _check_labels(y: np.ndarray, name: str, output_shape, dtype) -> np.ndarray:
+def _check_labels(y: np.ndarray, name: str, output_shape, dtype, scanned: bool = False) -> np.ndarray:
     """Integer class labels for sparse_categorical_crossentropy: one per output row, i.e. of the
     output's shape without its class axis (`(samples,)` for `(samples, classes)`, `(samples, steps)`
     for `(samples, steps, classes)`), optionally with a trailing axis of 1."""
@@ -93,7 +97,7 @@ def _check_labels(y: np.ndarray, name: str, output_shape, dtype) -> np.ndarray:
         fits = len(shape) in (len(label_shape), len(label_shape) + 1) and all(
             o is None or o == s for o, s in zip(label_shape, shape)) and (
             len(shape) == len(label_shape) or shape[-1] == 1)
-    if not fits or (dtype is not None and np.any(y != np.round(y))):
+    if not fits or (dtype is not None and not scanned and y.dtype.kind == "f" and np.any(y != np.round(y))):
         expected = "(samples,) or (samples, 1)" if not label_shape else \
             f"(samples, {', '.join(map(str, label_shape))})"
         raise ValueError(f"`{name}` must hold integer class labels, shape {expected}, "
@@ -105,7 +109,7 @@ def _check_labels(y: np.ndarray, name: str, output_shape, dtype) -> np.ndarray:
     elif label_shape is None and y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     classes = None if output_shape is None else output_shape[-1]
-    if classes is not None and y.size and (y.min() < 0 or y.max() >= classes):
+    if classes is not None and y.size and not scanned and (y.min() < 0 or y.max() >= classes):
         raise ValueError(f"`{name}` labels must lie in [0, {classes}). Received: min {y.min()}, max {y.max()}")
     return y.astype(np.intp)
 
