@@ -95,6 +95,9 @@ class Loss:
     def reduce(self, values: np.ndarray, sample_weight=None):
         """`(reduced value, dReduced/dValues)` for per-sample `values` under this reduction."""
         values = np.asarray(values)
+        if sample_weight is None and self.reduction in ("sum_over_batch_size", "mean") and values.size:
+            one = values.dtype.type(1)  # as below with w = 1, the share 1 / size rounded as there
+            return values.sum() / values.size, np.full(values.shape, one / values.dtype.type(values.size))
         weight = np.ones_like(values) if sample_weight is None else broadcast_weight(sample_weight, values.shape)
         weighted = values * weight
         if self.reduction in ("none", None):

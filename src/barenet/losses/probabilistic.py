@@ -65,10 +65,9 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False, a
     y_pred = np.asarray(y_pred)
     labels = _labels(y_true, y_pred)
     if from_logits:
-        picked = np.take_along_axis(_log_softmax(y_pred, -1), labels[..., None], axis=-1)[..., 0]
-        return -picked
-    picked = np.take_along_axis(y_pred, labels[..., None], axis=-1)[..., 0]
-    return -np.log(np.clip(picked, EPSILON, 1.0))
+        return -_pick(_log_softmax(y_pred, -1), labels)
+    picked = _pick(y_pred, labels)
+    return -np.log(np.clip(picked, EPSILON, 1.0, out=picked), out=picked)
 
 
 def kl_divergence(y_true, y_pred):
@@ -89,6 +88,18 @@ def _labels(y_true, y_pred):
     if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
         labels = labels[..., 0]
     return labels.reshape(y_pred.shape[:-1]).astype(np.intp, copy=False)
+
+
+def _rows(values, labels):
+    """`(values as rows of classes, each row's label index)`: the label's entry is
+    `values[..., label]`, found by one fancy index on the rows (a view where `values` is contiguous)."""
+    return values.reshape(-1, values.shape[-1]), (np.arange(labels.size), labels.reshape(-1))
+
+
+def _pick(values, labels):
+    """`values[..., label]` for each integer label (a new array, of the labels' shape)."""
+    rows, index = _rows(values, labels)
+    return rows[index].reshape(labels.shape)
 
 
 def _spread(upstream, y_pred, axis):
@@ -206,8 +217,9 @@ class SparseCategoricalCrossentropy(Loss):
         return sparse_categorical_crossentropy(y_true, y_pred, self.from_logits)
 
     def _minus_one_hot(self, grad, y_true, scale):
-        labels = _labels(y_true, grad)
-        np.put_along_axis(grad, labels[..., None], np.take_along_axis(grad, labels[..., None], -1) - 1, -1)
+        grad = np.ascontiguousarray(grad)  # so that its rows are a view, written in place
+        rows, index = _rows(grad, _labels(y_true, grad))
+        rows[index] -= 1
         grad *= scale
         return grad
 
