@@ -95,9 +95,9 @@ def elementwise_ready(*arrays) -> bool:
 
 def elementwise_blocks(array) -> int:
     """How many blocks an elementwise kernel splits `array` into: 1 (the one-thread kernel, no
-    launch) below `MIN_ELEMENTWISE` values or while BLAS's threads are awake (`blas_is_quiet`),
-    else up to 8 of at least 16,384 values. The results do not depend on it."""
-    if array.size < MIN_ELEMENTWISE or not blas_is_quiet():
+    launch) below `MIN_ELEMENTWISE` values, on one thread, or while BLAS's threads are awake
+    (`blas_is_quiet`), else up to 8 of at least 16,384 values. The results do not depend on it."""
+    if array.size < MIN_ELEMENTWISE or threads() == 1 or not blas_is_quiet():
         return 1
     return min(8, array.size // 16_384)
 

@@ -56,10 +56,10 @@ class Dense(KernelLayer):
         self._x = x
         weights = self.params["weights"]
         self._fast = x.dtype == weights.dtype and fast.worth_it(x) and x.shape[1] * weights.shape[1] >= 4096
-        if self._fast:  # the product over the cores (barenet.fast), rows split into fixed blocks
+        blocks = fast.product_blocks(len(x), x.size * self.units) if self._fast else 1
+        if blocks > 1:  # the product over the cores (barenet.fast), rows split into fixed blocks
             z = np.empty((len(x), self.units), x.dtype)
             with fast.running():
-                blocks = fast.product_blocks(len(x), z.size * x.shape[1])
                 fast.get_kernels().matmul_by_rows(x, weights, z, False, blocks)
         else:
             z = x @ weights
@@ -82,10 +82,11 @@ class Dense(KernelLayer):
         if lead is not None and dL_dz.ndim > 2:  # the fused loss gradient comes in the output's shape
             dL_dz = dL_dz.reshape(-1, self.units)
         fast_path = self._fast and dL_dz.dtype == self._x.dtype and dL_dz.flags.c_contiguous
-        if fast_path:
+        work = self._x.size * self.units  # each product's multiply-adds
+        blocks = fast.product_blocks(self.units, work) if fast_path else 1
+        if blocks > 1:
             with fast.running():
-                fast.get_kernels().matmul_by_columns(self._x, dL_dz, self.grads["weights"],
-                                                     fast.product_blocks(self.units, self._x.size * self.units))
+                fast.get_kernels().matmul_by_columns(self._x, dL_dz, self.grads["weights"], blocks)
         else:
             np.matmul(self._x.T, dL_dz, out=self.grads["weights"])
         if self.use_bias:
@@ -94,11 +95,11 @@ class Dense(KernelLayer):
             self._add_regularization_grads()
         if not self.needs_input_grad:
             return None
-        if fast_path:
+        blocks = fast.product_blocks(len(dL_dz), work) if fast_path else 1
+        if blocks > 1:
             dL_dx = np.empty(self._x.shape, dL_dz.dtype)
             with fast.running():
-                fast.get_kernels().matmul_by_rows(dL_dz, self.params["weights"], dL_dx, True,
-                                                  fast.product_blocks(len(dL_dz), dL_dx.size * self.units))
+                fast.get_kernels().matmul_by_rows(dL_dz, self.params["weights"], dL_dx, True, blocks)
         else:
             dL_dx = dL_dz @ self.params["weights"].T
         return dL_dx if lead is None else dL_dx.reshape(*lead, dL_dx.shape[-1])

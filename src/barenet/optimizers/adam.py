@@ -73,16 +73,20 @@ class Adam(Optimizer):
     def _update_fast(self, param, grad, m, v, lr):
         """The same update in one pass (over the cores when large: `barenet.fast.elementwise_kernels`),
         to the bit."""
-        t, f32, kernels = self.iterations, np.float32, fast.get_elementwise_kernels()
-        step = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
-        arguments = (param.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1), f32(self.beta_1),
-                     f32(1 - self.beta_1), f32(self.beta_2), f32(1 - self.beta_2), f32(self.epsilon), f32(step))
+        key = (self.iterations, lr)
+        constants = self.__dict__.get("_kernel_constants")
+        if constants is None or constants[0] != key:  # once a step: the float32 constants
+            t, f32 = self.iterations, np.float32
+            step = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+            constants = self._kernel_constants = (key, (f32(self.beta_1), f32(1 - self.beta_1), f32(self.beta_2),
+                                                        f32(1 - self.beta_2), f32(self.epsilon), f32(step)))
+        arguments = (param.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1), *constants[1])
         blocks = fast.elementwise_blocks(param)
         if blocks == 1:
-            kernels.adam_block(*arguments)
+            fast.get_elementwise_kernels().adam_block(*arguments)
         else:
             with fast.running():
-                kernels.adam_update(*arguments, blocks)
+                fast.get_elementwise_kernels().adam_update(*arguments, blocks)
 
     # --- proving a step finite (skips the copy-and-check guard; see Optimizer.apply_gradients) ------
     def _step_is_finite(self, params, grads, lr) -> bool:
