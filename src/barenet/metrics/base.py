@@ -11,6 +11,7 @@ whole data: `merge_state` does that here, and a distributed run can allreduce
 from __future__ import annotations
 
 import copy
+import numbers
 
 import numpy as np
 
@@ -121,6 +122,10 @@ class Mean(Metric):
         self.count = self.add_variable(name="count")
 
     def update_state(self, values, sample_weight=None) -> None:
+        if isinstance(values, numbers.Real) and isinstance(sample_weight, numbers.Real):
+            self.total += float(values) * sample_weight  # one number (a batch's loss): the same sums, no arrays
+            self.count += sample_weight
+            return
         values = as_array(values).astype(np.float64, copy=False)
         if sample_weight is None:
             self.total += values.sum()
