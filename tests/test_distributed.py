@@ -43,11 +43,17 @@ def _have_mpi() -> bool:
 needs_mpi = pytest.mark.skipif(not _have_mpi(), reason="needs mpi4py and mpiexec (pip install '.[distributed]')")
 
 
-def run(script: str, *args, processes: int = 2, timeout: float = 60):
-    """Run a test script (under `mpiexec -n processes` when processes > 1); (returncode, output, seconds)."""
+def run(script: str, *args, processes: int = 2, timeout: float = 60, environment: dict | None = None):
+    """Run a test script (under `mpiexec -n processes` when processes > 1); (returncode, output, seconds).
+    `environment`: variables to set (a value of None removes the variable)."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     for name in ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS"):  # pytest itself may run under MPI
         env.pop(name, None)
+    for name, value in (environment or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     command = [sys.executable, str(SCRIPTS / script), *map(str, args)]
     if processes > 1:
         command = [find_mpiexec(), "-n", str(processes), *command]
@@ -140,6 +146,20 @@ def test_two_processes_match_one_process_with_the_same_global_batch(tmp_path):
     np.testing.assert_allclose(two["mlp_adam/history/learning_rate"], [0.01, 0.01, 0.005], rtol=1e-7)
     # and training did move the weights (the comparison is not of two untouched initial states)
     assert one["mlp_adam/history/loss"][-1] < one["mlp_adam/history/loss"][0]
+
+
+@needs_mpi
+@pytest.mark.parametrize("requested", [None, "1"])
+def test_processes_on_one_machine_share_its_cores_unless_a_thread_count_is_set(requested):
+    """Under `mpiexec -n 2` each process's compiled kernels default to half the cores (not all of
+    them in each process); `BARENET_NUM_THREADS` still decides."""
+    pytest.importorskip("numba")
+    code, output, _ = run("threads.py", environment={"BARENET_NUM_THREADS": requested, "NUMBA_NUM_THREADS": None})
+    assert code == 0, output
+    lines = sorted(line.split() for line in output.splitlines() if line.startswith("rank"))
+    assert [line[1] for line in lines] == ["0", "1"], output
+    for _, _, _, threads, _, cores in lines:
+        assert int(threads) == (1 if requested else max(1, int(cores) // 2)), output
 
 
 @needs_mpi

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import sys
 
+from .. import fast
 from .comm import (
     Communicator,
     install_abort_on_uncaught_exception,
@@ -59,11 +60,26 @@ def initialize(verbose: bool = True) -> DataParallel:
         return _CURRENT
     communicator = Communicator(mpi)
     install_abort_on_uncaught_exception(communicator)
+    _share_the_cores(mpi)
     _CURRENT = DataParallel(communicator)
     if verbose and _CURRENT.is_chief:
         print(f"barenet.distributed: data-parallel training on {communicator.size} processes "
               f"({mpi.Get_library_version().splitlines()[0].strip()}).", file=sys.stderr, flush=True)
     return _CURRENT
+
+
+def _share_the_cores(mpi) -> None:
+    """The processes on one machine share its cores: each one's compiled kernels (`barenet.fast`)
+    default to its share, cores / processes there, instead of every core (which would run
+    processes x cores threads). `set_num_threads` or `BARENET_NUM_THREADS` still decide."""
+    try:
+        node = mpi.COMM_WORLD.Split_type(mpi.COMM_TYPE_SHARED)
+    except Exception:  # noqa: BLE001 - an MPI without MPI-3's shared-memory split: keep the default
+        return
+    try:
+        fast.share_cores(node.Get_size())
+    finally:
+        node.Free()
 
 
 def current() -> DataParallel | None:

@@ -125,14 +125,22 @@ def enabled(dtype) -> bool:
 
 
 def threads() -> int:
-    """The kernels' thread count: `set_num_threads`'s, else every core (at most numba's pool size)."""
-    if "machine" not in _state:
+    """The kernels' thread count: `set_num_threads`'s, else every core (at most numba's pool size),
+    or this process's share of them (`share_cores`)."""
+    if "pool" not in _state:
         import numba
 
-        _state["machine"] = parallel.machine_threads()
         _state["pool"] = numba.config.NUMBA_NUM_THREADS
-    wanted = parallel.requested_threads() or _state["machine"]
+    if "machine" not in _state:
+        _state["machine"] = parallel.machine_threads()
+    wanted = parallel.requested_threads() or max(1, _state["machine"] // _state.get("processes", 1))
     return max(1, min(wanted, _state["pool"]))
+
+
+def share_cores(processes: int) -> None:
+    """`processes` processes (this one included) run on this machine: by default the kernels use
+    this process's share of its cores, not all of them (`barenet.distributed` calls this)."""
+    _state["processes"] = max(1, int(processes))
 
 
 class running:  # noqa: N801 - used as `with fast.running():`, like a function
