@@ -194,17 +194,43 @@ def _adam_run(enabled, shape):
     return params["w"], optimizer.slots["w"]["m"], optimizer.slots["w"]["v"]
 
 
-def test_adam_kernel_gives_numpys_bits(blas_threads):
-    blas_threads(1)
-    assert fast.worth_it(np.empty((300, 200), np.float32))
-    for ours, reference in zip(_adam_run(True, (300, 200)), _adam_run(False, (300, 200))):
+@pytest.mark.parametrize("shape", [(300, 200), (128, 10), (7,)])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_adam_kernels_give_numpys_bits(shape, threads, blas_threads):
+    """Large arrays beside a one-thread BLAS take the kernel over the cores; small ones, or any
+    beside BLAS's threads, the one-thread kernel: NumPy's bits either way."""
+    blas_threads(threads)
+    big = shape == (300, 200) and threads == 1
+    assert (fast.elementwise_blocks(np.empty(shape, np.float32)) > 1) == (big and fast.threads() > 1)
+    for ours, reference in zip(_adam_run(True, shape), _adam_run(False, shape)):
         np.testing.assert_array_equal(ours, reference)
 
 
-def test_dropout_kernel_gives_numpys_bits_nan_and_signed_zeros_included(blas_threads):
-    blas_threads(1)
-    x = np.random.default_rng(8).normal(size=(64, 30, 30)).astype(np.float32)
-    x[0, 0, :5] = np.nan
+def test_adam_kernel_divides_as_numpy_does():
+    """NumPy's rules for x / 0 and 0 / 0 (inf and NaN, no exception): the error model that lets
+    the compiler vectorize the loop, checked on the kernel itself with epsilon = 0."""
+    grad = np.array([0.0, 1.0, -2.0, np.inf, np.nan, 0.0, -0.0, 3e38], np.float32)
+    f32 = np.float32
+    constants = (f32(0.9), f32(0.1), f32(0.999), f32(0.001), f32(0.0), f32(0.01))
+    param, m, v = np.ones_like(grad), np.zeros_like(grad), np.zeros_like(grad)
+    fast.get_elementwise_kernels().adam_block(param, grad, m, v, *constants)
+    b1, one_b1, b2, one_b2, epsilon, step = constants
+    with np.errstate(all="ignore"):
+        m_ref = np.zeros_like(grad) * b1 + grad * one_b1
+        v_ref = np.zeros_like(grad) * b2 + (grad * grad) * one_b2
+        param_ref = np.ones_like(grad) - m_ref / (np.sqrt(v_ref) + epsilon) * step
+    for ours, reference in ((param, param_ref), (m, m_ref), (v, v_ref)):
+        np.testing.assert_array_equal(ours, reference)
+        np.testing.assert_array_equal(np.signbit(ours), np.signbit(reference))
+
+
+@pytest.mark.parametrize("shape", [(64, 30, 30), (3, 5)])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_dropout_kernel_gives_numpys_bits_nan_and_signed_zeros_included(shape, threads, blas_threads):
+    blas_threads(threads)
+    x = np.random.default_rng(8).normal(size=shape).astype(np.float32)
+    x[0, :2] = np.nan
+    x[1, :2] = -0.0
     results = []
     for enabled in (True, False):
         fast.set_enabled(enabled)
@@ -216,6 +242,22 @@ def test_dropout_kernel_gives_numpys_bits_nan_and_signed_zeros_included(blas_thr
     for ours, reference in zip(*results):
         np.testing.assert_array_equal(ours, reference)
         np.testing.assert_array_equal(np.signbit(ours), np.signbit(reference))
+
+
+def test_product_blocks_follow_the_size_of_the_product_alone():
+    assert [fast.product_blocks(64, work) for work in (2**20 - 1, 2**20, 2**25, 2**27)] == [1, 2, 4, 8]
+    assert fast.product_blocks(3, 2**30) == 3  # never more blocks than rows (or columns)
+
+
+def test_a_dense_product_of_one_block_is_numpys_own(blas_threads):
+    """Under a million multiply-adds the split is one block: NumPy's product, to the bit."""
+    blas_threads(1)
+    layer = bn.Dense(64)
+    layer.name = "dense"
+    layer.build((300,), np.random.default_rng(0), "float32")
+    x = np.random.default_rng(1).normal(size=(40, 300)).astype(np.float32)
+    assert fast.product_blocks(len(x), x.size * 64) == 1
+    np.testing.assert_array_equal(layer.forward(x), x @ layer.params["weights"] + layer.params["biases"])
 
 
 @pytest.mark.parametrize("make", [lambda: bn.Dense(128, "relu"), lambda: bn.Dense(100, use_bias=False)])
@@ -230,10 +272,12 @@ def test_dense_kernels_match_the_numpy_layer(make, blas_threads):
 
 
 def test_dense_and_adam_leave_a_multithreaded_blas_alone(blas_threads):
-    """Beside BLAS's own threads the kernels would fight them for the cores: NumPy's code runs."""
+    """Beside BLAS's own threads the kernels would fight them for the cores: Dense's products are
+    NumPy's, and Adam's and Dropout's passes stay on this thread."""
     blas_threads(2)
     fast.set_enabled(True)
     assert not fast.worth_it(np.empty((300, 200), np.float32))
+    assert fast.elementwise_blocks(np.empty((3000, 2000), np.float32)) == 1
     layer = bn.Dense(128)
     layer.name = "dense"
     layer.build((300,), np.random.default_rng(0), "float32")

@@ -68,3 +68,43 @@ def test_logs_never_see_zero():
 def test_unknown_name_lists_valid_ones():
     with pytest.raises(ValueError, match="Unknown loss 'hinge2'.*categorical_crossentropy"):
         losses.get("hinge2")
+
+
+@pytest.mark.parametrize("shape", [(6, 4), (3, 5, 4)])
+@pytest.mark.parametrize("trailing_axis", [False, True])
+def test_sparse_crossentropy_picks_each_label_as_take_along_axis_does(shape, trailing_axis, rng):
+    """The label entries found by one fancy index on the rows (values, both fused gradients), on
+    rank-2 and sequence outputs, labels with or without a trailing axis of 1, and predictions
+    that are not contiguous (a strided view)."""
+    wide = rng.normal(size=(*shape[:-1], 2 * shape[-1])).astype(np.float32)
+    logits = wide[..., ::2]  # a strided view
+    probabilities = activations.softmax(logits)
+    labels = rng.integers(0, shape[-1], size=shape[:-1])
+    given = labels[..., None] if trailing_axis else labels
+    index = labels[..., None]
+    loss = losses.SparseCategoricalCrossentropy()
+    expected = -np.log(np.clip(np.take_along_axis(probabilities, index, -1)[..., 0], 1e-7, 1.0))
+    np.testing.assert_array_equal(loss.call(given, probabilities), expected)
+    from_logits = losses.SparseCategoricalCrossentropy(from_logits=True)
+    log_softmax = logits - logits.max(-1, keepdims=True)
+    log_softmax = log_softmax - np.log(np.exp(log_softmax).sum(-1, keepdims=True))
+    np.testing.assert_allclose(from_logits.call(given, logits), -np.take_along_axis(log_softmax, index, -1)[..., 0],
+                               rtol=1e-6)
+    upstream = np.full(shape[:-1], 0.25, np.float32)
+    one_hot = (np.arange(shape[-1]) == index).astype(np.float32)
+    for gradient in (loss.logits_gradient(given, probabilities, upstream=upstream),
+                     from_logits.call_gradient(given, logits, upstream)):
+        np.testing.assert_allclose(gradient, (probabilities - one_hot) * 0.25, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("size", [1, 3, 7, 32, 100, 1000, 4097])
+def test_the_unweighted_mean_reduction_is_the_weighted_formula_with_weights_of_one(size, rng):
+    """The shortcut for no sample weights gives the general formula's numbers (weights of one in
+    the values' dtype: `sum(v * w) / n` and `w / n`) to the bit."""
+    loss = losses.SparseCategoricalCrossentropy()
+    values = rng.random(size).astype(np.float32)
+    reduced, upstream = loss.reduce(values)
+    ones = np.ones_like(values)
+    assert reduced == (values * ones).sum() / size
+    assert upstream.dtype == np.float32
+    np.testing.assert_array_equal(upstream, (ones / size).astype(np.float32))
