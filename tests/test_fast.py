@@ -317,3 +317,21 @@ def test_kernels_called_from_two_python_threads_at_once_give_the_same_results():
         together = list(pool.map(lambda layer: [layer.forward(x).copy() for _ in range(20)][-1], layers))
     for a, b in zip(alone, together):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_small_float32_model_trains_without_importing_numba():
+    """numba's import costs about a second and 100 MiB: a model whose arrays are all too small for
+    a kernel to pay (and no convolution) trains on NumPy's code without it."""
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np, barenet as bn\n"
+            "model = bn.Sequential([bn.Dense(16, 'relu', input_dim=8), bn.Dropout(0.2), bn.Dense(3, 'softmax')], seed=0)\n"
+            "model.compile(bn.optimizers.Adam(), 'sparse_categorical_crossentropy')\n"
+            "rng = np.random.default_rng(0)\n"
+            "model.fit(rng.random((64, 8), dtype=np.float32), rng.integers(0, 3, 64), epochs=2, verbose=0)\n"
+            "print('numba' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

@@ -89,7 +89,11 @@ def blas_is_quiet() -> bool:
 
 def elementwise_ready(*arrays) -> bool:
     """Whether Adam's and Dropout's kernels apply to `arrays`: float32 and C-contiguous, and the
-    kernels loaded. (`elementwise_blocks` then says whether to spread the pass over the cores.)"""
+    kernels loaded, or worth loading for an array of `MIN_ELEMENTWISE` values or more (importing
+    numba costs about a second and 100 MiB, which a small model should not pay). (`elementwise_blocks`
+    then says whether to spread the pass over the cores.)"""
+    if "kernels" not in _state and arrays[0].size < MIN_ELEMENTWISE:
+        return False
     return all(a.dtype == np.float32 and a.flags.c_contiguous for a in arrays) and get_kernels() is not None
 
 
