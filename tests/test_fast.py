@@ -224,6 +224,38 @@ def test_adam_kernel_divides_as_numpy_does():
         np.testing.assert_array_equal(np.signbit(ours), np.signbit(reference))
 
 
+def test_the_squares_and_finite_kernel_against_numpy():
+    rng = np.random.default_rng(4)
+    grad, param = rng.normal(size=100_003).astype(np.float32), rng.normal(size=513).astype(np.float32)
+    kernel = fast.get_elementwise_kernels().squares_and_finite
+    squares, finite = kernel(grad, param)
+    assert finite and squares == pytest.approx(float(np.sum(grad.astype(np.float64) ** 2)), rel=1e-12)
+    for bad in (np.nan, np.inf, -np.inf):
+        broken = param.copy()
+        broken[-1] = bad
+        assert not kernel(grad, broken)[1]
+        assert not np.isfinite(kernel(broken, param)[0])
+    assert kernel(np.full(4, 3e38, np.float32), param)[0] == pytest.approx(4 * 9e76, rel=1e-6)  # float64: no overflow
+
+
+@pytest.mark.parametrize("case", ["finite", "huge gradient", "nan gradient", "inf parameter", "nan parameter"])
+def test_adams_proof_decides_alike_with_the_kernel_and_with_numpy(case):
+    rng = np.random.default_rng(3)
+    params = {"w": rng.normal(size=(300, 200)).astype(np.float32), "b": np.zeros(7, np.float32)}
+    grads = {key: rng.normal(size=value.shape).astype(np.float32) for key, value in params.items()}
+    if case == "huge gradient":
+        grads["w"][5, 5] = 1e30
+    if case == "nan gradient":
+        grads["b"][0] = np.nan
+    if case in ("inf parameter", "nan parameter"):
+        params["w"][1, 2] = np.inf if case == "inf parameter" else np.nan
+    decisions = []
+    for enabled in (True, False):
+        fast.set_enabled(enabled)
+        decisions.append(bn.optimizers.Adam(0.01)._step_is_finite(params, grads, 0.01))
+    assert decisions == [case == "finite"] * 2
+
+
 @pytest.mark.parametrize("shape", [(64, 30, 30), (3, 5)])
 @pytest.mark.parametrize("threads", [1, 2])
 def test_dropout_kernel_gives_numpys_bits_nan_and_signed_zeros_included(shape, threads, blas_threads):

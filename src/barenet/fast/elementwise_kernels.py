@@ -1,4 +1,5 @@
-"""Compiled kernels (numba) for one-pass elementwise work: Adam's update and Dropout's mask.
+"""Compiled kernels (numba) for one-pass elementwise work: Adam's update (and its proof that a step
+stays finite) and Dropout's mask.
 
 Each is the NumPy code it stands in for (`optimizers/adam.py`, `layers/core.py`), fused into
 one pass and spread over a fixed split of the array (`blocks.block_bounds`). The arithmetic
@@ -55,3 +56,18 @@ def apply_mask(values, keep, scale, out, blocks):
     for b in prange(blocks):
         lo, hi = block_bounds(size, blocks, b)
         mask_block(values[lo:hi], keep[lo:hi], scale, out[lo:hi])
+
+
+@njit(nogil=True, cache=True, error_model="numpy", fastmath={"reassoc"})
+def squares_and_finite(grad, param):
+    """`(sum of grad^2 in float64, whether every value of param is finite)`, one pass over each
+    (flat arrays): Adam's proof that a step stays finite. The sums may be reassociated, so they
+    vectorize; that only changes their rounding, and a NaN or inf still makes them NaN or inf."""
+    squares = 0.0
+    for i in range(grad.shape[0]):
+        g = np.float64(grad[i])
+        squares += g * g
+    check = 0.0
+    for i in range(param.shape[0]):
+        check += np.float64(param[i]) * 0.0  # 0, or NaN when a value is NaN or infinite
+    return squares, check == 0.0

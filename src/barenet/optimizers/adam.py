@@ -101,7 +101,8 @@ class Adam(Optimizer):
         `eps * max / 8` prove the step finite. `B` grows with each step's gradients:
         `sqrt(sum(g^2))` (one BLAS pass, NaN/inf when a gradient is), doubled against the
         sum's rounding; it is rebuilt from the slots after a guarded step or `set_state`.
-        The parameters' finiteness is one BLAS sum each. Decoupled weight decay only
+        The parameters' finiteness is one BLAS sum each (with barenet.fast's kernels, one
+        compiled call gives both sums, in float64). Decoupled weight decay only
         shrinks them (when `lr * weight_decay` is in [0, 1]).
         """
         decay = lr * self.weight_decay if self.weight_decay else 0.0
@@ -110,18 +111,23 @@ class Adam(Optimizer):
         bound = self.__dict__.get("_gradient_bound")
         if bound is None:
             bound = self._bound_from_slots(params)
-        limits = []
-        for key, param in params.items():
-            grad = grads[key]
-            if param.dtype.kind != "f" or grad.dtype != param.dtype:
-                return self._forget_bound()
-            flat = grad.reshape(-1)
-            with np.errstate(over="ignore", invalid="ignore"):  # an overflow just fails the proof
-                squares = float(np.dot(flat, flat))
-            if not math.isfinite(squares) or not math.isfinite(total(param)):
-                return self._forget_bound()
-            bound = max(bound, 2 * math.sqrt(squares))
-            limits.append(np.finfo(param.dtype))
+        dtypes = set()
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow just fails the proof
+            for key, param in params.items():
+                grad = grads[key]
+                if param.dtype.kind != "f" or grad.dtype != param.dtype:
+                    return self._forget_bound()
+                if fast.elementwise_ready(param, grad):  # both sums in one compiled call
+                    squares, finite = fast.get_elementwise_kernels().squares_and_finite(grad.reshape(-1),
+                                                                                         param.reshape(-1))
+                else:
+                    flat = grad.reshape(-1)
+                    squares, finite = float(np.dot(flat, flat)), math.isfinite(total(param))
+                if not math.isfinite(squares) or not finite:
+                    return self._forget_bound()
+                bound = max(bound, 2 * math.sqrt(squares))
+                dtypes.add(param.dtype)
+        limits = [np.finfo(dtype) for dtype in dtypes]
         t = self.iterations + 1
         step = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t) * bound / self.epsilon
         for info in limits:
