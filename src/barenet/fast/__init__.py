@@ -1,4 +1,4 @@
-"""Optional compiled kernels (numba): Conv2D, MaxPooling2D, BatchNormalization, and then Dense,
+"""Optional compiled kernels (numba): Conv2D, MaxPooling2D, BatchNormalization, Dense's products,
 Dropout and Adam, fused and spread over every core.
 
 `pip install barenet[fast]` installs numba; barenet then uses the kernels on its own:
@@ -19,12 +19,20 @@ split of it (`blocks.py`), added in order.
 
 Threads: `barenet.config.set_num_threads(n)` (or `BARENET_NUM_THREADS`) sets how many;
 by default the kernels use every core this process may run on (`NUMBA_NUM_THREADS` caps
-it). While a kernel runs, NumPy's BLAS is held to one thread; inside `fit`/`evaluate`/
-`predict` (a `session`) it stays so from the first convolution kernel to the end of the
-loop. Dense's, Dropout's and Adam's kernels run only while BLAS is on one thread
-(`worth_it`), so models without convolutions keep a multi-threaded BLAS. `BARENET_FAST=0`
-turns the kernels off (read when they are first needed). The first use compiles them
-(about 25 s on the test machine); numba caches them on disk for later processes.
+it; under `barenet.distributed` each process takes its share, `share_cores`). While a
+kernel runs, NumPy's BLAS is held to one thread; inside `fit`/`evaluate`/`predict` (a
+`session`) it stays so from the first convolution kernel to the end of the loop. Dense's
+split products run only while BLAS is on one thread (`worth_it`), so models without
+convolutions keep a multi-threaded BLAS; Adam's and Dropout's passes run the one-thread
+kernel beside it, and spread over the cores only beside a one-thread BLAS and on large
+arrays (`elementwise_blocks`): numba's worker threads sleep between kernels, and waking one
+costs about 40 us after a millisecond of Python (measured), more than a small pass takes.
+Small models do not load numba at all (`elementwise_ready`). `BARENET_FAST=0` turns the
+kernels off (read when they are first needed). The first use compiles them (about 25 s on
+the test machine); numba caches them on disk for later processes.
+
+All kernels follow NumPy's error model (`error_model="numpy"`: x / 0 is inf, no exception
+raised), which, with loops that run from 0 over slices, lets the compiler vectorize them.
 """
 
 from __future__ import annotations
@@ -39,7 +47,8 @@ from .. import parallel
 from . import blas
 
 ENVIRONMENT_VARIABLE = "BARENET_FAST"
-# Below this many values an elementwise pass stays NumPy's (a kernel's start costs more).
+# Below this many values an elementwise pass stays on one thread (a parallel start costs more),
+# a Dense product stays NumPy's, and an array does not load the kernels on its own.
 MIN_ELEMENTWISE = 32_768
 _state: dict = {"sessions": 0}
 # One kernel at a time in this process: numba's fallback thread pool ("workqueue", where no
