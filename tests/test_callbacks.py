@@ -218,7 +218,16 @@ def test_terminate_on_nan_callback():
 
 
 # --- Ctrl-C ----------------------------------------------------------------------------------------
-def test_sigint_stops_at_a_batch_boundary_and_keeps_history(capsys):
+@pytest.fixture
+def default_sigint():
+    """Python's own Ctrl-C handler for the test: a process started in the background by a shell
+    without job control inherits SIGINT ignored, and Python then keeps ignoring it."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_sigint_stops_at_a_batch_boundary_and_keeps_history(capsys, default_sigint):
     x, y = make_data()
     model = make_model()
     weights_after_batch = []
