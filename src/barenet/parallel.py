@@ -104,12 +104,17 @@ def get_num_threads() -> int:
     return _state["threads"]
 
 
+def piece_count(n: int, size: int | None = None) -> int:
+    """How many pieces `batch_pieces(n, size)` makes (the compiled kernels' fixed block count too)."""
+    count = min(n, MAX_PIECES) if size is None else min(n, MAX_PIECES, size // MIN_PIECE_SIZE)
+    return max(count, 1)
+
+
 def batch_pieces(n: int, size: int | None = None) -> list[slice]:
     """The fixed split of `n` samples (an array of `size` values, if given): up to `MAX_PIECES`
     contiguous slices of at least `MIN_PIECE_SIZE` values, sizes differing by at most one sample.
     Depends on the shapes only, never on the thread count."""
-    count = min(n, MAX_PIECES) if size is None else min(n, MAX_PIECES, size // MIN_PIECE_SIZE)
-    count = max(count, 1)
+    count = piece_count(n, size)
     base, extra = divmod(n, count)
     bounds = [0]
     for k in range(count):

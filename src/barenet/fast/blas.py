@@ -4,17 +4,16 @@ The kernels in this package multiply matrices inside their parallel loops, one p
 per thread, so they call the very BLAS that NumPy's `matmul` uses (the OpenBLAS that NumPy's
 wheels ship), through ctypes: `cblas_sgemm` on row-major float32 matrices. While they run,
 that BLAS must be single-threaded, or its own threads would run beside the kernels' and
-fight them for the cores: `one_thread()` holds it to one thread and gives the count back
-afterwards.
+fight them for the cores: `barenet.fast.running` holds it to one thread through the thread
+count functions found here, and gives the count back afterwards.
 
 `load()` finds the library (the one `numpy.show_runtime()` names) and its symbols; NumPy
 builds on another BLAS (MKL, Accelerate) have no such library, and the package then leaves
-the kernels off (`barenet.fast.available()` is False), which changes speed only.
+the kernels off (`barenet.fast.get_kernels()` is None), which changes speed only.
 """
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import glob
 import os
@@ -62,21 +61,3 @@ def load():
             break
     _state["functions"] = found
     return found
-
-
-@contextlib.contextmanager
-def one_thread():
-    """Hold NumPy's OpenBLAS to one thread inside the block (a no-op when it is not found)."""
-    functions = load()
-    if functions is None:
-        yield
-        return
-    _, setter, getter, _ = functions
-    before = getter()
-    if before != 1:
-        setter(1)
-    try:
-        yield
-    finally:
-        if before != 1:
-            setter(before)

@@ -195,14 +195,14 @@ class Conv2D(KernelLayer):
         with fast.running():
             fast.get_kernels().conv_forward(x, self.params["weights"].reshape(-1, filters), biases, self._fused_relu,
                                         self._columns, out.reshape(-1, filters), self._geometry(),
-                                        len(parallel.batch_pieces(n)))
+                                        parallel.piece_count(n))
         return out
 
     def _backward_fast(self, grad, relu_out):
         """`_backward` by `barenet.fast.kernels.conv_backward`; weight sums over fixed blocks, in order."""
         filters, n = self.filters, self._x_shape[0]
         grad = np.ascontiguousarray(grad, self.dtype).reshape(-1, filters)
-        blocks = len(parallel.batch_pieces(n))
+        blocks = parallel.piece_count(n)
         weight_parts = np.empty((blocks, self._columns.shape[1], filters), self.dtype)
         bias_parts = np.empty((blocks, filters), self.dtype)
         dx = np.empty(self._x_shape if self.needs_input_grad else (1, 1, 1, 1), self.dtype)

@@ -155,7 +155,7 @@ class BatchNormalization(Layer):
         kernels, features = fast.get_normalization_kernels(), x.shape[-1]
         rows = np.ascontiguousarray(x).reshape(-1, features)
         count = len(rows)
-        parts = np.empty((len(parallel.batch_pieces(count)), features), x.dtype)
+        parts = np.empty((parallel.piece_count(count), features), x.dtype)
         centered, out = np.empty_like(rows), np.empty_like(rows)
         with fast.running():
             kernels.column_sums(rows, parts)
@@ -174,7 +174,7 @@ class BatchNormalization(Layer):
         kernels, features = fast.get_normalization_kernels(), dL_dy.shape[-1]
         grad = np.ascontiguousarray(dL_dy, self._centered.dtype).reshape(-1, features)
         centered = self._centered.reshape(-1, features)
-        grad_parts = np.empty((len(parallel.batch_pieces(len(grad))), features), grad.dtype)
+        grad_parts = np.empty((parallel.piece_count(len(grad)), features), grad.dtype)
         product_parts = np.empty_like(grad_parts)
         with fast.running():
             kernels.gradient_sums(grad, centered, grad_parts, product_parts)
