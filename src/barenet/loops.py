@@ -80,23 +80,30 @@ def _run_epoch(model, data, hooks, interrupt, epoch: int) -> dict | None:
     logs: dict = {}
     hooks.on_epoch_begin(epoch)
     data.on_epoch_begin()
-    step = -1
+    # Batch hooks that no callback implements are left out, and so are the logs they would get:
+    # the step's logs are running values, so the last step's are the epoch's.
+    batch_begin, batch_end = hooks.implements("on_train_batch_begin"), hooks.implements("on_train_batch_end")
+    step, result = -1, None
     for step, (xs, ys, sample_weight) in data.steps():
-        hooks.on_train_batch_begin(step)
+        if batch_begin:
+            hooks.on_train_batch_begin(step)
         result = model.train_step_arrays(xs, ys, sample_weight)
         if result.skipped:
             stop(model, f"Training stopped in epoch {epoch + 1}, batch {step + 1}: {result.skipped}. That "
                         "batch's update was skipped, so the weights are the last good ones. Try a lower "
                         "learning rate, or check the data for extreme values.")
             return None
-        logs = running.add(result.logs, len(xs[0]))
-        hooks.on_train_batch_end(step, dict(logs))
+        if batch_end:
+            logs = running.add(result.logs, len(xs[0]))
+            hooks.on_train_batch_end(step, dict(logs))
         if interrupt is not None and interrupt["hit"]:
             stop(model, f"Training interrupted (Ctrl-C) after batch {step + 1} of epoch {epoch + 1}; the "
                         "model and its history are kept, the unfinished epoch is not recorded.")
             return None
         if model.stop_training:
             break
+    if result is not None and not batch_end:
+        logs = running.add(result.logs, len(xs[0]))
     data.on_epoch_end()
     if step < 0 and data.ran_out:  # the data ended at the epoch boundary: nothing to record
         model.history.stop_reason = f"The input ran out of data before epoch {epoch + 1}."

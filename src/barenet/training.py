@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -29,13 +28,26 @@ from .reductions import total
 PREDICT_CHUNK = 1024
 
 
-@dataclass
 class StepResult:
-    """What one training step reports: its logs, and why it was skipped (None if it was not)."""
+    """What one training step reports: its logs, and why it was skipped (None if it was not).
 
-    logs: dict
-    skipped: str | None = None
-    saved_state: list | None = None  # layer state before the step, to put back if the update fails
+    `logs` may be given as the model's `CompiledMetrics` instead of a dict: they are then read
+    from it when first asked for (the loop asks only when a callback takes each batch's logs,
+    and at the epoch's end), as the running values after this step.
+    """
+
+    __slots__ = ("_logs", "skipped", "saved_state")
+
+    def __init__(self, logs, skipped: str | None = None, saved_state: list | None = None):
+        self._logs = logs
+        self.skipped = skipped
+        self.saved_state = saved_state  # layer state before the step, to put back if the update fails
+
+    @property
+    def logs(self) -> dict:
+        if not isinstance(self._logs, dict):
+            self._logs = self._logs.logs()
+        return self._logs
 
 
 # --- one step ----------------------------------------------------------------------------------
@@ -65,7 +77,7 @@ def forward_backward(model, xs: list, ys: list, sample_weight=None, track: bool 
     ("layer/weight" keys). When the loss or a gradient is not finite the result is
     marked skipped and the layer state the forward pass moved is put back. With `track`
     the batch enters the model's loss tracker and metrics, whose running values are the
-    logs; without it the logs hold this batch's loss alone.
+    logs (read when first asked for); without it the logs hold this batch's loss alone.
     """
     owners = model.weight_layers(with_prefix=True)
     builds = CONTEXT.builds
@@ -84,7 +96,7 @@ def forward_backward(model, xs: list, ys: list, sample_weight=None, track: bool 
     if track:
         model._compile_metrics.update(ys, [out.value for out in outputs], total_loss, output_losses, weights,
                                       len(xs[0]), output_masks(outputs))
-        logs = model._compile_metrics.logs()
+        logs = model._compile_metrics  # read when asked for (StepResult.logs)
     if not math.isfinite(total_loss):
         return _skip(saved_state, logs, f"the loss is {total_loss}"), {}, {}
     pass_number = backward(roots, seeds)
@@ -197,11 +209,11 @@ def _losses_and_seeds(model, ys, outputs, extra_losses, owners, sample_weights):
         if loss.hand_derived:
             if loss.from_logits:
                 _warn_if_probabilities(model, i, out, loss)
-            value, upstream = loss.training_scale(loss.call(y, out.value), sample_weight)
             if i in fusable and _fuses_with(out, loss):
                 out.vjp = out.vjp.preactivation  # seed dL/dz: the stable softmax/sigmoid + CE gradient
-                seed = loss.logits_gradient(y, out.value, sample_weight, upstream=upstream)
+                value, seed = loss.value_and_logits_gradient(y, out.value, sample_weight)
             else:
+                value, upstream = loss.training_scale(loss.call(y, out.value), sample_weight)
                 seed = loss.call_gradient(y, out.value, upstream).astype(out.dtype, copy=False)
             roots.append(out)
             seeds.append(seed if weight == 1 else seed * out.dtype.type(weight))

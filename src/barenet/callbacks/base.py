@@ -96,6 +96,12 @@ def check_callbacks(callbacks) -> list:
     return callbacks
 
 
+def _overrides(callback, hook: str) -> bool:
+    """Whether `callback.hook` is anything but `Callback`'s empty (or forwarding) method."""
+    method = getattr(callback, hook, None)
+    return getattr(method, "__func__", method) is not getattr(Callback, hook)
+
+
 class CallbackList:
     """Calls each hook on several callbacks, in order (`History` and the progress bar are added last,
     as Keras does)."""
@@ -118,6 +124,14 @@ class CallbackList:
                 callback.set_model(model)
             if params is not None:
                 callback.set_params(params)
+
+    def implements(self, hook: str) -> bool:
+        """Whether any callback does something in `hook` ("on_train_batch_begin" or "..._end" also
+        count a callback's legacy `on_batch_*`): the loops leave out the batch hooks, and the batch
+        logs, that no callback would use (Callback's own hooks do nothing)."""
+        legacy = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}.get(hook)
+        return any(_overrides(callback, hook) or (legacy is not None and _overrides(callback, legacy))
+                   for callback in self.callbacks)
 
     def _call(self, hook: str, *args, logs=None):
         logs = {} if logs is None else logs
