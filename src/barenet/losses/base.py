@@ -130,6 +130,13 @@ class Loss:
         `upstream` is `training_scale`'s second value when already computed."""
         raise NotImplementedError(f"{self.name} has no fused gradient.")
 
+    def value_and_logits_gradient(self, y_true, y_pred, sample_weight=None):
+        """`(training value, dLoss/dLogits)` of a cross-entropy after its softmax/sigmoid, as
+        `training_scale(call(...))` and `logits_gradient` give them: the training step's one call
+        (a loss may compute both at once)."""
+        value, upstream = self.training_scale(self.call(y_true, y_pred), sample_weight)
+        return value, self.logits_gradient(y_true, y_pred, sample_weight, upstream=upstream)
+
     def _tensor_loss(self, y_true, y_pred, sample_weight, values=None):
         y_pred = as_tensor(y_pred)
         y_true_value = np.asarray(getattr(y_true, "value", y_true))

@@ -240,6 +240,25 @@ class SparseCategoricalCrossentropy(Loss):
             _, upstream = self.training_scale(self.call(y_true, y_pred), sample_weight)
         return self._minus_one_hot(y_pred.copy(), y_true, _spread(upstream, y_pred, -1)).astype(y_pred.dtype, copy=False)
 
+    def value_and_logits_gradient(self, y_true, y_pred, sample_weight=None):
+        """As `Loss`'s, with the labels read once: for probabilities, no sample weights and a mean
+        over the batch (the common case), the same numbers as `call` and `logits_gradient` give."""
+        y_pred = np.asarray(y_pred)
+        if (sample_weight is not None or self.from_logits or y_pred.size == 0 or y_pred.dtype.kind != "f"
+                or self.reduction not in ("sum_over_batch_size", "mean")
+                or any(getattr(type(self), name) is not getattr(SparseCategoricalCrossentropy, name)
+                       for name in ("call", "logits_gradient", "reduce", "training_scale"))):
+            return super().value_and_logits_gradient(y_true, y_pred, sample_weight)
+        rows, index = _rows(y_pred, _labels(y_true, y_pred))
+        picked = rows[index]
+        values = -np.log(np.clip(picked, EPSILON, 1.0, out=picked), out=picked)
+        kind = values.dtype.type
+        share = kind(1) / kind(values.size)  # each sample's share of the mean, rounded as `reduce`'s
+        grad = np.array(y_pred, order="C")
+        grad.reshape(rows.shape)[index] -= 1
+        grad *= share
+        return float(values.sum() / values.size), grad
+
     def get_config(self) -> dict:
         return {**super().get_config(), "from_logits": self.from_logits}
 
