@@ -50,6 +50,7 @@ ENVIRONMENT_VARIABLE = "BARENET_FAST"
 # Below this many values an elementwise pass stays on one thread (a parallel start costs more),
 # a Dense product stays NumPy's, and an array does not load the kernels on its own.
 MIN_ELEMENTWISE = 32_768
+_FLOAT32 = np.dtype(np.float32)
 _state: dict = {"sessions": 0}
 # One kernel at a time in this process: numba's fallback thread pool ("workqueue", where no
 # OpenMP or TBB is found) aborts the process when two threads start parallel kernels at once.
@@ -103,7 +104,10 @@ def elementwise_ready(*arrays) -> bool:
     then says whether to spread the pass over the cores.)"""
     if "kernels" not in _state and arrays[0].size < MIN_ELEMENTWISE:
         return False
-    return all(a.dtype == np.float32 and a.flags.c_contiguous for a in arrays) and get_kernels() is not None
+    for array in arrays:  # a plain loop: this runs several times a step
+        if array.dtype != _FLOAT32 or not array.flags.c_contiguous:
+            return False
+    return get_kernels() is not None
 
 
 def elementwise_blocks(array) -> int:

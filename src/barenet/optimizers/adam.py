@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -9,6 +10,13 @@ import numpy as np
 from .. import fast
 from ..reductions import total
 from .base import Optimizer, _check_bool, _check_non_negative, _check_positive, _check_unit_interval
+
+
+@functools.lru_cache(maxsize=8)
+def _limits(dtype) -> tuple[float, float]:
+    """`(max / 8, eps)` of a float dtype, as Python floats (Adam's proof reads them every step)."""
+    info = np.finfo(dtype)
+    return float(info.max) / 8, float(info.eps)
 
 
 class Adam(Optimizer):
@@ -81,7 +89,7 @@ class Adam(Optimizer):
             constants = self._kernel_constants = (key, (f32(self.beta_1), f32(1 - self.beta_1), f32(self.beta_2),
                                                         f32(1 - self.beta_2), f32(self.epsilon), f32(step)))
         arguments = (param.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1), *constants[1])
-        blocks = fast.elementwise_blocks(param)
+        blocks = 1 if param.size < fast.MIN_ELEMENTWISE else fast.elementwise_blocks(param)
         if blocks == 1:
             fast.get_elementwise_kernels().adam_block(*arguments)
         else:
@@ -112,27 +120,26 @@ class Adam(Optimizer):
         if bound is None:
             bound = self._bound_from_slots(params)
         dtypes = set()
-        with np.errstate(over="ignore", invalid="ignore"):  # an overflow just fails the proof
-            for key, param in params.items():
-                grad = grads[key]
-                if param.dtype.kind != "f" or grad.dtype != param.dtype:
-                    return self._forget_bound()
-                if fast.elementwise_ready(param, grad):  # both sums in one compiled call
-                    squares, finite = fast.get_elementwise_kernels().squares_and_finite(grad.reshape(-1),
-                                                                                         param.reshape(-1))
-                else:
-                    flat = grad.reshape(-1)
+        for key, param in params.items():
+            grad = grads[key]
+            if param.dtype.kind != "f" or grad.dtype != param.dtype:
+                return self._forget_bound()
+            if fast.elementwise_ready(param, grad):  # both sums in one compiled call
+                squares, finite = fast.get_elementwise_kernels().squares_and_finite(grad.reshape(-1),
+                                                                                     param.reshape(-1))
+            else:
+                flat = grad.reshape(-1)
+                with np.errstate(over="ignore", invalid="ignore"):  # an overflow just fails the proof
                     squares, finite = float(np.dot(flat, flat)), math.isfinite(total(param))
-                if not math.isfinite(squares) or not finite:
-                    return self._forget_bound()
-                bound = max(bound, 2 * math.sqrt(squares))
-                dtypes.add(param.dtype)
-        limits = [np.finfo(dtype) for dtype in dtypes]
+            if not math.isfinite(squares) or not finite:
+                return self._forget_bound()
+            bound = max(bound, 2 * math.sqrt(squares))
+            dtypes.add(param.dtype)
         t = self.iterations + 1
         step = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t) * bound / self.epsilon
-        for info in limits:
-            largest = float(info.max) / 8
-            if not (bound * bound < largest and bound / self.epsilon < largest and step < float(info.eps) * largest):
+        for dtype in dtypes:
+            largest, eps = _limits(dtype)
+            if not (bound * bound < largest and bound / self.epsilon < largest and step < eps * largest):
                 return self._forget_bound()
         self._gradient_bound = bound
         return True

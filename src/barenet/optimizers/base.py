@@ -148,19 +148,27 @@ class Optimizer:
         backup = None if proven else self._backup(params, created)
         self.iterations += 1
         self._begin_step()
-        decay = lr * self.weight_decay if self.weight_decay else 0.0
-        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is caught just below, by name
-            for key, param in params.items():
-                if decay:
-                    param *= 1.0 - decay
-                self.update(param, grads[key], self.slots[key], lr)
-            problem = None if proven else self._first_non_finite(params)
+        if proven:  # nothing can overflow
+            self._update_all(params, grads, lr)
+            problem = None
+        else:
+            with np.errstate(over="ignore", invalid="ignore"):  # an overflow is caught just below, by name
+                self._update_all(params, grads, lr)
+                problem = self._first_non_finite(params)
         if problem is not None:
             self._restore(backup)
             raise NonFiniteUpdateError(f"step {self.iterations + 1} made {problem} not finite (NaN or inf); "
                                        "the step was rolled back")
         if self.iterations % FLUSH_SUBNORMALS_EVERY == 0 and getattr(self, "epsilon", 1.0) > 0:
             self._flush_subnormal_slots()
+
+    def _update_all(self, params, grads, lr) -> None:
+        decay = lr * self.weight_decay if self.weight_decay else 0.0
+        slots = self.slots
+        for key, param in params.items():
+            if decay:
+                param *= 1.0 - decay
+            self.update(param, grads[key], slots[key], lr)
 
     # --- the NaN/inf guard ----------------------------------------------------------------------
     def _step_is_finite(self, params, grads, lr) -> bool:
