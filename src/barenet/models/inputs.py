@@ -43,9 +43,9 @@ def check_input(x: np.ndarray, name: str, expected, owner: str, dtype, scanned: 
             shown = tuple(expected)
             raise ValueError(f"`{name}` has samples of shape {sample}, but {owner} expects {shown}. "
                              f"Received: {name}.shape={x.shape}")
-    if dtype is not None and dtype.kind != "O" and (dtype.kind == "f" or x.dtype.kind == "f"):
+    if dtype is not None and dtype.kind != "O" and (dtype.kind == "f" or x.dtype.kind == "f") and x.dtype != dtype:
         with np.errstate(over="ignore"):
-            x = x.astype(dtype, copy=False)
+            x = x.astype(dtype)
         if not scanned:
             _check_finite_after_cast(x, name)
     return x
@@ -76,10 +76,10 @@ def check_targets(y: np.ndarray, name: str, output_shape, loss, output_owner: st
             f"Received: {name}.shape={y.shape} "
             "(one-hot encode class labels with to_categorical, or use sparse_categorical_crossentropy)."
         )
-    if dtype is None:
+    if dtype is None or y.dtype == dtype:
         return y
     with np.errstate(over="ignore"):
-        y = y.astype(dtype, copy=False)
+        y = y.astype(dtype)
     if not scanned:
         _check_finite_after_cast(y, name)
     return y
