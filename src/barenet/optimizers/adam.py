@@ -78,9 +78,9 @@ class Adam(Optimizer):
         scratch *= step
         param -= scratch
 
-    def _update_fast(self, param, grad, m, v, lr):
+    def _update_fast(self, param, grad, m, v, lr, views=None):
         """The same update in one pass (over the cores when large: `barenet.fast.elementwise_kernels`),
-        to the bit."""
+        to the bit. `views`: the four arrays flattened, when already at hand."""
         key = (self.iterations, lr)
         constants = self.__dict__.get("_kernel_constants")
         if constants is None or constants[0] != key:  # once a step: the float32 constants
@@ -88,13 +88,43 @@ class Adam(Optimizer):
             step = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
             constants = self._kernel_constants = (key, (f32(self.beta_1), f32(1 - self.beta_1), f32(self.beta_2),
                                                         f32(1 - self.beta_2), f32(self.epsilon), f32(step)))
-        arguments = (param.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1), *constants[1])
+        if views is None:
+            views = (param.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1))
         blocks = 1 if param.size < fast.MIN_ELEMENTWISE else fast.elementwise_blocks(param)
         if blocks == 1:
-            fast.get_elementwise_kernels().adam_block(*arguments)
+            fast.get_elementwise_kernels().adam_block(*views, *constants[1])
         else:
             with fast.running():
-                fast.get_elementwise_kernels().adam_update(*arguments, blocks)
+                fast.get_elementwise_kernels().adam_update(*views, *constants[1], blocks)
+
+    def _update_all(self, params, grads, lr) -> None:
+        if self.amsgrad or self.weight_decay or type(self).update is not Adam.update:
+            return super()._update_all(params, grads, lr)
+        for key, param in params.items():  # as Optimizer's, with the kernels' views kept between steps
+            grad, slots = grads[key], self.slots[key]
+            views = self._kernel_views(key, param, grad)
+            if views is None:
+                self.update(param, grad, slots, lr)
+            else:
+                self._update_fast(param, grad, slots["m"], slots["v"], lr, views)
+
+    def _kernel_views(self, key, param, grad):
+        """`(param, grad, m, v)` of weight `key` flattened for the kernels, or None when the kernels
+        do not apply to them. The views are kept while the four arrays stay the same objects and
+        the kernels stay on: finding them costs more than Adam's small updates themselves."""
+        slots = self.slots[key]
+        m, v = slots.get("m"), slots.get("v")
+        cache = self.__dict__.setdefault("_views", {})
+        entry = cache.get(key)
+        if (entry is not None and entry[0] is param and entry[1] is grad and entry[2] is m and entry[3] is v
+                and entry[4] is fast.get_elementwise_kernels()):
+            return entry[5]
+        if m is None or v is None or not fast.elementwise_ready(param, grad, m, v):
+            cache.pop(key, None)
+            return None
+        views = (param.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1))
+        cache[key] = (param, grad, m, v, fast.get_elementwise_kernels(), views)
+        return views
 
     # --- proving a step finite (skips the copy-and-check guard; see Optimizer.apply_gradients) ------
     def _step_is_finite(self, params, grads, lr) -> bool:
@@ -124,9 +154,9 @@ class Adam(Optimizer):
             grad = grads[key]
             if param.dtype.kind != "f" or grad.dtype != param.dtype:
                 return self._forget_bound()
-            if fast.elementwise_ready(param, grad):  # both sums in one compiled call
-                squares, finite = fast.get_elementwise_kernels().squares_and_finite(grad.reshape(-1),
-                                                                                     param.reshape(-1))
+            views = self._kernel_views(key, param, grad) if key in self.slots else None
+            if views is not None:  # both sums in one compiled call
+                squares, finite = fast.get_elementwise_kernels().squares_and_finite(views[1], views[0])
             else:
                 flat = grad.reshape(-1)
                 with np.errstate(over="ignore", invalid="ignore"):  # an overflow just fails the proof
