@@ -335,3 +335,32 @@ def test_summary_table_same_totals_every_call(with_rich, monkeypatch):
     assert "Total params: 67" in text and text.count("Total params") == 1  # (4*8+8) + (8*3+3)
     for cell in ("Layer", "Type", "Output shape", "Activation", "Params", "dense_1", "Dense", "(None, 8)", "softmax", "27"):
         assert cell in text
+
+
+# --- batch hooks that nobody implements -----------------------------------------------------------
+def test_callback_list_knows_which_batch_hooks_are_implemented():
+    class OnlyLegacy(cb.Callback):
+        def on_batch_end(self, batch, logs=None):
+            pass
+
+    class OnlyEpochs(cb.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            pass
+
+    quiet = cb.CallbackList([OnlyEpochs(), cb.History()])
+    assert not quiet.implements("on_train_batch_begin") and not quiet.implements("on_train_batch_end")
+    assert cb.CallbackList([OnlyLegacy()]).implements("on_train_batch_end")
+    assert not cb.CallbackList([OnlyLegacy()]).implements("on_train_batch_begin")
+    assert cb.CallbackList([cb.LambdaCallback(on_train_batch_begin=print)]).implements("on_train_batch_begin")
+    assert cb.CallbackList([cb.LambdaCallback(on_batch_end=print)]).implements("on_train_batch_end")
+
+
+def test_epoch_logs_are_the_same_with_and_without_batch_hooks():
+    """Without a batch hook the step's logs are read once, at the epoch's end: the same values."""
+    x, y = make_data()
+    histories, seen = [], []
+    for callbacks in ([], [cb.LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(logs))]):
+        model = make_model()
+        histories.append(model.fit(x, y, epochs=3, batch_size=32, verbose=0, callbacks=callbacks).history)
+    assert histories[0] == histories[1]
+    assert seen[-1] == {key: values[-1] for key, values in histories[1].items()}

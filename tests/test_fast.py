@@ -206,6 +206,33 @@ def test_adam_kernels_give_numpys_bits(shape, threads, blas_threads):
         np.testing.assert_array_equal(ours, reference)
 
 
+def test_adams_kept_views_follow_new_arrays_and_the_switch():
+    """Adam keeps the kernels' flat views of each weight between steps only while the weight, its
+    gradient and its slots are the same arrays and the kernels stay on: new gradient arrays, slots
+    put back by `set_state`, and the kernels turned off all take effect at the next step."""
+
+    def run(switch_off_at):
+        fast.set_enabled(True)
+        rng = np.random.default_rng(11)
+        params = {"w": rng.normal(size=(300, 200)).astype(np.float32), "b": np.zeros(7, np.float32)}
+        grads = {key: np.empty_like(value) for key, value in params.items()}
+        optimizer = bn.optimizers.Adam(1e-2)
+        for step in range(7):
+            if step == 2:
+                grads = {key: np.empty_like(value) for key, value in params.items()}  # new arrays
+            for grad in grads.values():
+                grad[...] = rng.normal(size=grad.shape)
+            if step == 4:
+                optimizer.set_state(optimizer.get_state())  # the slots become copies
+            if step == switch_off_at:
+                fast.set_enabled(False)  # the kept views name the kernels: they must not be used now
+            optimizer.apply_gradients(params, grads)
+        return [*params.values(), *(slot for slots in optimizer.slots.values() for slot in slots.values())]
+
+    for ours, reference in zip(run(switch_off_at=5), run(switch_off_at=0)):
+        np.testing.assert_array_equal(ours, reference)
+
+
 def test_adam_kernel_divides_as_numpy_does():
     """NumPy's rules for x / 0 and 0 / 0 (inf and NaN, no exception): the error model that lets
     the compiler vectorize the loop, checked on the kernel itself with epsilon = 0."""

@@ -108,3 +108,26 @@ def test_the_unweighted_mean_reduction_is_the_weighted_formula_with_weights_of_o
     assert reduced == (values * ones).sum() / size
     assert upstream.dtype == np.float32
     np.testing.assert_array_equal(upstream, (ones / size).astype(np.float32))
+
+
+@pytest.mark.parametrize("shape, trailing_axis", [((32, 10), False), ((32, 10), True), ((4, 6, 5), False)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sparse_crossentropys_value_and_logits_gradient_in_one_call_are_the_two_calls(shape, trailing_axis, dtype, rng):
+    """The training step's single call gives the bits of `training_scale(call(...))` and
+    `logits_gradient` (the general path, `Loss.value_and_logits_gradient`), a probability of 0
+    (clipped) included; weighted or `from_logits` losses take the general path."""
+    probabilities = activations.get("softmax").forward(rng.normal(size=shape)).astype(dtype)
+    probabilities[0, 0] = 0
+    labels = rng.integers(0, shape[-1], size=shape[:-1])
+    labels = labels[..., None] if trailing_axis else labels
+    loss = losses.SparseCategoricalCrossentropy()
+    value, grad = loss.value_and_logits_gradient(labels, probabilities)
+    want_value, want_grad = losses.Loss.value_and_logits_gradient(loss, labels, probabilities)
+    assert value == want_value and grad.dtype == want_grad.dtype == probabilities.dtype
+    np.testing.assert_array_equal(grad, want_grad)
+    weights = rng.random(shape[0])
+    for other, sample_weight in ((loss, weights), (losses.SparseCategoricalCrossentropy(reduction="sum"), None)):
+        value, grad = other.value_and_logits_gradient(labels, probabilities, sample_weight)
+        want_value, want_grad = losses.Loss.value_and_logits_gradient(other, labels, probabilities, sample_weight)
+        assert value == want_value
+        np.testing.assert_array_equal(grad, want_grad)

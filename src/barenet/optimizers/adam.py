@@ -155,6 +155,8 @@ class Adam(Optimizer):
             if param.dtype.kind != "f" or grad.dtype != param.dtype:
                 return self._forget_bound()
             views = self._kernel_views(key, param, grad) if key in self.slots else None
+            if views is None and fast.elementwise_ready(param, grad):
+                views = (param.reshape(-1), grad.reshape(-1))
             if views is not None:  # both sums in one compiled call
                 squares, finite = fast.get_elementwise_kernels().squares_and_finite(views[1], views[0])
             else:
