@@ -251,7 +251,8 @@ class SparseCategoricalCrossentropy(Loss):
             return super().value_and_logits_gradient(y_true, y_pred, sample_weight)
         rows, index = _rows(y_pred, _labels(y_true, y_pred))
         picked = rows[index]
-        values = -np.log(np.clip(picked, EPSILON, 1.0, out=picked), out=picked)
+        np.minimum(np.maximum(picked, EPSILON, out=picked), 1.0, out=picked)  # np.clip's values, without its wrappers
+        values = -np.log(picked, out=picked)
         kind = values.dtype.type
         share = kind(1) / kind(values.size)  # each sample's share of the mean, rounded as `reduce`'s
         grad = np.array(y_pred, order="C")
