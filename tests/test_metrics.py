@@ -264,3 +264,20 @@ def test_bad_input_is_named():
         metrics.F1Score(average="mean")
     with pytest.raises(ValueError, match="sample_weight"):
         metrics.Mean().update_state(np.ones((4, 2)), sample_weight=np.ones(3))
+
+
+@pytest.mark.parametrize("label_dtype", ["int64", "int32", "uint8"])
+def test_accuracy_counts_integer_labels_as_the_per_sample_function_does(label_dtype):
+    """The "accuracy" metric's count of hits (integer labels, no weights) against the mean of
+    `sparse_categorical_accuracy`'s per-sample values, ties in the scores included."""
+    from barenet.metrics.accuracy import MeanMetricWrapper, ShapeAccuracy, sparse_categorical_accuracy
+
+    rng = np.random.default_rng(5)
+    counted, general = ShapeAccuracy(), MeanMetricWrapper(sparse_categorical_accuracy)
+    for size in (32, 7, 1):
+        scores = rng.integers(0, 3, size=(size, 4)).astype(np.float32)  # many ties
+        labels = rng.integers(0, 4, size=size).astype(label_dtype)
+        counted.update_state(labels, scores)
+        general.update_state(labels, scores)
+        assert [float(v) for v in counted.variables] == [float(v) for v in general.variables]
+        assert counted.result() == general.result()
