@@ -283,6 +283,42 @@ def test_adams_proof_decides_alike_with_the_kernel_and_with_numpy(case):
     assert decisions == [case == "finite"] * 2
 
 
+@pytest.mark.parametrize("case", ["finite", "nan", "inf", "sum overflows", "one huge value"])
+def test_adams_gradient_check_decides_as_the_sums_do(case):
+    """Adam checks the gradients through their sums of squares (kept for its proof); its answer is
+    `Optimizer`'s, whose check is the plain float32 sum, including when that sum overflows."""
+    rng = np.random.default_rng(8)
+    params = {"w": rng.normal(size=(300, 200)).astype(np.float32), "b": np.zeros(7, np.float32)}
+    grads = {key: rng.normal(size=value.shape).astype(np.float32) for key, value in params.items()}
+    if case in ("nan", "inf"):
+        grads["w"][3, 4] = np.nan if case == "nan" else -np.inf
+    if case == "sum overflows":
+        grads["w"][:] = 3e38
+    if case == "one huge value":
+        grads["w"][0, 0] = 3e38  # beyond the bound of the squares: the sum is taken, and is finite
+    with np.errstate(over="ignore"):
+        want = bn.optimizers.Optimizer._first_non_finite_gradient(bn.optimizers.SGD(), params, grads)
+        got = bn.optimizers.Adam()._first_non_finite_gradient(params, grads)
+    assert got == want == (None if case in ("finite", "one huge value") else "w")
+
+
+def test_adams_proof_reuses_the_sums_of_the_gradient_check(monkeypatch):
+    kernels = fast.get_elementwise_kernels()
+    calls = []
+    original = kernels.squares_and_finite
+    monkeypatch.setattr(kernels, "squares_and_finite", lambda grad, param: calls.append(grad.size) or original(grad, param))
+    rng = np.random.default_rng(9)
+    params = {"w": rng.normal(size=(300, 200)).astype(np.float32)}
+    grads = {"w": rng.normal(size=(300, 200)).astype(np.float32)}
+    optimizer = bn.optimizers.Adam()
+    assert optimizer._first_non_finite_gradient(params, grads) is None
+    optimizer.apply_gradients(params, grads)
+    assert calls == [60_000]  # once, in the check
+    assert optimizer._first_non_finite_gradient(params, grads) is None
+    optimizer.apply_gradients(params, {"w": grads["w"].copy()})  # other arrays: their sums are taken again
+    assert calls == [60_000] * 3
+
+
 @pytest.mark.parametrize("shape", [(64, 30, 30), (3, 5)])
 @pytest.mark.parametrize("threads", [1, 2])
 def test_dropout_kernel_gives_numpys_bits_nan_and_signed_zeros_included(shape, threads, blas_threads):

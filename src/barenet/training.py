@@ -101,10 +101,14 @@ def forward_backward(model, xs: list, ys: list, sample_weight=None, track: bool 
         return _skip(saved_state, logs, f"the loss is {total_loss}"), {}, {}
     pass_number = backward(roots, seeds)
     params, grads = collect_gradients(owners, pass_number, trainable_layer_ids(model))
-    for key, grad in grads.items():
-        if not math.isfinite(total(grad)):
-            reason = f"the gradient of {key} is not finite (loss {total_loss:.4g})"
-            return _skip(saved_state, logs, reason), params, grads
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None:
+        key = optimizer._first_non_finite_gradient(params, grads)
+    else:
+        key = next((key for key, grad in grads.items() if not math.isfinite(total(grad))), None)
+    if key is not None:
+        reason = f"the gradient of {key} is not finite (loss {total_loss:.4g})"
+        return _skip(saved_state, logs, reason), params, grads
     return StepResult(logs, saved_state=saved_state), params, grads
 
 

@@ -127,6 +127,33 @@ class Adam(Optimizer):
         return views
 
     # --- proving a step finite (skips the copy-and-check guard; see Optimizer.apply_gradients) ------
+    def _first_non_finite_gradient(self, params, grads) -> str | None:
+        """As `Optimizer`'s, from the gradients' sums of squares (with the kernels: one pass that also
+        tells whether the weight is finite, both kept for this step's proof, `_step_is_finite`).
+
+        The float32 sum of a gradient of `n` finite values cannot overflow while `2 sqrt(n S)` stays
+        below the largest float, `S` being the sum of squares: every partial sum is at most
+        `sum |g| <= sqrt(n S)` (Cauchy-Schwarz), and rounding adds less than a factor 2 for
+        `n < 2^22`. Beyond that bound (huge gradients) the sum itself is taken, as `Optimizer` does.
+        """
+        noted = {}
+        for key, grad in grads.items():
+            param = params.get(key)
+            if param is None or grad.dtype != param.dtype or grad.dtype.kind != "f" or grad.size >= 2**22 \
+                    or not fast.elementwise_ready(param, grad):
+                if not math.isfinite(total(grad)):
+                    return key
+                continue
+            squares, finite = fast.get_elementwise_kernels().squares_and_finite(grad.reshape(-1), param.reshape(-1))
+            if not math.isfinite(squares):  # a NaN or inf value: the sum is not finite either
+                return key
+            largest = _limits(grad.dtype)[0] * 8
+            if 2 * math.sqrt(grad.size * squares) >= largest and not math.isfinite(total(grad)):
+                return key
+            noted[key] = (grad, param, squares, finite)
+        self._noted = (self.iterations, noted)
+        return None
+
     def _step_is_finite(self, params, grads, lr) -> bool:
         """True when this step provably keeps every parameter and slot finite.
 
@@ -140,7 +167,8 @@ class Adam(Optimizer):
         `sqrt(sum(g^2))` (one BLAS pass, NaN/inf when a gradient is), doubled against the
         sum's rounding; it is rebuilt from the slots after a guarded step or `set_state`.
         The parameters' finiteness is one BLAS sum each (with barenet.fast's kernels, one
-        compiled call gives both sums, in float64). Decoupled weight decay only
+        compiled call gives both sums, in float64, usually already taken when the training
+        step checked the gradients: `_first_non_finite_gradient`). Decoupled weight decay only
         shrinks them (when `lr * weight_decay` is in [0, 1]).
         """
         decay = lr * self.weight_decay if self.weight_decay else 0.0
@@ -150,14 +178,22 @@ class Adam(Optimizer):
         if bound is None:
             bound = self._bound_from_slots(params)
         dtypes = set()
+        noted = self.__dict__.pop("_noted", None)  # read by _first_non_finite_gradient for this step
+        noted = noted[1] if noted is not None and noted[0] == self.iterations else {}
         for key, param in params.items():
             grad = grads[key]
             if param.dtype.kind != "f" or grad.dtype != param.dtype:
                 return self._forget_bound()
-            views = self._kernel_views(key, param, grad) if key in self.slots else None
-            if views is None and fast.elementwise_ready(param, grad):
-                views = (param.reshape(-1), grad.reshape(-1))
-            if views is not None:  # both sums in one compiled call
+            known = noted.get(key)
+            views = None
+            if known is None or known[0] is not grad or known[1] is not param:
+                known = None
+                views = self._kernel_views(key, param, grad) if key in self.slots else None
+                if views is None and fast.elementwise_ready(param, grad):
+                    views = (param.reshape(-1), grad.reshape(-1))
+            if known is not None:  # the sums taken when the gradient was checked, this same step
+                squares, finite = known[2], known[3]
+            elif views is not None:  # both sums in one compiled call
                 squares, finite = fast.get_elementwise_kernels().squares_and_finite(views[1], views[0])
             else:
                 flat = grad.reshape(-1)

@@ -171,6 +171,15 @@ class Optimizer:
             self.update(param, grads[key], slots[key], lr)
 
     # --- the NaN/inf guard ----------------------------------------------------------------------
+    def _first_non_finite_gradient(self, params, grads) -> str | None:
+        """The key of the first gradient whose sum is NaN or infinite, or None: the training step
+        skips an update whose gradient fails this (see `barenet.training`). An optimizer may keep
+        what it reads here for the coming `apply_gradients` of these same arrays (Adam does)."""
+        for key, grad in grads.items():
+            if not math.isfinite(total(grad)):
+                return key
+        return None
+
     def _step_is_finite(self, params, grads, lr) -> bool:
         """Whether the coming step provably leaves every parameter and slot finite, so that the
         copies and the check can be skipped. False (always guard) unless an optimizer proves it."""
