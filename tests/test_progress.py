@@ -28,6 +28,7 @@ def make_data(n=40):
 
 def test_plain_bar_redraws_steps_time_per_step_and_running_logs(monkeypatch):
     monkeypatch.setattr(progress, "rich", None)
+    monkeypatch.setattr(progress, "REDRAW_INTERVAL", 0.0)  # every batch
     x, y = make_data()
     stream = FakeTerminal()
     logger = progress.ProgressLogger(verbose=1, stream=stream)
@@ -39,6 +40,19 @@ def test_plain_bar_redraws_steps_time_per_step_and_running_logs(monkeypatch):
     assert [f.split("/")[0].strip() for f in frames] == ["1", "2", "3", "4", "4"]
     assert re.match(r"4/4 ━{20} \d+\.\ds \d+(us|ms|s)/step - loss: \d\.\d{4} - accuracy: ", frames[-1])
     assert "val_loss: " in frames[-1] and "val_loss" not in frames[-2]  # validation joins the final line
+
+
+def test_plain_bar_is_drawn_at_most_every_interval_and_after_the_last_batch(monkeypatch):
+    """As Keras's Progbar (`interval=0.05`): quick batches are not each drawn; the first and the
+    last are, and the epoch's final line."""
+    monkeypatch.setattr(progress, "rich", None)
+    monkeypatch.setattr(progress, "REDRAW_INTERVAL", 3600.0)
+    x, y = make_data()
+    stream = FakeTerminal()
+    logger = progress.ProgressLogger(verbose=1, stream=stream)
+    make_model().fit(x, y, epochs=1, batch_size=10, callbacks=[logger], verbose=0)
+    frames = stream.getvalue().split("\n")[1].split("\r")[1:]
+    assert [f.split("/")[0].strip() for f in frames] == ["1", "4", "4"]
 
 
 def test_bar_half_filled_and_unknown_total():

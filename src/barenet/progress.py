@@ -2,7 +2,8 @@
 
 `ProgressLogger` is the callback `verbose=...` adds (Keras's ProgbarLogger):
 
-- `verbose=1` (or "auto") in a terminal: Keras's bar, redrawn after every batch:
+- `verbose=1` (or "auto") in a terminal: Keras's bar, redrawn after a batch at most every
+  `REDRAW_INTERVAL` seconds (Keras's Progbar `interval`, 0.05 s), and always after the last:
   `Epoch 2/5` then ` 12/32 ━━━━━━━╺━━━━━━━━━━━━ 0.4s 31ms/step - accuracy: 0.8125 - loss: 0.4521`
   (steps done/steps, time so far, time per step, the running logs); the finished bar stays as
   the epoch's line, with the validation values. Drawn with `rich` when it is installed
@@ -31,6 +32,7 @@ except ImportError:  # pragma: no cover - exercised by the fallback tests via mo
     rich = None
 
 BAR_WIDTH = 20
+REDRAW_INTERVAL = 0.05  # seconds between two drawings of the bar (drawing costs ~0.1 ms a batch)
 
 
 def _format_logs(logs) -> str:
@@ -90,6 +92,7 @@ class ProgressLogger(Callback):
         self.steps = self.params.get("steps")
         self.live = self.verbose == 1 and _is_terminal(self.stream)
         self._start, self._seen, self._width = time.perf_counter(), 0, 0
+        self._drawn = None  # when the bar was last drawn
         if self.live and rich is not None:
             if self._progress is None:
                 self._progress = rich.progress.Progress(
@@ -99,7 +102,8 @@ class ProgressLogger(Callback):
                     rich.progress.TextColumn("{task.fields[timing]}"),
                     rich.progress.TextColumn("{task.fields[metrics]}",
                                              table_column=rich.table.Column(ratio=1, overflow="fold")),
-                    console=rich.console.Console(file=self.stream), transient=False)
+                    console=rich.console.Console(file=self.stream), transient=False,
+                    auto_refresh=False)  # drawn by `_update` (no refresh thread taking the GIL)
                 self._progress.start()
             self._task = self._progress.add_task(title or "", total=self.steps, timing="", metrics="")
         elif self.live and title:
@@ -109,13 +113,18 @@ class ProgressLogger(Callback):
         elapsed = time.perf_counter() - self._start
         return f"{elapsed:.1f}s {_per_step(elapsed / max(1, self._seen))}"
 
-    def _update(self, step: int, logs) -> None:
+    def _update(self, step: int, logs, force: bool = False) -> None:
         self._seen = step + 1
         if not self.live:
             return
+        now = time.perf_counter()
+        last = self.steps is not None and self._seen >= self.steps
+        if not (force or last or self._drawn is None or now - self._drawn >= REDRAW_INTERVAL):
+            return
+        self._drawn = now
         if self._progress is not None:
             self._progress.update(self._task, completed=self._seen, timing=self._timing(),
-                                  metrics=_format_logs(logs))
+                                  metrics=_format_logs(logs), refresh=True)
             return
         total = "Unknown" if self.steps is None else str(self.steps)
         text = f"{self._seen:>{len(total)}}/{total} {_bar(self._seen, self.steps)} {self._timing()}"
@@ -129,11 +138,11 @@ class ProgressLogger(Callback):
         if self.live:
             if self._progress is not None:
                 self._progress.update(self._task, completed=self._seen if self.steps is None else self.steps,
-                                      timing=self._timing(), metrics=_format_logs(logs))
+                                      timing=self._timing(), metrics=_format_logs(logs), refresh=True)
                 if self.mode != "fit":
                     self._stop_rich()
             else:
-                self._update(max(0, self._seen - 1), logs)
+                self._update(max(0, self._seen - 1), logs, force=True)
                 self.stream.write("\n")
                 self.stream.flush()
             return
