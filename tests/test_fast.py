@@ -306,7 +306,8 @@ def test_adams_proof_reuses_the_sums_of_the_gradient_check(monkeypatch):
     kernels = fast.get_elementwise_kernels()
     calls = []
     original = kernels.squares_and_finite
-    monkeypatch.setattr(kernels, "squares_and_finite", lambda grad, param: calls.append(grad.size) or original(grad, param))
+    monkeypatch.setattr(kernels, "squares_and_finite",
+                        lambda grad, param: calls.append(grad.size) or original(grad, param))
     rng = np.random.default_rng(9)
     params = {"w": rng.normal(size=(300, 200)).astype(np.float32)}
     grads = {"w": rng.normal(size=(300, 200)).astype(np.float32)}
