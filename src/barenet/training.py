@@ -23,7 +23,7 @@ from .autodiff import ops as engine_ops
 from .autodiff.function import grads_from_pass
 from .layers.base import CONTEXT, call_context, trainable_layer_ids
 from .optimizers import NonFiniteUpdateError
-from .reductions import total
+from .optimizers.base import first_non_finite_sum
 
 PREDICT_CHUNK = 1024
 
@@ -102,10 +102,7 @@ def forward_backward(model, xs: list, ys: list, sample_weight=None, track: bool 
     pass_number = backward(roots, seeds)
     params, grads = collect_gradients(owners, pass_number, trainable_layer_ids(model))
     optimizer = getattr(model, "optimizer", None)
-    if optimizer is not None:
-        key = optimizer._first_non_finite_gradient(params, grads)
-    else:
-        key = next((key for key, grad in grads.items() if not math.isfinite(total(grad))), None)
+    key = first_non_finite_sum(grads) if optimizer is None else optimizer._first_non_finite_gradient(params, grads)
     if key is not None:
         reason = f"the gradient of {key} is not finite (loss {total_loss:.4g})"
         return _skip(saved_state, logs, reason), params, grads

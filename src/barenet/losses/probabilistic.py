@@ -10,6 +10,8 @@ log-sum-exp (softplus) forms that never overflow.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .base import EPSILON, Loss
@@ -66,8 +68,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False, a
     labels = _labels(y_true, y_pred)
     if from_logits:
         return -_pick(_log_softmax(y_pred, -1), labels)
-    picked = _pick(y_pred, labels)
-    return -np.log(np.clip(picked, EPSILON, 1.0, out=picked), out=picked)
+    return _minus_log_clipped(_pick(y_pred, labels))
 
 
 def kl_divergence(y_true, y_pred):
@@ -100,6 +101,21 @@ def _pick(values, labels):
     """`values[..., label]` for each integer label (a new array, of the labels' shape)."""
     rows, index = _rows(values, labels)
     return rows[index].reshape(labels.shape)
+
+
+def _minus_log_clipped(picked):
+    """`-log(clip(picked, 1e-7, 1))`, clipping `picked` in place (by maximum and minimum: np.clip's
+    values, without its Python wrappers, which cost more than the work on a batch of labels)."""
+    np.minimum(np.maximum(picked, EPSILON, out=picked), 1.0, out=picked)
+    return -np.log(picked, out=picked)
+
+
+def _minus_one_hot(grad, index, scale):
+    """`(grad - onehot(labels)) * scale` in place on a C-contiguous `grad`, `index` the labels'
+    entries as `_rows` gives them."""
+    grad.reshape(-1, grad.shape[-1])[index] -= 1
+    grad *= scale
+    return grad
 
 
 def _spread(upstream, y_pred, axis):
@@ -216,18 +232,12 @@ class SparseCategoricalCrossentropy(Loss):
     def call(self, y_true, y_pred):
         return sparse_categorical_crossentropy(y_true, y_pred, self.from_logits)
 
-    def _minus_one_hot(self, grad, y_true, scale):
-        grad = np.ascontiguousarray(grad)  # so that its rows are a view, written in place
-        rows, index = _rows(grad, _labels(y_true, grad))
-        rows[index] -= 1
-        grad *= scale
-        return grad
-
     def call_gradient(self, y_true, y_pred, upstream):
         y_pred = np.asarray(y_pred)
         scale = _spread(upstream, y_pred, -1)
         if self.from_logits:
-            return self._minus_one_hot(_softmax(y_pred, -1), y_true, scale)
+            probabilities = _softmax(y_pred, -1)
+            return _minus_one_hot(probabilities, _rows(probabilities, _labels(y_true, y_pred))[1], scale)
         labels = _labels(y_true, y_pred)[..., None]
         picked = np.take_along_axis(y_pred, labels, -1)
         grad = np.zeros_like(y_pred)
@@ -238,7 +248,9 @@ class SparseCategoricalCrossentropy(Loss):
         """dLoss/dLogits after a softmax: `(p - onehot(y)) w / batch`."""
         if upstream is None:
             _, upstream = self.training_scale(self.call(y_true, y_pred), sample_weight)
-        return self._minus_one_hot(y_pred.copy(), y_true, _spread(upstream, y_pred, -1)).astype(y_pred.dtype, copy=False)
+        grad = np.array(y_pred, order="C")
+        grad = _minus_one_hot(grad, _rows(grad, _labels(y_true, grad))[1], _spread(upstream, y_pred, -1))
+        return grad.astype(y_pred.dtype, copy=False)
 
     def value_and_logits_gradient(self, y_true, y_pred, sample_weight=None):
         """As `Loss`'s, with the labels read once: for probabilities, no sample weights and a mean
@@ -246,22 +258,24 @@ class SparseCategoricalCrossentropy(Loss):
         y_pred = np.asarray(y_pred)
         if (sample_weight is not None or self.from_logits or y_pred.size == 0 or y_pred.dtype.kind != "f"
                 or self.reduction not in ("sum_over_batch_size", "mean")
-                or any(getattr(type(self), name) is not getattr(SparseCategoricalCrossentropy, name)
-                       for name in ("call", "logits_gradient", "reduce", "training_scale"))):
+                or not _keeps_sparse_crossentropys_math(type(self))):
             return super().value_and_logits_gradient(y_true, y_pred, sample_weight)
         rows, index = _rows(y_pred, _labels(y_true, y_pred))
-        picked = rows[index]
-        np.minimum(np.maximum(picked, EPSILON, out=picked), 1.0, out=picked)  # np.clip's values, without its wrappers
-        values = -np.log(picked, out=picked)
+        values = _minus_log_clipped(rows[index])
         kind = values.dtype.type
         share = kind(1) / kind(values.size)  # each sample's share of the mean, rounded as `reduce`'s
-        grad = np.array(y_pred, order="C")
-        grad.reshape(rows.shape)[index] -= 1
-        grad *= share
-        return float(values.sum() / values.size), grad
+        return float(values.sum() / values.size), _minus_one_hot(np.array(y_pred, order="C"), index, share)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "from_logits": self.from_logits}
+
+
+@functools.lru_cache(maxsize=None)
+def _keeps_sparse_crossentropys_math(cls) -> bool:
+    """Whether a subclass leaves the value, gradient and reduction as SparseCategoricalCrossentropy
+    has them (asked once per class: the training step asks every batch)."""
+    return all(getattr(cls, name) is getattr(SparseCategoricalCrossentropy, name)
+               for name in ("call", "logits_gradient", "reduce", "training_scale"))
 
 
 class KLDivergence(Loss):

@@ -152,8 +152,6 @@ class ShapeAccuracy(MeanMetricWrapper):
                 and y_pred.shape[1] > 1 and len(y_true) == len(y_pred)):
             # Integer labels against class scores, unweighted (fit's usual case): the hits counted
             # at once, the same sums as adding `sparse_categorical_accuracy`'s ones and zeros.
-            total, count = self.total, self.count
-            total[()] = total[()] + np.count_nonzero(y_true == np.argmax(y_pred, axis=-1))
-            count[()] = count[()] + len(y_true)
+            self._add(np.count_nonzero(y_true == np.argmax(y_pred, axis=-1)), len(y_true))
             return
         super().update_state(y_true, y_pred, sample_weight)

@@ -122,21 +122,24 @@ class Mean(Metric):
         self.count = self.add_variable(name="count")
 
     def update_state(self, values, sample_weight=None) -> None:
-        # The sums are added as `x[()] = x[()] + y`: the same float64 addition as `x += y`, without
-        # NumPy's in-place machinery (a microsecond per call on a 0-d array; this runs every step).
-        total, count = self.total, self.count
         if isinstance(values, numbers.Real) and isinstance(sample_weight, numbers.Real):
-            total[()] = total[()] + float(values) * sample_weight  # one number (a batch's loss): no arrays
-            count[()] = count[()] + sample_weight
+            self._add(float(values) * sample_weight, sample_weight)  # one number (a batch's loss): no arrays
             return
         values = as_array(values).astype(np.float64, copy=False)
         if sample_weight is None:
-            total[()] = total[()] + values.sum()
-            count[()] = count[()] + values.size
+            self._add(values.sum(), values.size)
         else:
             weight = broadcast_weight(sample_weight, values.shape)
             self.total += (values * weight).sum()
             self.count += weight.sum()
+
+    def _add(self, weighted_sum, weight) -> None:
+        """`total += weighted_sum`, `count += weight`, written `x[()] = x[()] + y`: the same float64
+        additions without NumPy's in-place machinery (a microsecond a call on a 0-d array; metrics
+        are updated every step)."""
+        total, count = self.total, self.count
+        total[()] = total[()] + weighted_sum
+        count[()] = count[()] + weight
 
     def result(self) -> float:
         return self._scalar(self.total / self.count if self.count else 0.0)

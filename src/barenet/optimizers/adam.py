@@ -14,9 +14,9 @@ from .base import Optimizer, _check_bool, _check_non_negative, _check_positive, 
 
 @functools.lru_cache(maxsize=8)
 def _limits(dtype) -> tuple[float, float]:
-    """`(max / 8, eps)` of a float dtype, as Python floats (Adam's proof reads them every step)."""
+    """`(max, eps)` of a float dtype, as Python floats (read every step)."""
     info = np.finfo(dtype)
-    return float(info.max) / 8, float(info.eps)
+    return float(info.max), float(info.eps)
 
 
 class Adam(Optimizer):
@@ -90,7 +90,7 @@ class Adam(Optimizer):
                                                         f32(1 - self.beta_2), f32(self.epsilon), f32(step)))
         if views is None:
             views = (param.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1))
-        blocks = 1 if param.size < fast.MIN_ELEMENTWISE else fast.elementwise_blocks(param)
+        blocks = fast.elementwise_blocks(param)
         if blocks == 1:
             fast.get_elementwise_kernels().adam_block(*views, *constants[1])
         else:
@@ -126,6 +126,16 @@ class Adam(Optimizer):
         cache[key] = (param, grad, m, v, fast.get_elementwise_kernels(), views)
         return views
 
+    def _kernel_sums(self, key, param, grad):
+        """`(sum of grad^2 in float64, whether param is finite)` by one kernel call, or None where
+        the kernels do not apply (`fast.elementwise_kernels.squares_and_finite`)."""
+        views = self._kernel_views(key, param, grad) if key in self.slots else None
+        if views is None:
+            if not fast.elementwise_ready(param, grad):
+                return None
+            views = (param.reshape(-1), grad.reshape(-1))
+        return fast.get_elementwise_kernels().squares_and_finite(views[1], views[0])
+
     # --- proving a step finite (skips the copy-and-check guard; see Optimizer.apply_gradients) ------
     def _first_non_finite_gradient(self, params, grads) -> str | None:
         """As `Optimizer`'s, from the gradients' sums of squares (with the kernels: one pass that also
@@ -139,16 +149,16 @@ class Adam(Optimizer):
         noted = {}
         for key, grad in grads.items():
             param = params.get(key)
-            if param is None or grad.dtype != param.dtype or grad.dtype.kind != "f" or grad.size >= 2**22 \
-                    or not fast.elementwise_ready(param, grad):
+            usable = param is not None and grad.dtype == param.dtype and grad.dtype.kind == "f" and grad.size < 2**22
+            sums = self._kernel_sums(key, param, grad) if usable else None
+            if sums is None:
                 if not math.isfinite(total(grad)):
                     return key
                 continue
-            squares, finite = fast.get_elementwise_kernels().squares_and_finite(grad.reshape(-1), param.reshape(-1))
+            squares, finite = sums
             if not math.isfinite(squares):  # a NaN or inf value: the sum is not finite either
                 return key
-            largest = _limits(grad.dtype)[0] * 8
-            if 2 * math.sqrt(grad.size * squares) >= largest and not math.isfinite(total(grad)):
+            if 2 * math.sqrt(grad.size * squares) >= _limits(grad.dtype)[0] and not math.isfinite(total(grad)):
                 return key
             noted[key] = (grad, param, squares, finite)
         self._noted = (self.iterations, noted)
@@ -185,16 +195,12 @@ class Adam(Optimizer):
             if param.dtype.kind != "f" or grad.dtype != param.dtype:
                 return self._forget_bound()
             known = noted.get(key)
-            views = None
-            if known is None or known[0] is not grad or known[1] is not param:
-                known = None
-                views = self._kernel_views(key, param, grad) if key in self.slots else None
-                if views is None and fast.elementwise_ready(param, grad):
-                    views = (param.reshape(-1), grad.reshape(-1))
-            if known is not None:  # the sums taken when the gradient was checked, this same step
-                squares, finite = known[2], known[3]
-            elif views is not None:  # both sums in one compiled call
-                squares, finite = fast.get_elementwise_kernels().squares_and_finite(views[1], views[0])
+            if known is not None and known[0] is grad and known[1] is param:
+                sums = known[2:]  # taken when the training step checked the gradient, this same step
+            else:
+                sums = self._kernel_sums(key, param, grad)  # both in one compiled call, or None
+            if sums is not None:
+                squares, finite = sums
             else:
                 flat = grad.reshape(-1)
                 with np.errstate(over="ignore", invalid="ignore"):  # an overflow just fails the proof
@@ -207,6 +213,7 @@ class Adam(Optimizer):
         step = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t) * bound / self.epsilon
         for dtype in dtypes:
             largest, eps = _limits(dtype)
+            largest /= 8
             if not (bound * bound < largest and bound / self.epsilon < largest and step < eps * largest):
                 return self._forget_bound()
         self._gradient_bound = bound

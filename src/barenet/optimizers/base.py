@@ -175,10 +175,7 @@ class Optimizer:
         """The key of the first gradient whose sum is NaN or infinite, or None: the training step
         skips an update whose gradient fails this (see `barenet.training`). An optimizer may keep
         what it reads here for the coming `apply_gradients` of these same arrays (Adam does)."""
-        for key, grad in grads.items():
-            if not math.isfinite(total(grad)):
-                return key
-        return None
+        return first_non_finite_sum(grads)
 
     def _step_is_finite(self, params, grads, lr) -> bool:
         """Whether the coming step provably leaves every parameter and slot finite, so that the
@@ -311,6 +308,11 @@ class Optimizer:
         config = {**self.get_config(), "learning_rate": self._learning_rate}
         args = ", ".join(f"{k}={v!r}" for k, v in config.items() if k != "name" and v is not None)
         return f"{type(self).__name__}({args})"
+
+
+def first_non_finite_sum(arrays: dict) -> str | None:
+    """The key of the first array whose sum is NaN or infinite (one BLAS sum each), or None."""
+    return next((key for key, array in arrays.items() if not math.isfinite(total(array))), None)
 
 
 def _all_finite(array: np.ndarray) -> bool:
