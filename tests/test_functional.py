@@ -185,3 +185,87 @@ def test_a_cycle_in_a_hand_edited_graph_is_reported():
     a.node.inputs.append(b)  # impossible through the API: make b feed the layer that made a
     with pytest.raises(ValueError, match="cycle"):
         bn.Model(x, b)
+
+
+# --- chains: direct layers that feed only one another run as one graph node ----------------------
+def _gradients(model, x, y, chained: bool):
+    """The training step's gradients and outputs, the graph replayed with its chains or node by node."""
+    from barenet import training
+
+    saved = model._steps
+    if not chained:
+        model._steps = list(model._nodes)
+    try:
+        result, params, grads = training.forward_backward(model, [x], [y], track=False)
+        outputs = model.predict(x, verbose=0)
+    finally:
+        model._steps = saved
+    return result.logs["loss"], {key: grad.copy() for key, grad in grads.items()}, outputs
+
+
+def _same_step_both_ways(model, x, y):
+    model.compile(bn.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    model.predict(x, verbose=0)  # builds a Sequential's graph
+    loss, grads, outputs = _gradients(model, x, y, chained=True)
+    reference_loss, reference, reference_outputs = _gradients(model, x, y, chained=False)
+    assert loss == reference_loss and grads.keys() == reference.keys() and grads
+    for key in grads:
+        np.testing.assert_array_equal(grads[key], reference[key], err_msg=key)
+    np.testing.assert_array_equal(outputs, reference_outputs)
+    return grads
+
+
+def test_a_sequential_is_one_chain_with_the_node_by_node_gradients(rng):
+    from barenet.models.functional import _Chain
+
+    model = bn.Sequential([bn.Dense(6, "tanh", input_dim=5), bn.Dense(4, "relu"), bn.Dense(3, "softmax")],
+                          seed=2, dtype="float64")
+    _same_step_both_ways(model, rng.normal(size=(7, 5)), rng.integers(0, 3, 7))
+    assert len(model._steps) == 1 and type(model._steps[0]) is _Chain and len(model._steps[0].layers) == 3
+
+
+def test_a_chain_with_a_frozen_first_layer_and_a_dropout(rng):
+    model = bn.Sequential([bn.Dense(6, "relu", input_dim=5), bn.Dropout(0.0), bn.Dense(3, "softmax")], seed=3,
+                          dtype="float64")
+    model.layers[0].trainable = False
+    grads = _same_step_both_ways(model, rng.normal(size=(8, 5)), rng.integers(0, 3, 8))
+    assert not any(key.startswith(model.layers[0].name + "/") for key in grads) and len(grads) == 2
+
+
+def test_a_layer_called_twice_splits_the_chains_and_sums_its_gradients(rng):
+    from barenet.models.functional import _Chain
+
+    bn.utils.set_random_seed(4)
+    shared, middle = bn.Dense(4, "tanh"), bn.Dense(4, "relu")
+    x = bn.Input(shape=(4,), dtype="float64")
+    y = bn.Dense(3, "softmax")(shared(middle(shared(x))))
+    model = bn.Model(x, y, seed=4, dtype="float64")
+    chains = [step.layers for step in model._steps if type(step) is _Chain]
+    assert all(len({id(layer) for layer in layers}) == len(layers) for layers in chains) and chains
+    x, y = rng.normal(size=(6, 4)), rng.integers(0, 3, 6)
+    grads = _same_step_both_ways(model, x, y)
+    from gradcheck import assert_close, numerical_grad
+
+    weights = shared.params["weights"]
+    numeric = numerical_grad(lambda: _gradients(model, x, y, True)[0], weights)
+    assert_close(grads[f"{shared.name}/weights"], numeric, rtol=1e-6)
+
+
+def test_a_branch_point_ends_a_chain():
+    model = residual()
+    from barenet.models.functional import _Chain
+
+    for step in model._steps:  # h feeds two layers: it is not inside a chain
+        assert type(step) is not _Chain or all(node.outputs[0] is not model._nodes[0].outputs[0]
+                                               for node in step.nodes[:-1])
+
+
+def test_an_activity_penalty_in_a_chain_is_still_added(rng):
+    model = bn.Sequential([bn.Dense(6, "relu", input_dim=5, activity_regularizer="l2"), bn.Dense(3, "softmax")],
+                          seed=5, dtype="float64")
+    x, y = rng.normal(size=(8, 5)), rng.integers(0, 3, 8)
+    _same_step_both_ways(model, x, y)
+    plain = bn.Sequential([bn.Dense(6, "relu", input_dim=5), bn.Dense(3, "softmax")], seed=5, dtype="float64")
+    plain.compile(bn.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    plain.predict(x, verbose=0)
+    assert _gradients(model, x, y, True)[0] > _gradients(plain, x, y, True)[0]

@@ -29,14 +29,40 @@ class _Call:
         self.pending = True
 
 
+def _begin_call(layer) -> bool:
+    """Before `layer.forward`: whether an earlier call still awaits its backward (its cache is then
+    saved now, before this call's forward overwrites it)."""
+    earlier = layer.__dict__.get("_last_call")
+    repeated = earlier is not None and earlier.pending
+    if repeated and earlier.snapshot is None:
+        earlier.snapshot = layer._cache_snapshot()
+    return repeated
+
+
+def _run_backward(layer, call: _Call, backward_fn, dL_dy):
+    """`backward_fn(dL_dy)` (the layer's backward or backward_preactivation) for `call`: its cache put
+    back first where a later call overwrote it, and the weight gradients added to those of an
+    earlier backward of the same layer in this pass."""
+    if call.snapshot is not None:
+        layer._cache_restore(call.snapshot)
+    call.pending = False
+    pass_number = backward_pass_count()
+    before = None
+    if layer.__dict__.get("_grads_pass") == pass_number:  # second call of a shared layer
+        before = [grad.copy() for grad in layer.grads.values()]
+    dL_dx = backward_fn(dL_dy)
+    if before is not None:
+        for grad, value in zip(layer.grads.values(), before):
+            grad += value
+    layer._grads_pass = pass_number
+    return dL_dx
+
+
 def layer_node(layer, inputs, training: bool) -> Tensor:
     """`layer.forward(inputs)` as a Tensor whose vjp calls `layer.backward`."""
     single = isinstance(inputs, Tensor)
     tensors = (inputs,) if single else tuple(inputs)
-    earlier = layer.__dict__.get("_last_call")
-    repeated = earlier is not None and earlier.pending
-    if repeated and earlier.snapshot is None:
-        earlier.snapshot = layer._cache_snapshot()  # before this call's forward overwrites it
+    repeated = _begin_call(layer)
     needs_input_grad = grad_enabled() and any(t.requires_grad for t in tensors)
     layer.needs_input_grad = needs_input_grad
     out = layer.forward(tensors[0].value if single else [t.value for t in tensors], training=training)
@@ -48,28 +74,67 @@ def layer_node(layer, inputs, training: bool) -> Tensor:
     call = _Call(layer._cache_snapshot() if repeated else None)
     layer._last_call = call
 
-    def run_backward(backward_fn, dL_dy):
-        if call.snapshot is not None:
-            layer._cache_restore(call.snapshot)
-        call.pending = False
-        pass_number = backward_pass_count()
-        before = None
-        if layer.__dict__.get("_grads_pass") == pass_number:  # second call of a shared layer
-            before = [grad.copy() for grad in layer.grads.values()]
-        dL_dx = backward_fn(dL_dy)
-        if before is not None:
-            for grad, value in zip(layer.grads.values(), before):
-                grad += value
-        layer._grads_pass = pass_number
+    def vjp(dL_dy):
+        dL_dx = _run_backward(layer, call, layer.backward, dL_dy)
         return (dL_dx,) if single else tuple(dL_dx)
 
-    def vjp(dL_dy):
-        return run_backward(layer.backward, dL_dy)
+    def preactivation(dL_dz):  # given dL/dz for the pre-activation z (the fused softmax/sigmoid + cross-entropy)
+        dL_dx = _run_backward(layer, call, layer.backward_preactivation, dL_dz)
+        return (dL_dx,) if single else tuple(dL_dx)
 
-    # Given dL/dz for the pre-activation z (the fused softmax/sigmoid + cross-entropy gradient).
-    vjp.preactivation = lambda dL_dz: run_backward(layer.backward_preactivation, dL_dz)
+    vjp.preactivation = preactivation
     result = Tensor(out, tensors, vjp, requires_grad=True)
     result.source = layer
+    return result
+
+
+class _ChainBackward:
+    """The vjp of `chain_node`: each layer's backward, last to first (`preactivation`: the last
+    layer's from dL/dz, as `layer_node`'s)."""
+
+    __slots__ = ("layers", "calls")
+
+    def __init__(self, layers, calls):
+        self.layers, self.calls = layers, calls
+
+    def __call__(self, dL_dy):
+        return self._run(dL_dy, "backward")
+
+    def preactivation(self, dL_dz):
+        return self._run(dL_dz, "backward_preactivation")
+
+    def _run(self, grad, last_method):
+        layers, calls = self.layers, self.calls
+        for i in range(len(layers) - 1, -1, -1):
+            layer = layers[i]
+            backward_fn = getattr(layer, last_method) if i == len(layers) - 1 else layer.backward
+            grad = _run_backward(layer, calls[i], backward_fn, grad)
+        return (grad,)
+
+
+def chain_node(layers, inputs: Tensor, training: bool) -> Tensor:
+    """Layers called one after the other, each on the previous one's output (a Sequential model's),
+    as ONE graph node: the same forward and backward calls as a `layer_node` per layer, without the
+    graph between them. Each layer must take one tensor and give one, and appear once."""
+    requires, start, calls = grad_enabled() and inputs.requires_grad, None, []
+    value = inputs.value
+    for i, layer in enumerate(layers):
+        repeated = _begin_call(layer)
+        layer.needs_input_grad = requires
+        value = layer.forward(value, training=training)
+        if not requires and grad_enabled() and layer.trainable and layer.params:
+            requires = True  # from here on every layer's gradient is wanted
+        if requires:
+            if start is None:
+                start = i  # the layers before it need no backward (frozen, on data that needs no gradient)
+            call = _Call(layer._cache_snapshot() if repeated else None)
+            layer._last_call = call
+            calls.append(call)
+    if start is None:
+        result = Tensor(value)
+    else:
+        result = Tensor(value, (inputs,), _ChainBackward(layers[start:], calls), requires_grad=True)
+    result.source = layers[-1]
     return result
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autodiff import Tensor
-from ..autodiff.function import layer_node
+from ..autodiff.function import chain_node, layer_node
 from ..layers.base import add_activity_penalty, call_context, snake_case
 from ..layers.input_layer import InputLayer
 from .model import Model, unique_name
@@ -56,6 +56,7 @@ class Functional(Model):
             node.direct = (node.is_layer and node.operation.is_hand_written and node.operation.built
                            and len(node.args) == 1 and isinstance(node.args[0], KerasTensor) and not node.kwargs
                            and len(node.outputs) == 1)
+        self._steps = _chains(self._nodes, self._outputs)
         used = {id(t) for node in self._nodes for t in node.inputs} | {id(t) for t in self._outputs}
         for i, tensor in enumerate(self._inputs):
             if id(tensor) not in used:
@@ -154,24 +155,36 @@ class Functional(Model):
 
     def _replay(self, tensors: list, training: bool) -> list:
         values = {id(kt): tensor for kt, tensor in zip(self._inputs, tensors)}
-        for node in self._nodes:
-            if node.direct:  # a built hand-derived layer on one tensor: straight to its graph node
-                out = values[id(node.outputs[0])] = layer_node(node.operation, values[id(node.args[0])], training)
-                if node.operation.activity_regularizer is not None:
-                    add_activity_penalty(node.operation, out)
-                continue
-            args, kwargs = substitute(node.args, values), substitute(node.kwargs, values)
-            if node.is_layer and "training" not in kwargs:
-                kwargs["training"] = training
-            result = node.operation(*args, **kwargs)
-            for symbolic, real in zip(node.outputs, flatten_outputs(result)):
-                values[id(symbolic)] = real
+        for step in self._steps:
+            if type(step) is _Chain:
+                if not any(layer.activity_regularizer is not None for layer in step.layers):
+                    values[id(step.output)] = chain_node(step.layers, values[id(step.input)], training)
+                    continue
+                nodes = step.nodes  # an activity penalty wants each layer's output: node by node
+            else:
+                nodes = (step,)
+            for node in nodes:
+                self._replay_node(node, values, training)
         outputs = [values[id(kt)] for kt in self._outputs]
         for kt, out in zip(self._outputs, outputs):  # an output's mask, where the graph computed it
             mask = getattr(kt, "_keras_mask", None)
             if mask is not None and id(mask) in values and isinstance(out, Tensor):
                 out._keras_mask = values[id(mask)]
         return outputs
+
+    @staticmethod
+    def _replay_node(node, values: dict, training: bool) -> None:
+        if node.direct:  # a built hand-derived layer on one tensor: straight to its graph node
+            out = values[id(node.outputs[0])] = layer_node(node.operation, values[id(node.args[0])], training)
+            if node.operation.activity_regularizer is not None:
+                add_activity_penalty(node.operation, out)
+            return
+        args, kwargs = substitute(node.args, values), substitute(node.kwargs, values)
+        if node.is_layer and "training" not in kwargs:
+            kwargs["training"] = training
+        result = node.operation(*args, **kwargs)
+        for symbolic, real in zip(node.outputs, flatten_outputs(result)):
+            values[id(symbolic)] = real
 
     # --- summary -----------------------------------------------------------------------------------
     def summary_rows(self):
@@ -237,3 +250,35 @@ def _nodes_between(inputs: list, outputs: list) -> list:
                         raise ValueError(f"The graph has a cycle through {parent.node.describe()}.")
                     stack.append((parent, False))
     return order
+
+
+class _Chain:
+    """Direct nodes (see `_init_graph`) each taking the previous one's output, read by nothing else:
+    replayed as one `chain_node`."""
+
+    __slots__ = ("nodes", "layers", "input", "output")
+
+    def __init__(self, nodes):
+        self.nodes, self.layers = tuple(nodes), tuple(node.operation for node in nodes)
+        self.input, self.output = nodes[0].args[0], nodes[-1].outputs[0]
+
+
+def _chains(nodes: list, outputs: list) -> list:
+    """`nodes` to replay, with each run of two or more direct nodes that feed only one another (and
+    call distinct layers) as one `_Chain`: a Sequential model's layers are one."""
+    readers: dict = {}
+    for tensor in [t for node in nodes for t in node.inputs] + list(outputs):
+        readers[id(tensor)] = readers.get(id(tensor), 0) + 1
+    for tensor in outputs:  # an output's mask, read when the replay ends
+        mask = getattr(tensor, "_keras_mask", None)
+        if mask is not None:
+            readers[id(mask)] = readers.get(id(mask), 0) + 2
+    runs = []
+    for node in nodes:
+        run = runs[-1] if runs and isinstance(runs[-1], list) else None
+        if (node.direct and run is not None and run[-1].outputs[0] is node.args[0]
+                and readers.get(id(node.args[0])) == 1 and all(n.operation is not node.operation for n in run)):
+            run.append(node)
+        else:
+            runs.append([node] if node.direct else node)
+    return [(_Chain(run) if len(run) > 1 else run[0]) if isinstance(run, list) else run for run in runs]

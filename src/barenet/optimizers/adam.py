@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import fast
 from ..reductions import total
+from .adam_kernels import KernelPlan
 from .base import Optimizer, _check_bool, _check_non_negative, _check_positive, _check_unit_interval
 
 
@@ -78,91 +79,56 @@ class Adam(Optimizer):
         scratch *= step
         param -= scratch
 
-    def _update_fast(self, param, grad, m, v, lr, views=None):
+    def _update_fast(self, param, grad, m, v, lr):
         """The same update in one pass (over the cores when large: `barenet.fast.elementwise_kernels`),
-        to the bit. `views`: the four arrays flattened, when already at hand."""
-        key = (self.iterations, lr)
-        constants = self.__dict__.get("_kernel_constants")
-        if constants is None or constants[0] != key:  # once a step: the float32 constants
-            t, f32 = self.iterations, np.float32
-            step = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
-            constants = self._kernel_constants = (key, (f32(self.beta_1), f32(1 - self.beta_1), f32(self.beta_2),
-                                                        f32(1 - self.beta_2), f32(self.epsilon), f32(step)))
-        if views is None:
-            views = (param.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1))
+        to the bit."""
+        views = (param.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1))
         blocks = fast.elementwise_blocks(param)
         if blocks == 1:
-            fast.get_elementwise_kernels().adam_block(*views, *constants[1])
+            fast.get_elementwise_kernels().adam_block(*views, *self._kernel_constants(lr))
         else:
             with fast.running():
-                fast.get_elementwise_kernels().adam_update(*views, *constants[1], blocks)
+                fast.get_elementwise_kernels().adam_update(*views, *self._kernel_constants(lr), blocks)
 
     def _update_all(self, params, grads, lr) -> None:
-        if self.amsgrad or self.weight_decay or type(self).update is not Adam.update:
+        plan = self._plan(params, grads)
+        if (plan is None or self.amsgrad or self.weight_decay or type(self).update is not Adam.update
+                or not plan.attach(self.slots)):
             return super()._update_all(params, grads, lr)
-        for key, param in params.items():  # as Optimizer's, with the kernels' views kept between steps
-            grad, slots = grads[key], self.slots[key]
-            views = self._kernel_views(key, param, grad)
-            if views is None:
-                self.update(param, grad, slots, lr)
-            else:
-                self._update_fast(param, grad, slots["m"], slots["v"], lr, views)
+        plan.update(self._kernel_constants(lr))
 
-    def _kernel_views(self, key, param, grad):
-        """`(param, grad, m, v)` of weight `key` flattened for the kernels, or None when the kernels
-        do not apply to them. The views are kept while the four arrays stay the same objects and
-        the kernels stay on: finding them costs more than Adam's small updates themselves."""
-        slots = self.slots[key]
-        m, v = slots.get("m"), slots.get("v")
-        cache = self.__dict__.setdefault("_views", {})
-        entry = cache.get(key)
-        if (entry is not None and entry[0] is param and entry[1] is grad and entry[2] is m and entry[3] is v
-                and entry[4] is fast.get_elementwise_kernels()):
-            return entry[5]
-        if m is None or v is None or not fast.elementwise_ready(param, grad, m, v):
-            cache.pop(key, None)
-            return None
-        views = (param.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1))
-        cache[key] = (param, grad, m, v, fast.get_elementwise_kernels(), views)
-        return views
+    def _kernel_constants(self, lr) -> tuple:
+        """The kernels' float32 constants of this step (computed once a step)."""
+        key = (self.iterations, lr)
+        constants = self.__dict__.get("_constants")
+        if constants is None or constants[0] != key:
+            t, f32 = self.iterations, np.float32
+            step = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+            constants = self._constants = (key, (f32(self.beta_1), f32(1 - self.beta_1), f32(self.beta_2),
+                                                 f32(1 - self.beta_2), f32(self.epsilon), f32(step)))
+        return constants[1]
 
-    def _kernel_sums(self, key, param, grad):
-        """`(sum of grad^2 in float64, whether param is finite)` by one kernel call, or None where
-        the kernels do not apply (`fast.elementwise_kernels.squares_and_finite`)."""
-        views = self._kernel_views(key, param, grad) if key in self.slots else None
-        if views is None:
-            if not fast.elementwise_ready(param, grad):
-                return None
-            views = (param.reshape(-1), grad.reshape(-1))
-        return fast.get_elementwise_kernels().squares_and_finite(views[1], views[0])
+    def _plan(self, params, grads):
+        """The kernels' plan for these arrays (`adam_kernels.KernelPlan`): the last one made, while
+        it fits, else a new one. None where the kernels do not take them (the NumPy code runs)."""
+        plans = self.__dict__.setdefault("_plans", [])
+        for plan in plans:
+            if plan.fits(params, grads):
+                return plan
+        plan = KernelPlan.make(params, grads)
+        if plan is not None:  # two kept: under barenet.distributed the check and the update see other arrays
+            plans[:] = [plan, *plans[:1]]
+        return plan
 
     # --- proving a step finite (skips the copy-and-check guard; see Optimizer.apply_gradients) ------
     def _first_non_finite_gradient(self, params, grads) -> str | None:
-        """As `Optimizer`'s, from the gradients' sums of squares (with the kernels: one pass that also
-        tells whether the weight is finite, both kept for this step's proof, `_step_is_finite`).
-
-        The float32 sum of a gradient of `n` finite values cannot overflow while `2 sqrt(n S)` stays
-        below the largest float, `S` being the sum of squares: every partial sum is at most
-        `sum |g| <= sqrt(n S)` (Cauchy-Schwarz), and rounding adds less than a factor 2 for
-        `n < 2^22`. Beyond that bound (huge gradients) the sum itself is taken, as `Optimizer` does.
-        """
-        noted = {}
-        for key, grad in grads.items():
-            param = params.get(key)
-            usable = param is not None and grad.dtype == param.dtype and grad.dtype.kind == "f" and grad.size < 2**22
-            sums = self._kernel_sums(key, param, grad) if usable else None
-            if sums is None:
-                if not math.isfinite(total(grad)):
-                    return key
-                continue
-            squares, finite = sums
-            if not math.isfinite(squares):  # a NaN or inf value: the sum is not finite either
-                return key
-            if 2 * math.sqrt(grad.size * squares) >= _limits(grad.dtype)[0] and not math.isfinite(total(grad)):
-                return key
-            noted[key] = (grad, param, squares, finite)
-        self._noted = (self.iterations, noted)
-        return None
+        """As `Optimizer`'s; with the kernels, from the gradients' sums of squares, taken in one pass
+        that also tells whether each weight is finite, and kept for this step's proof
+        (`_step_is_finite`, `adam_kernels.KernelPlan.first_non_finite`)."""
+        plan = self._plan(params, grads)
+        if plan is None:
+            return super()._first_non_finite_gradient(params, grads)
+        return plan.first_non_finite(self.iterations)
 
     def _step_is_finite(self, params, grads, lr) -> bool:
         """True when this step provably keeps every parameter and slot finite.
@@ -187,28 +153,22 @@ class Adam(Optimizer):
         bound = self.__dict__.get("_gradient_bound")
         if bound is None:
             bound = self._bound_from_slots(params)
-        dtypes = set()
-        noted = self.__dict__.pop("_noted", None)  # read by _first_non_finite_gradient for this step
-        noted = noted[1] if noted is not None and noted[0] == self.iterations else {}
-        for key, param in params.items():
-            grad = grads[key]
-            if param.dtype.kind != "f" or grad.dtype != param.dtype:
-                return self._forget_bound()
-            known = noted.get(key)
-            if known is not None and known[0] is grad and known[1] is param:
-                sums = known[2:]  # taken when the training step checked the gradient, this same step
-            else:
-                sums = self._kernel_sums(key, param, grad)  # both in one compiled call, or None
-            if sums is not None:
-                squares, finite = sums
-            else:
+        plan = self._plan(params, grads)
+        if plan is not None:
+            sums, dtypes = plan.take_sums(self.iterations), (np.dtype(np.float32),)
+        else:
+            sums, dtypes = [], {param.dtype for param in params.values()}
+            for key, param in params.items():
+                grad = grads[key]
+                if param.dtype.kind != "f" or grad.dtype != param.dtype:
+                    return self._forget_bound()
                 flat = grad.reshape(-1)
                 with np.errstate(over="ignore", invalid="ignore"):  # an overflow just fails the proof
-                    squares, finite = float(np.dot(flat, flat)), math.isfinite(total(param))
+                    sums.append((float(np.dot(flat, flat)), math.isfinite(total(param))))
+        for squares, finite in sums:
             if not math.isfinite(squares) or not finite:
                 return self._forget_bound()
             bound = max(bound, 2 * math.sqrt(squares))
-            dtypes.add(param.dtype)
         t = self.iterations + 1
         step = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t) * bound / self.epsilon
         for dtype in dtypes:
