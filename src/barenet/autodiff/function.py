@@ -3,6 +3,9 @@
 `layer_node(layer, inputs, training)` runs `layer.forward` on the input values and
 returns one `Tensor` whose vector-Jacobian product is `layer.backward` (as a custom
 autograd function is in PyTorch): the engine never re-derives the layer's math.
+`chain_node(layers, input, training)` does the same for layers called one after the
+other (a Sequential model's): one Tensor whose vjp runs each layer's backward, last to
+first, the same calls as a `layer_node` per layer without the graph between them.
 
 Two details make this safe when one layer object is called more than once in a graph
 (a shared, Siamese layer):

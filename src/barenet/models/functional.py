@@ -8,7 +8,10 @@
 The constructor walks back from the outputs to the inputs once and keeps the nodes in
 topological order; running the model replays them on real tensors, so the engine
 records the same graph for backward. A layer called twice shares its weights and
-receives the sum of both gradients.
+receives the sum of both gradients. Hand-derived layers that only feed one another
+(all of a Sequential model's, usually) are replayed as one graph node
+(`autodiff.function.chain_node`): the same forward and backward calls, less
+bookkeeping between them.
 """
 
 from __future__ import annotations
