@@ -110,12 +110,30 @@ def test_the_unweighted_mean_reduction_is_the_weighted_formula_with_weights_of_o
     np.testing.assert_array_equal(upstream, (ones / size).astype(np.float32))
 
 
+@pytest.fixture(params=[False, True], ids=["numpy", "kernel"])
+def loss_kernel(request):
+    """Sparse cross-entropy's compiled kernel (`barenet.fast.loss_kernels`) loaded, or the kernels off."""
+    from barenet import fast
+
+    if request.param:
+        pytest.importorskip("numba")
+        fast.set_enabled(True)
+        if fast.get_kernels() is None or fast.loaded_loss_kernels() is None:
+            pytest.skip("the kernels are off in this run")
+    else:
+        fast.set_enabled(False)
+    yield request.param
+    fast.set_enabled(True)
+
+
 @pytest.mark.parametrize("shape, trailing_axis", [((32, 10), False), ((32, 10), True), ((4, 6, 5), False)])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_sparse_crossentropys_value_and_logits_gradient_in_one_call_are_the_two_calls(shape, trailing_axis, dtype, rng):
+def test_sparse_crossentropys_value_and_logits_gradient_in_one_call_are_the_two_calls(shape, trailing_axis, dtype, rng,
+                                                                                    loss_kernel):
     """The training step's single call gives the bits of `training_scale(call(...))` and
     `logits_gradient` (the general path, `Loss.value_and_logits_gradient`), a probability of 0
-    (clipped) included; weighted or `from_logits` losses take the general path."""
+    (clipped) included, with the compiled kernel (float32) and without; weighted or `from_logits`
+    losses take the general path."""
     probabilities = activations.get("softmax").forward(rng.normal(size=shape)).astype(dtype)
     probabilities[0, 0] = 0
     labels = rng.integers(0, shape[-1], size=shape[:-1])
@@ -131,3 +149,19 @@ def test_sparse_crossentropys_value_and_logits_gradient_in_one_call_are_the_two_
         want_value, want_grad = losses.Loss.value_and_logits_gradient(other, labels, probabilities, sample_weight)
         assert value == want_value
         np.testing.assert_array_equal(grad, want_grad)
+
+
+def test_sparse_crossentropys_one_call_on_nan_negative_and_bad_labels(rng, loss_kernel):
+    """A NaN probability stays NaN, a label of -1 counts from the end (as NumPy's indexing does, in
+    both calls), and a label past the classes is NumPy's IndexError, kernel or not."""
+    probabilities = activations.get("softmax").forward(rng.normal(size=(6, 4)).astype(np.float32))
+    probabilities[1, 2] = np.nan
+    labels = np.array([0, 2, 3, -1, 1, 0])
+    loss = losses.SparseCategoricalCrossentropy()
+    value, grad = loss.value_and_logits_gradient(labels, probabilities)
+    want_value, want_grad = losses.Loss.value_and_logits_gradient(loss, labels, probabilities)
+    assert np.isnan(value) and np.isnan(want_value)
+    np.testing.assert_array_equal(grad, want_grad)
+    with pytest.raises(IndexError):
+        loss.value_and_logits_gradient(np.array([0, 1, 2, 3, 4, 0]), probabilities)
+

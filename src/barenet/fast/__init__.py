@@ -1,11 +1,13 @@
 """Optional compiled kernels (numba): Conv2D, MaxPooling2D, BatchNormalization, Dense's products,
-Dropout and Adam, fused and spread over every core.
+Dropout and Adam, fused and spread over every core; and sparse cross-entropy's indexing.
 
 `pip install barenet[fast]` installs numba; barenet then uses the kernels on its own:
 `kernels.py` for float32 `Conv2D` (channels-last or first, any stride, padding and dilation,
 `groups=1`), `MaxPooling2D(2)` and Dense's products; `normalization_kernels.py` for
 BatchNormalization in training; `elementwise_kernels.py` for Adam's update and Dropout's
-mask. The NumPy code in `barenet.layers` and `barenet.optimizers` stays the reference: every
+mask; `loss_kernels.py` for sparse categorical cross-entropy's training value and gradient
+after a softmax, once the kernels are loaded. The NumPy code in `barenet.layers`,
+`barenet.losses` and `barenet.optimizers` stays the reference: every
 kernel is tested against it, and it runs wherever the kernels do not apply (float64, groups,
 other pooling) or are missing.
 
@@ -64,13 +66,14 @@ def get_kernels():
     """The convolution and pooling kernels (`barenet.fast.kernels`), or None when numba (or NumPy's
     OpenBLAS) is missing or cannot load, or `BARENET_FAST=0`: the NumPy code runs then."""
     if "kernels" not in _state:
-        _state["kernels"] = _state["normalization"] = _state["elementwise"] = None
+        _state["kernels"] = _state["normalization"] = _state["elementwise"] = _state["loss"] = None
         if os.environ.get(ENVIRONMENT_VARIABLE, "1").strip().lower() not in ("0", "false", "no", "off"):
             try:
-                from . import elementwise_kernels, kernels, normalization_kernels
+                from . import elementwise_kernels, kernels, loss_kernels, normalization_kernels
             except Exception:  # noqa: BLE001 - numba missing, or unable to load (e.g. under a memory limit)
                 return None
-            _state.update(kernels=kernels, normalization=normalization_kernels, elementwise=elementwise_kernels)
+            _state.update(kernels=kernels, normalization=normalization_kernels, elementwise=elementwise_kernels,
+                          loss=loss_kernels)
     return _state["kernels"]
 
 
@@ -84,6 +87,12 @@ def get_elementwise_kernels():
     """Adam's and Dropout's kernels (`barenet.fast.elementwise_kernels`), or None as `get_kernels`."""
     get_kernels()
     return _state["elementwise"]
+
+
+def loaded_loss_kernels():
+    """The loss's kernel (`barenet.fast.loss_kernels`) when the kernels are loaded already, else
+    None: a small batch's loss is no reason to import numba (its results are NumPy's bits anyway)."""
+    return _state.get("loss") if "kernels" in _state else None
 
 
 def blas_is_quiet() -> bool:
@@ -227,4 +236,4 @@ def set_enabled(value: bool) -> None:
     """Turn the kernels on (when installed) or off for this process; for tests and comparisons."""
     _state.pop("kernels", None)
     if not value:
-        _state["kernels"] = _state["normalization"] = _state["elementwise"] = None
+        _state["kernels"] = _state["normalization"] = _state["elementwise"] = _state["loss"] = None

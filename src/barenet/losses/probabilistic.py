@@ -14,6 +14,7 @@ import functools
 
 import numpy as np
 
+from .. import fast
 from .base import EPSILON, Loss
 
 
@@ -260,7 +261,16 @@ class SparseCategoricalCrossentropy(Loss):
                 or self.reduction not in ("sum_over_batch_size", "mean")
                 or not _keeps_sparse_crossentropys_math(type(self))):
             return super().value_and_logits_gradient(y_true, y_pred, sample_weight)
-        rows, index = _rows(y_pred, _labels(y_true, y_pred))
+        labels = _labels(y_true, y_pred)
+        kernel = fast.loaded_loss_kernels() if y_pred.dtype == np.float32 else None
+        if kernel is not None:  # the indexing, clip and gradient in one compiled call, NumPy's bits
+            rows = y_pred.reshape(-1, y_pred.shape[-1])
+            picked, grad = np.empty(len(rows), np.float32), np.empty(y_pred.shape, np.float32)
+            share = np.float32(1) / np.float32(len(rows))
+            if kernel.picked_and_gradient(rows, labels.reshape(-1), share, picked, grad.reshape(rows.shape)):
+                values = -np.log(picked, out=picked)
+                return float(values.sum() / values.size), grad
+        rows, index = _rows(y_pred, labels)
         values = _minus_log_clipped(rows[index])
         kind = values.dtype.type
         share = kind(1) / kind(values.size)  # each sample's share of the mean, rounded as `reduce`'s

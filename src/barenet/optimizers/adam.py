@@ -91,7 +91,8 @@ class Adam(Optimizer):
                 fast.get_elementwise_kernels().adam_update(*views, *self._kernel_constants(lr), blocks)
 
     def _update_all(self, params, grads, lr) -> None:
-        plan = self._plan(params, grads)
+        proven = self.__dict__.pop("_proven", None)  # the plan `_step_is_finite` used, this same call
+        plan = proven[2] if proven is not None and proven[0] is params and proven[1] is grads else self._plan(params, grads)
         if (plan is None or self.amsgrad or self.weight_decay or type(self).update is not Adam.update
                 or not plan.attach(self.slots)):
             return super()._update_all(params, grads, lr)
@@ -156,6 +157,7 @@ class Adam(Optimizer):
         plan = self._plan(params, grads)
         if plan is not None:
             sums, dtypes = plan.take_sums(self.iterations), (np.dtype(np.float32),)
+            self._proven = (params, grads, plan)  # for the update that follows (`apply_gradients`)
         else:
             sums, dtypes = [], {param.dtype for param in params.values()}
             for key, param in params.items():

@@ -134,9 +134,11 @@ class Optimizer:
         if missing:
             raise ValueError(f"`grads` has no entry for {', '.join(map(repr, missing))}: it must hold the keys of `params`.")
         for key, param in params.items():
-            if np.shape(grads[key]) != param.shape:
-                raise ValueError(f"`grads[{key!r}]` has shape {np.shape(grads[key])}, but its parameter has shape "
-                                 f"{param.shape}: each gradient must have its parameter's shape.")
+            grad = grads[key]
+            shape = grad.shape if isinstance(grad, np.ndarray) else np.shape(grad)
+            if shape != param.shape:
+                raise ValueError(f"`grads[{key!r}]` has shape {shape}, but its parameter has shape {param.shape}: "
+                                 "each gradient must have its parameter's shape.")
         if self._check_slots:
             self._verify_slots(params)
         lr = self.current_learning_rate()
