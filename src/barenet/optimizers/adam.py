@@ -92,7 +92,10 @@ class Adam(Optimizer):
 
     def _update_all(self, params, grads, lr) -> None:
         proven = self.__dict__.pop("_proven", None)  # the plan `_step_is_finite` used, this same call
-        plan = proven[2] if proven is not None and proven[0] is params and proven[1] is grads else self._plan(params, grads)
+        if proven is not None and proven[0] is params and proven[1] is grads:
+            plan = proven[2]
+        else:
+            plan = self._plan(params, grads)
         if (plan is None or self.amsgrad or self.weight_decay or type(self).update is not Adam.update
                 or not plan.attach(self.slots)):
             return super()._update_all(params, grads, lr)
