@@ -117,6 +117,30 @@ def test_batch_normalization_kernels_match_the_numpy_layer(options):
         _close(ours[2][key], reference[2][key])
 
 
+def test_batch_normalization_kernels_take_the_deviations_where_they_use_them():
+    """The kernels keep the input rows, not a centered copy of them, and normalize `x - mean` in
+    float32 as the NumPy code does with its stored copy: the output is `(x - mean) * scale + beta`
+    to the bit, and the input gradient is the standard formula to float32 rounding."""
+    rng = np.random.default_rng(6)
+    x = (rng.normal(size=(8, 5, 5, 6)) * 3 + 1).astype(np.float32)
+    grad = rng.normal(size=x.shape).astype(np.float32)
+    layer = bn.BatchNormalization()
+    layer.build(x.shape[1:], np.random.default_rng(0), "float32")
+    layer.params["gamma"][:] = rng.normal(size=6)
+    layer.params["beta"][:] = rng.normal(size=6)
+    layer.needs_input_grad = True
+    out = layer.forward(x, training=True)
+    assert layer._fast and layer._centered is None and layer._x.base is not None  # a view of x, no copy
+    rows = x.reshape(-1, 6)
+    want = (rows - layer._mean) * (layer.params["gamma"] * layer._inv_std) + layer.params["beta"]
+    np.testing.assert_array_equal(out.reshape(-1, 6), want)
+    dx = layer.backward(grad).reshape(-1, 6)
+    g, xhat = grad.reshape(-1, 6), (rows - rows.mean(axis=0)) / np.sqrt(rows.var(axis=0) + layer.epsilon)
+    want = layer.params["gamma"] / np.sqrt(rows.var(axis=0) + layer.epsilon) * (
+        g - g.mean(axis=0) - xhat * (g * xhat).mean(axis=0))
+    np.testing.assert_allclose(dx, want, rtol=1e-4, atol=1e-5)
+
+
 def test_batch_normalization_kernels_update_the_moving_statistics_and_infer_alike():
     x = (np.random.default_rng(5).normal(size=(16, 3, 3, 4)) * 2 - 1).astype(np.float32)
     layers = []

@@ -45,7 +45,7 @@ import threading
 
 import numpy as np
 
-from .. import parallel
+from .. import allocator, parallel
 from . import blas
 
 ENVIRONMENT_VARIABLE = "BARENET_FAST"
@@ -212,14 +212,19 @@ class running:  # noqa: N801 - used as `with fast.running():`, like a function
 def session():
     """Around `fit`, `evaluate` and `predict` (`barenet.loops`): once a kernel has run, NumPy's BLAS
     stays at one thread until the loop ends, so that its threads (which spin for a while after
-    each product) never compete with the kernels' for the cores between two layers."""
+    each product) never compete with the kernels' for the cores between two layers; and freed
+    memory stays in the heap for the next step (`barenet.allocator`), given back at the end."""
+    if not _state["sessions"]:
+        allocator.hold()
     _state["sessions"] += 1
     try:
         yield
     finally:
         _state["sessions"] -= 1
-        if not _state["sessions"] and "blas_threads" in _state:
-            blas.load()[1](_state.pop("blas_threads"))
+        if not _state["sessions"]:
+            if "blas_threads" in _state:
+                blas.load()[1](_state.pop("blas_threads"))
+            allocator.release()
 
 
 def _hold_blas() -> None:

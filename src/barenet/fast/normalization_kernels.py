@@ -5,7 +5,10 @@ makes, in training, two passes for the statistics (the sums, then the squared de
 one for the output, one for both parameter sums and one for the input gradient. Each
 kernel here is one of those passes over all rows, in parallel over a fixed split of the
 rows into `blocks` (`blocks.block_bounds`); sums come out per block, and the layer adds
-them in block order, so no result depends on the thread count.
+them in block order, so no result depends on the thread count. The deviations `x - mean`
+are computed where they are used, in each pass, rather than stored: the same float32
+subtraction, so the same values, without writing and reading back an array of the input's
+size (the NumPy code keeps them: `centered`).
 """
 
 from __future__ import annotations
@@ -30,36 +33,35 @@ def column_sums(x, parts):
 
 
 @njit(parallel=True, nogil=True, cache=True, error_model="numpy")
-def center(x, mean, centered, parts):
-    """`centered = x - mean`, and `parts[b]` = the sum of block `b`'s squared deviations."""
+def deviation_sums(x, mean, parts):
+    """`parts[b]` = the sum of block `b`'s squared deviations `(x - mean)^2`."""
     blocks, rows = parts.shape[0], x.shape[0]
     for b in prange(blocks):
         start, stop = block_bounds(rows, blocks, b)
         total = parts[b]
         total[:] = 0
         for r in range(start, stop):
-            source, target = x[r], centered[r]
+            source = x[r]
             for k in range(x.shape[1]):
                 d = source[k] - mean[k]
-                target[k] = d
                 total[k] += d * d
 
 
 @njit(parallel=True, nogil=True, cache=True, error_model="numpy")
-def scale_shift(source, scale, shift, out, blocks):
-    """`out = source * scale + shift` (row by row)."""
-    rows = source.shape[0]
+def normalize(x, mean, scale, shift, out, blocks):
+    """`out = (x - mean) * scale + shift` (row by row)."""
+    rows = x.shape[0]
     for b in prange(blocks):
         start, stop = block_bounds(rows, blocks, b)
         for r in range(start, stop):
-            src, target = source[r], out[r]
-            for k in range(source.shape[1]):
-                target[k] = src[k] * scale[k] + shift[k]
+            source, target = x[r], out[r]
+            for k in range(x.shape[1]):
+                target[k] = (source[k] - mean[k]) * scale[k] + shift[k]
 
 
 @njit(parallel=True, nogil=True, cache=True, error_model="numpy")
-def gradient_sums(grad, centered, grad_parts, product_parts):
-    """Per block: the sum of `grad` rows and of `grad * centered` rows (dL/dbeta, dL/dgamma / inv_std)."""
+def gradient_sums(grad, x, mean, grad_parts, product_parts):
+    """Per block: the sum of `grad` rows and of `grad * (x - mean)` rows (dL/dbeta, dL/dgamma / inv_std)."""
     blocks, rows = grad_parts.shape[0], grad.shape[0]
     for b in prange(blocks):
         start, stop = block_bounds(rows, blocks, b)
@@ -67,19 +69,19 @@ def gradient_sums(grad, centered, grad_parts, product_parts):
         g_total[:] = 0
         p_total[:] = 0
         for r in range(start, stop):
-            g, d = grad[r], centered[r]
+            g, source = grad[r], x[r]
             for k in range(grad.shape[1]):
                 g_total[k] += g[k]
-                p_total[k] += g[k] * d[k]
+                p_total[k] += g[k] * (source[k] - mean[k])
 
 
 @njit(parallel=True, nogil=True, cache=True, error_model="numpy")
-def input_gradient(grad, centered, scale, offset, slope, out, blocks):
-    """`out = grad * scale - offset - centered * slope` (the batch-norm input gradient)."""
+def input_gradient(grad, x, mean, scale, offset, slope, out, blocks):
+    """`out = grad * scale - offset - (x - mean) * slope` (the batch-norm input gradient)."""
     rows = grad.shape[0]
     for b in prange(blocks):
         start, stop = block_bounds(rows, blocks, b)
         for r in range(start, stop):
-            g, d, target = grad[r], centered[r], out[r]
+            g, source, target = grad[r], x[r], out[r]
             for k in range(grad.shape[1]):
-                target[k] = g[k] * scale[k] - offset[k] - d[k] * slope[k]
+                target[k] = g[k] * scale[k] - offset[k] - (source[k] - mean[k]) * slope[k]

@@ -156,35 +156,36 @@ class BatchNormalization(Layer):
         rows = np.ascontiguousarray(x).reshape(-1, features)
         count = len(rows)
         parts = np.empty((parallel.piece_count(count), features), x.dtype)
-        centered, out = np.empty_like(rows), np.empty_like(rows)
+        out = np.empty_like(rows)
         with fast.running():
             kernels.column_sums(rows, parts)
             mean = parallel.add_in_order(list(parts)) / count
-            kernels.center(rows, mean, centered, parts)
+            kernels.deviation_sums(rows, mean, parts)
             variance = parallel.add_in_order(list(parts)) / count  # biased, as Keras
             self._update_moving(mean, variance)
             self._inv_std = 1 / np.sqrt(variance + x.dtype.type(self.epsilon))
             shift = beta if beta is not None else np.zeros(features, x.dtype)
-            kernels.scale_shift(centered, gamma * self._inv_std, shift, out, len(parts))
-        self._count, self._mean, self._x, self._centered = count, mean, None, centered.reshape(x.shape)
+            kernels.normalize(rows, mean, gamma * self._inv_std, shift, out, len(parts))
+        # The rows are kept, not their deviations: the kernels take `x - mean` where they use it.
+        self._count, self._mean, self._x, self._centered = count, mean, rows, None
         return out.reshape(x.shape)
 
     def _backward_fast(self, dL_dy):
         """`backward` in training by the kernels (the formulas below, per block of rows)."""
         kernels, features = fast.get_normalization_kernels(), dL_dy.shape[-1]
-        grad = np.ascontiguousarray(dL_dy, self._centered.dtype).reshape(-1, features)
-        centered = self._centered.reshape(-1, features)
+        rows, mean = self._x, self._mean
+        grad = np.ascontiguousarray(dL_dy, rows.dtype).reshape(-1, features)
         grad_parts = np.empty((parallel.piece_count(len(grad)), features), grad.dtype)
         product_parts = np.empty_like(grad_parts)
         with fast.running():
-            kernels.gradient_sums(grad, centered, grad_parts, product_parts)
+            kernels.gradient_sums(grad, rows, mean, grad_parts, product_parts)
             grad_beta = parallel.add_in_order(list(grad_parts))
             grad_gamma = parallel.add_in_order(list(product_parts)) * self._inv_std
             scale = self._store_parameter_grads(grad_beta, grad_gamma)
             if not self.needs_input_grad:
                 return None
             dx = np.empty_like(grad)
-            kernels.input_gradient(grad, centered, scale, scale * grad_beta / self._count,
+            kernels.input_gradient(grad, rows, mean, scale, scale * grad_beta / self._count,
                                    scale * self._inv_std * grad_gamma / self._count, dx, len(grad_parts))
         return dx.reshape(dL_dy.shape)
 
