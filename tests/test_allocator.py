@@ -66,3 +66,21 @@ def test_fit_holds_the_allocator_once_and_releases_it_at_the_end(monkeypatch):
     x, y = np.random.default_rng(0).normal(size=(20, 4)), np.arange(20) % 3
     model.fit(x, y, epochs=2, batch_size=5, verbose=0, validation_split=0.2)  # evaluate runs inside fit
     assert calls == ["hold", "release"]
+
+
+def test_thresholds_are_set_once_and_only_a_long_loop_trims(monkeypatch):
+    """A short `predict` in a loop pays neither the settings again nor a trim; a loop of
+    `TRIM_AFTER` seconds or more gives the free heap back when it ends."""
+    calls = []
+    functions = (lambda *args: calls.append(("mallopt", *args)) or 1, lambda pad: calls.append(("trim", pad)) or 1)
+    monkeypatch.setattr(allocator, "_state", {"libc": functions})
+    assert allocator.hold() and allocator.hold()
+    assert [call[0] for call in calls] == ["mallopt", "mallopt"]  # once for the process
+    allocator.release()
+    assert ("trim", 0) not in calls  # a short loop
+    allocator.hold()
+    allocator._state["since"] -= allocator.TRIM_AFTER
+    allocator.release()
+    assert calls[-1] == ("trim", 0)
+    allocator.release()  # no hold since: nothing more
+    assert calls.count(("trim", 0)) == 1

@@ -12,8 +12,10 @@ a sixth of the step at two threads), and none with the thresholds below.
 `hold()`, when `fit`, `evaluate` or `predict` starts (`barenet.fast.session`), sets the mmap
 threshold to 32 MiB (the largest glibc takes) and the trim threshold to 1 GiB, so freed arrays
 stay in the heap for the next step; `release()`, when the outermost one ends, gives the heap's
-free memory back to the system (`malloc_trim(0)`). glibc cannot report its thresholds, so they
-stay as set afterwards (freed memory is reused; `malloc_trim` or the next `release` returns it).
+free memory back to the system (`malloc_trim(0)`) if the loop ran for `TRIM_AFTER` seconds or
+more (a short `predict`, called in a loop, should not pay for a trim each time: 17 us measured).
+glibc cannot report its thresholds, so they are set once and stay as set afterwards (freed
+memory is reused; the next long loop's `release` returns it).
 
 Nothing is changed where the C library is not glibc, where the process sets malloc's tuning
 itself (`MALLOC_*_` or `GLIBC_TUNABLES` environment variables), or with `BARENET_MALLOC=0`.
@@ -24,10 +26,12 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import time
 
 ENVIRONMENT_VARIABLE = "BARENET_MALLOC"
 MMAP_THRESHOLD = 32 * 1024 * 1024  # glibc's ceiling for M_MMAP_THRESHOLD on 64-bit systems
 TRIM_THRESHOLD = 1024 * 1024 * 1024
+TRIM_AFTER = 0.5  # seconds a loop must run before its end trims the heap
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
 _USER_TUNING = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_",
                 "GLIBC_TUNABLES")
@@ -56,19 +60,22 @@ def _libc():
 
 
 def hold() -> bool:
-    """Keep freed memory in the heap (see the module docstring). True if the thresholds were set."""
+    """Keep freed memory in the heap (see the module docstring). True if the thresholds are set."""
     functions = _libc()
     if functions is None:
         return False
-    mallopt = functions[0]
-    mmap_set = mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)  # mallopt returns 1 on success
-    trim_set = mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
-    _state["held"] = bool(mmap_set and trim_set)
-    return _state["held"]
+    if "set" not in _state:
+        mallopt = functions[0]
+        mmap_set = mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)  # mallopt returns 1 on success
+        trim_set = mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+        _state["set"] = bool(mmap_set and trim_set)
+    if _state["set"]:
+        _state["since"] = time.monotonic()
+    return _state["set"]
 
 
 def release() -> None:
-    """Give the heap's free memory back to the system, after a `hold`."""
-    functions = _libc()
-    if functions is not None and _state.pop("held", False):
-        functions[1](0)
+    """After a `hold`: give the heap's free memory back to the system if the loop was long."""
+    since = _state.pop("since", None)
+    if since is not None and time.monotonic() - since >= TRIM_AFTER:
+        _libc()[1](0)
