@@ -130,8 +130,7 @@ class Mean(Metric):
             self._add(values.sum(), values.size)
         else:
             weight = broadcast_weight(sample_weight, values.shape)
-            self.total += (values * weight).sum()
-            self.count += weight.sum()
+            self._add((values * weight).sum(), weight.sum())
 
     def _add(self, weighted_sum, weight) -> None:
         """`total += weighted_sum`, `count += weight`, written `x[()] = x[()] + y`: the same float64
