@@ -5,8 +5,10 @@ Dropout and Adam, fused and spread over every core; and sparse cross-entropy's i
 `kernels.py` for float32 `Conv2D` (channels-last or first, any stride, padding and dilation,
 `groups=1`), `MaxPooling2D(2)` and Dense's products; `normalization_kernels.py` for
 BatchNormalization in training; `elementwise_kernels.py` for Adam's update and Dropout's
-mask; `loss_kernels.py` for sparse categorical cross-entropy's training value and gradient
-after a softmax, once the kernels are loaded. The NumPy code in `barenet.layers`,
+mask in backward; `random_kernels.py` (with `dropout_stream.py`) for Dropout's draw and
+product in training, from the generator's own stream; `loss_kernels.py` for sparse
+categorical cross-entropy's training value and gradient after a softmax, once the kernels
+are loaded. The NumPy code in `barenet.layers`,
 `barenet.losses` and `barenet.optimizers` stays the reference: every
 kernel is tested against it, and it runs wherever the kernels do not apply (float64, groups,
 other pooling) or are missing.
@@ -67,13 +69,14 @@ def get_kernels():
     OpenBLAS) is missing or cannot load, or `BARENET_FAST=0`: the NumPy code runs then."""
     if "kernels" not in _state:
         _state["kernels"] = _state["normalization"] = _state["elementwise"] = _state["loss"] = None
+        _state["random"] = None
         if os.environ.get(ENVIRONMENT_VARIABLE, "1").strip().lower() not in ("0", "false", "no", "off"):
             try:
-                from . import elementwise_kernels, kernels, loss_kernels, normalization_kernels
+                from . import elementwise_kernels, kernels, loss_kernels, normalization_kernels, random_kernels
             except Exception:  # noqa: BLE001 - numba missing, or unable to load (e.g. under a memory limit)
                 return None
             _state.update(kernels=kernels, normalization=normalization_kernels, elementwise=elementwise_kernels,
-                          loss=loss_kernels)
+                          loss=loss_kernels, random=random_kernels)
     return _state["kernels"]
 
 
@@ -87,6 +90,12 @@ def get_elementwise_kernels():
     """Adam's and Dropout's kernels (`barenet.fast.elementwise_kernels`), or None as `get_kernels`."""
     get_kernels()
     return _state["elementwise"]
+
+
+def get_random_kernels():
+    """Dropout's drawing kernels (`barenet.fast.random_kernels`), or None as `get_kernels`."""
+    get_kernels()
+    return _state["random"]
 
 
 def loaded_loss_kernels():
@@ -242,3 +251,4 @@ def set_enabled(value: bool) -> None:
     _state.pop("kernels", None)
     if not value:
         _state["kernels"] = _state["normalization"] = _state["elementwise"] = _state["loss"] = None
+        _state["random"] = None

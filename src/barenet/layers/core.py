@@ -8,6 +8,7 @@ import numbers
 import numpy as np
 
 from .. import fast, parallel
+from ..fast import dropout_stream
 from .base import CONTEXT, Layer
 
 
@@ -82,7 +83,9 @@ class Dropout(Layer):
     units on every run and the global NumPy state is untouched. Unlike the blog's code,
     nothing is rescaled at inference (the blog divided by `prob`). The mask is kept as
     one byte per value (or per `noise_shape` entry) and applied with the scale on the
-    batch pieces of `barenet.parallel`.
+    batch pieces of `barenet.parallel`. With `barenet[fast]`, a float32 mask of the input's
+    shape is drawn and applied in one compiled pass over the cores instead, from the same
+    stream of the same generator (`barenet.fast.dropout_stream`): the same bits.
 
     Args:
         rate: Fraction of values to drop, in [0, 1). Defaults to 0.5.
@@ -144,6 +147,12 @@ class Dropout(Layer):
         if share is not None and shape[0] == x.shape[0] == share[0].stop - share[0].start:
             self._keep = (rng.random((share[1], *shape[1:]), dtype=self.dtype) >= self.rate)[share[0]]
         else:
+            if shape == x.shape and x.dtype == self.dtype and fast.elementwise_ready(x):
+                # The same draw and product in one compiled pass over the cores (NumPy's bits).
+                drawn = dropout_stream.draw_and_apply(rng, x, self.rate, fast.elementwise_blocks(x))
+                if drawn is not None:
+                    self._keep, out = drawn
+                    return out
             self._keep = rng.random(shape, dtype=self.dtype) >= self.rate
         return self._apply(x)
 

@@ -1,0 +1,107 @@
+"""Dropout's mask from a PCG64 generator's stream, cut into blocks that run on separate cores.
+
+`draw_and_apply(rng, values, rate)` gives what the NumPy reference in `layers/core.py` gives,
+`keep = rng.random(values.shape, dtype=float32) >= rate` and `values * keep / (1 - rate)`, to
+the bit, and leaves `rng` in the very state that draw leaves it in; but the drawing runs in the
+compiled kernels of `random_kernels.py`, in one pass with the comparison and the product, and
+over the cores for a large array.
+
+How the stream is cut: `Generator.random` reads one 64-bit output of the bit generator for two
+float32 values (the low half first), and keeps an output's unused high half for the next 32-bit
+draw (`has_uint32` and `uinteger` in `PCG64.state`). So a block of an even number of values
+that begins on an output can be drawn from a copy of the generator moved ahead by
+`PCG64.advance` to that output (a jump of O(log n) steps, not a replay). Each block gets such
+a copy; a kept high half from an earlier draw becomes the first value, and the generator's
+state is set at the end to the last block's, with the unused high half of an odd draw kept
+as NumPy keeps it.
+
+Only NumPy's `PCG64` (what `numpy.random.default_rng` and barenet's `seed=` make) is cut so;
+other bit generators, and arrays the kernels do not take, are drawn by NumPy (`None` is
+returned). The mask does not depend on the number of blocks: the tests check it against
+NumPy's own draw at several counts, with and without a kept half.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+
+import numpy as np
+
+from .. import fast
+
+_lock = threading.Lock()  # the copies below are shared: one draw at a time
+_state: dict = {}
+
+
+def _copies(count: int):
+    """`(next64, copies, addresses)`: the C function that draws a PCG64's next 64-bit output, typed
+    for numba with the state as an integer address (as the C ABI passes a pointer), `count` or
+    more private PCG64 generators to move ahead, and the addresses of their states."""
+    copies = _state.get("copies", [])
+    if len(copies) < count:
+        copies = copies + [np.random.PCG64(0) for _ in range(count - len(copies))]
+        address = ctypes.cast(copies[0].ctypes.next_uint64, ctypes.c_void_p).value
+        _state["next64"] = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_uint64)(address)
+        _state["copies"] = copies
+        _state["addresses"] = np.array([copy.ctypes.state_address for copy in copies], dtype=np.uint64)
+    return _state["next64"], _state["copies"], _state["addresses"]
+
+
+def _bounds(count: int, blocks: int) -> np.ndarray:
+    """Block bounds over `count` values: every block but the last of an even length (so each
+    begins on an output of its own), their lengths as close as that allows."""
+    blocks = max(1, min(blocks, count // 2))
+    step = -(-count // blocks)
+    step += step % 2
+    bounds = np.minimum(np.arange(blocks + 1, dtype=np.int64) * step, count)
+    return bounds[np.concatenate(([True], bounds[1:] > bounds[:-1]))]
+
+
+def draw_and_apply(rng, values: np.ndarray, rate: float, blocks: int):
+    """`(keep, out)` for Dropout in training, drawn from `rng` as the NumPy reference draws it,
+    in up to `blocks` parallel blocks; or None when the kernels do not apply (then nothing of
+    `rng` has moved).
+
+    Args:
+        rng: The generator to draw from (a `numpy.random.Generator` over `PCG64` is cut).
+        values: A C-contiguous float32 array, the inputs.
+        rate: The fraction to drop, in [0, 1).
+        blocks: How many blocks to cut the draw into (the result does not depend on it).
+    """
+    bit_generator = getattr(rng, "bit_generator", None)
+    if type(bit_generator) is not np.random.PCG64 or values.size < 2:
+        return None
+    kernels = fast.get_random_kernels()
+    if kernels is None:
+        return None
+    flat = values.reshape(-1)
+    keep, out = np.empty(flat.shape, bool), np.empty(flat.shape, np.float32)
+    rate, scale = np.float32(rate), np.float32(1 / (1 - rate))
+    with _lock:
+        state = bit_generator.state
+        start = 0
+        if state["has_uint32"]:  # the high half kept by an earlier draw: the first value
+            keep[0] = np.float32(state["uinteger"] >> 8) * np.float32(2.0**-24) >= rate
+            np.multiply(flat[:1], keep[:1], out=out[:1])
+            out[:1] *= scale
+            start = 1
+        bounds = _bounds(flat.size - start, blocks)
+        count = len(bounds) - 1
+        next64, copies, addresses = _copies(count)
+        for b in range(count):
+            copies[b].state = state
+            copies[b].advance(int(bounds[b]) // 2)  # also drops the kept half (`has_uint32`)
+        rest = slice(start, None)
+        if count == 1:
+            tail = kernels.dropout_block(next64, addresses[0], flat[rest], keep[rest], out[rest], rate, scale)
+        else:
+            tails = np.empty(count, np.int64)
+            with fast.running():
+                kernels.dropout_blocks(next64, addresses[:count], bounds, flat[rest], keep[rest], out[rest],
+                                       rate, scale, tails)
+            tail = tails[-1]
+        final = copies[count - 1].state
+        final["has_uint32"], final["uinteger"] = int(bounds[-1] % 2), int(tail)
+        bit_generator.state = final
+    return keep.reshape(values.shape), out.reshape(values.shape)
