@@ -32,17 +32,17 @@ from .. import fast
 
 _lock = threading.Lock()  # the copies below are shared: one draw at a time
 _state: dict = {}
+_bounds_kept: dict = {}
 
 
 def _copies(count: int):
-    """`(next64, copies, addresses)`: the C function that draws a PCG64's next 64-bit output, typed
-    for numba with the state as an integer address (as the C ABI passes a pointer), `count` or
-    more private PCG64 generators to move ahead, and the addresses of their states."""
+    """`(next64, copies, addresses)`: the address of the C function that draws a PCG64's next 64-bit
+    output (the same for every PCG64), `count` or more private PCG64 generators to move ahead, and
+    the addresses of their states."""
     copies = _state.get("copies", [])
     if len(copies) < count:
         copies = copies + [np.random.PCG64(0) for _ in range(count - len(copies))]
-        address = ctypes.cast(copies[0].ctypes.next_uint64, ctypes.c_void_p).value
-        _state["next64"] = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_uint64)(address)
+        _state["next64"] = ctypes.cast(copies[0].ctypes.next_uint64, ctypes.c_void_p).value
         _state["copies"] = copies
         _state["addresses"] = np.array([copy.ctypes.state_address for copy in copies], dtype=np.uint64)
     return _state["next64"], _state["copies"], _state["addresses"]
@@ -50,12 +50,16 @@ def _copies(count: int):
 
 def _bounds(count: int, blocks: int) -> np.ndarray:
     """Block bounds over `count` values: every block but the last of an even length (so each
-    begins on an output of its own), their lengths as close as that allows."""
-    blocks = max(1, min(blocks, count // 2))
-    step = -(-count // blocks)
-    step += step % 2
-    bounds = np.minimum(np.arange(blocks + 1, dtype=np.int64) * step, count)
-    return bounds[np.concatenate(([True], bounds[1:] > bounds[:-1]))]
+    begins on an output of its own), their lengths as close as that allows. Kept per shape."""
+    key = (count, blocks)
+    if key not in _bounds_kept:
+        if len(_bounds_kept) >= 256:  # inputs of ever new shapes: keep the memory bounded
+            _bounds_kept.clear()
+        blocks = max(1, min(blocks, count // 2))
+        step = -(-count // blocks)
+        step += step % 2
+        _bounds_kept[key] = np.array(sorted({min(b * step, count) for b in range(blocks + 1)}), dtype=np.int64)
+    return _bounds_kept[key]
 
 
 def draw_and_apply(rng, values: np.ndarray, rate: float, blocks: int):
