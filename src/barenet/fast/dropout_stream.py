@@ -82,7 +82,7 @@ def draw_and_apply(rng, values: np.ndarray, rate: float, blocks: int):
     flat = values.reshape(-1)
     keep, out = np.empty(flat.shape, bool), np.empty(flat.shape, np.float32)
     rate, scale = np.float32(rate), np.float32(1 / (1 - rate))
-    with _lock:
+    with _lock, bit_generator.lock:  # the generator's own lock, which NumPy's draws take too
         state = bit_generator.state
         start = 0
         if state["has_uint32"]:  # the high half kept by an earlier draw: the first value
