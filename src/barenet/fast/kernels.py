@@ -5,9 +5,12 @@ readable reference it is tested against) done in one parallel loop over the batc
 that a sample's work stays in its core's cache:
 
 - `conv_forward`: per sample, its columns (im2col, zeros for padding), one product with
-  the weights, the bias and the ReLU, while the sample's output is still in cache.
+  the weights, the bias and the ReLU, while the sample's output is still in cache. The
+  columns are a scratch array per block of samples, not kept (nine times the input's size
+  for a 3 x 3 kernel).
 - `conv_backward`: per block of samples (a fixed split, `block_bounds`), the ReLU's
-  gradient, the block's share of the weight and bias gradients (added in block order
+  gradient, the block's columns built again from the input (the forward's values), the
+  block's share of the weight and bias gradients (added in block order
   afterwards, so the result never depends on the thread count), and per sample the input
   gradient: one product `dz @ weights^T` and its scatter back onto the pixels (col2im).
 - `matmul_by_rows` / `matmul_by_columns`: Dense's products, split into fixed blocks of rows
@@ -112,32 +115,36 @@ def _add_bias(z, biases, relu):
 
 
 @njit(parallel=True, nogil=True, cache=True, error_model="numpy")
-def conv_forward(x, weights, biases, relu, columns, out, geometry, blocks):
-    """`out = act(columns(x) @ weights + biases)` (act: ReLU or none), keeping the columns.
+def conv_forward(x, weights, biases, relu, out, geometry, blocks):
+    """`out = act(columns(x) @ weights + biases)` (act: ReLU or none).
 
-    x `(n, h, w, c)`; weights `(kh * kw * c, filters)`; columns `(n * oh * ow, kh * kw * c)`
-    and out `(n * oh * ow, filters)` are written, a block of samples at a time (one product
-    per block: a few samples' rows make a better-shaped product than one's).
+    x `(n, h, w, c)`; weights `(kh * kw * c, filters)`; out `(n * oh * ow, filters)` is written a
+    block of samples at a time (one product per block: a few samples' rows make a better-shaped
+    product than one's). The block's columns are a scratch array of the block's own, not kept:
+    `conv_backward` builds them again from `x` (nine copies of the input for a 3 x 3 kernel are
+    cheaper to rebuild in cache than to keep in memory and read back).
     """
-    n, per = x.shape[0], geometry[8] * geometry[9]
+    n, per, width = x.shape[0], geometry[8] * geometry[9], weights.shape[0]
     for b in prange(blocks):
         start, stop = block_bounds(n, blocks, b)
         if stop == start:
             continue
+        columns = np.empty(((stop - start) * per, width), x.dtype)
         for s in range(start, stop):
-            _columns(x, s, columns[s * per:(s + 1) * per], geometry)
+            _columns(x, s, columns[(s - start) * per:(s - start + 1) * per], geometry)
         z = out[start * per:stop * per]
-        matmul(columns[start * per:stop * per], weights, z, False, False)
+        matmul(columns, weights, z, False, False)
         _add_bias(z, biases, relu)
 
 
 @njit(parallel=True, nogil=True, cache=True, error_model="numpy")
-def conv_backward(grad, relu_out, relu, columns, weights, dz, grad_x, weight_parts, bias_parts, geometry,
+def conv_backward(grad, relu_out, relu, x, weights, dz, grad_x, weight_parts, bias_parts, geometry,
                   with_input):
     """The gradients of `conv_forward`.
 
     grad `(n * oh * ow, filters)` is dL/d(output) (dL/dz when `relu` is False); relu_out the
-    forward output. Writes dz, the per-block weight and bias sums `weight_parts` `(blocks,
+    forward output; x the forward input, whose columns each block builds again (the same values
+    as the forward's). Writes dz, the per-block weight and bias sums `weight_parts` `(blocks,
     kh * kw * c, filters)` and `bias_parts` `(blocks, filters)`, and, if `with_input`,
     grad_x `(n, h, w, c)`: per block one product `dz @ weights^T` (each row the gradient of
     one window) scattered back onto the pixels (col2im).
@@ -158,7 +165,10 @@ def conv_backward(grad, relu_out, relu, columns, weights, dz, grad_x, weight_par
             for k in range(filters):
                 dz[r, k] = grad[r, k] if (not relu or relu_out[r, k] > 0) else 0
                 bias_parts[b, k] += dz[r, k]
-        matmul(columns[lo:hi], dz[lo:hi], weight_parts[b], True, False)
+        columns = np.empty((hi - lo, width), grad.dtype)
+        for s in range(start, stop):
+            _columns(x, s, columns[(s - start) * per:(s - start + 1) * per], geometry)
+        matmul(columns, dz[lo:hi], weight_parts[b], True, False)
         if not with_input:
             continue
         shares = np.empty((hi - lo, width), grad.dtype)

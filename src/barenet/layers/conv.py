@@ -136,7 +136,7 @@ class Conv2D(KernelLayer):
         n, c = len(x), x.shape[3]
         (oh, ow), (kh, kw), groups = self._out_hw, self.kernel_size, self.groups
         per_sample, c_group = oh * ow, c // groups
-        self._x_shape = x.shape
+        self._x_shape, self._x = x.shape, None
         # The one copy of the forward pass, kept for the weight gradient; with groups the
         # columns are grouped `(rows, groups, kh, kw, c / groups)` so each group's block is contiguous.
         self._columns = np.empty((n * per_sample, kh * kw * c), x.dtype)
@@ -189,13 +189,12 @@ class Conv2D(KernelLayer):
         x = np.ascontiguousarray(x)
         n, (oh, ow), filters = len(x), self._out_hw, self.filters
         self._x_shape = x.shape
-        self._columns = np.empty((n * oh * ow, self.kernel_size[0] * self.kernel_size[1] * x.shape[3]), x.dtype)
+        self._x, self._columns = x, None  # the backward kernel builds the columns again from x
         out = np.empty((n, oh, ow, filters), x.dtype)
         biases = self.params["biases"] if self.use_bias else np.zeros(filters, x.dtype)
         with fast.running():
             fast.get_kernels().conv_forward(x, self.params["weights"].reshape(-1, filters), biases, self._fused_relu,
-                                        self._columns, out.reshape(-1, filters), self._geometry(),
-                                        parallel.piece_count(n))
+                                        out.reshape(-1, filters), self._geometry(), parallel.piece_count(n))
         return out
 
     def _backward_fast(self, grad, relu_out):
@@ -203,12 +202,12 @@ class Conv2D(KernelLayer):
         filters, n = self.filters, self._x_shape[0]
         grad = np.ascontiguousarray(grad, self.dtype).reshape(-1, filters)
         blocks = parallel.piece_count(n)
-        weight_parts = np.empty((blocks, self._columns.shape[1], filters), self.dtype)
+        weight_parts = np.empty((blocks, self.params["weights"].size // filters, filters), self.dtype)
         bias_parts = np.empty((blocks, filters), self.dtype)
         dx = np.empty(self._x_shape if self.needs_input_grad else (1, 1, 1, 1), self.dtype)
         relu = relu_out is not None
         with fast.running():
-            fast.get_kernels().conv_backward(grad, relu_out.reshape(-1, filters) if relu else grad, relu, self._columns,
+            fast.get_kernels().conv_backward(grad, relu_out.reshape(-1, filters) if relu else grad, relu, self._x,
                                          self.params["weights"].reshape(-1, filters), np.empty_like(grad), dx,
                                          weight_parts, bias_parts, self._geometry(), self.needs_input_grad)
         parallel.add_in_order(list(weight_parts), out=self.grads["weights"].reshape(-1, filters))
