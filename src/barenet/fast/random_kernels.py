@@ -6,9 +6,9 @@ multiplies. NumPy makes each float32 there from 32 bits of the bit generator's 6
 the low half of an output first and then its high half: `(bits >> 8) * 2**-24`. These kernels
 read the same outputs through the bit generator's own C function (`PCG64.ctypes.next_uint64`,
 whose address comes in as the integer `next64`, beside the address of a generator's state), so
-the mask is NumPy's bit for bit. A block reads from its own copy of the generator, moved ahead to where the block's values
-begin (`dropout_stream.py` cuts the blocks and moves the copies); so the blocks run on separate
-cores, and the mask does not depend on how many there are.
+the mask is NumPy's bit for bit. A block reads from its own copy of the generator, moved ahead
+to where the block's values begin (`dropout_stream.py` cuts the blocks and moves the copies); so
+the blocks run on separate cores, and the mask does not depend on how many there are.
 
 Each block first fills a small buffer with outputs (a call through a function pointer per
 output), then turns the buffer into the mask, then applies it: with the drawing, comparing and
