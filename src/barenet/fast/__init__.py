@@ -8,10 +8,9 @@ BatchNormalization in training; `elementwise_kernels.py` for Adam's update and D
 mask in backward; `random_kernels.py` (with `dropout_stream.py`) for Dropout's draw and
 product in training, from the generator's own stream; `loss_kernels.py` for sparse
 categorical cross-entropy's training value and gradient after a softmax, once the kernels
-are loaded. The NumPy code in `barenet.layers`,
-`barenet.losses` and `barenet.optimizers` stays the reference: every
-kernel is tested against it, and it runs wherever the kernels do not apply (float64, groups,
-other pooling) or are missing.
+are loaded. The NumPy code in `barenet.layers`, `barenet.losses` and `barenet.optimizers`
+stays the reference: every kernel is tested against it, and it runs wherever the kernels do
+not apply (float64, groups, other pooling) or are missing.
 
 Why: on the 2-core benchmark machine NumPy's passes over arrays of a megabyte or more do
 not get faster with a second thread (memory bandwidth, not arithmetic, is their limit),
@@ -56,6 +55,8 @@ ENVIRONMENT_VARIABLE = "BARENET_FAST"
 MIN_ELEMENTWISE = 32_768
 _FLOAT32 = np.dtype(np.float32)
 _state: dict = {"sessions": 0}
+# The keys of `_state` that hold the kernel modules (None while off or missing).
+_KERNEL_MODULES = ("kernels", "normalization", "elementwise", "loss", "random")
 # One kernel at a time in this process: numba's fallback thread pool ("workqueue", where no
 # OpenMP or TBB is found) aborts the process when two threads start parallel kernels at once.
 _launch = threading.RLock()
@@ -68,8 +69,7 @@ def get_kernels():
     """The convolution and pooling kernels (`barenet.fast.kernels`), or None when numba (or NumPy's
     OpenBLAS) is missing or cannot load, or `BARENET_FAST=0`: the NumPy code runs then."""
     if "kernels" not in _state:
-        _state["kernels"] = _state["normalization"] = _state["elementwise"] = _state["loss"] = None
-        _state["random"] = None
+        _state.update(dict.fromkeys(_KERNEL_MODULES))
         if os.environ.get(ENVIRONMENT_VARIABLE, "1").strip().lower() not in ("0", "false", "no", "off"):
             try:
                 from . import elementwise_kernels, kernels, loss_kernels, normalization_kernels, random_kernels
@@ -250,5 +250,4 @@ def set_enabled(value: bool) -> None:
     """Turn the kernels on (when installed) or off for this process; for tests and comparisons."""
     _state.pop("kernels", None)
     if not value:
-        _state["kernels"] = _state["normalization"] = _state["elementwise"] = _state["loss"] = None
-        _state["random"] = None
+        _state.update(dict.fromkeys(_KERNEL_MODULES))
