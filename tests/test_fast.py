@@ -57,9 +57,10 @@ CONVOLUTIONS = {
 }
 
 
+@pytest.mark.parametrize("channels", [1, 3])  # one channel: its own im2col loop
 @pytest.mark.parametrize("name", sorted(CONVOLUTIONS))
-def test_conv2d_kernels_match_the_numpy_layer(name):
-    x = np.random.default_rng(0).normal(size=(7, 9, 8, 3)).astype(np.float32)
+def test_conv2d_kernels_match_the_numpy_layer(name, channels):
+    x = np.random.default_rng(0).normal(size=(7, 9, 8, channels)).astype(np.float32)
     ours, reference = (_passes(enabled, CONVOLUTIONS[name], x) for enabled in (True, False))
     _close(ours[0], reference[0])
     _close(ours[1], reference[1])

@@ -82,6 +82,9 @@ def _columns(x, s, cols, geometry):
     """im2col of sample `s`: row `y * ow + x` lists its window, `(kh, kw, channels)` order."""
     kh, kw, sh, sw, dh, dw, top, left, oh, ow = geometry
     _, h, w, c = x.shape
+    if c == 1:
+        _columns_of_one_channel(x, s, cols, geometry)
+        return
     for y in range(oh):
         for i in range(kh):
             r = y * sh + i * dh - top
@@ -97,6 +100,24 @@ def _columns(x, s, cols, geometry):
                     else:
                         for ch in range(c):
                             cols[row, base + ch] = 0
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _columns_of_one_channel(x, s, cols, geometry):
+    """`_columns` for one input channel (a grayscale image): the same values, one per tap, without
+    the channel loop, whose start cost as much as its single copy (im2col of the benchmark CNN's
+    first convolution: 1.4 -> 0.7 ms a batch of 64 on one thread)."""
+    kh, kw, sh, sw, dh, dw, top, left, oh, ow = geometry
+    h, w = x.shape[1], x.shape[2]
+    for y in range(oh):
+        for i in range(kh):
+            r = y * sh + i * dh - top
+            inside = 0 <= r < h
+            for xx in range(ow):
+                row = y * ow + xx
+                for j in range(kw):
+                    q = xx * sw + j * dw - left
+                    cols[row, i * kw + j] = x[s, r, q, 0] if inside and 0 <= q < w else 0
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
