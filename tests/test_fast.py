@@ -57,7 +57,7 @@ CONVOLUTIONS = {
 }
 
 
-@pytest.mark.parametrize("channels", [1, 3])  # one channel: its own im2col loop
+@pytest.mark.parametrize("channels", [1, 2, 3])  # one and three channels have their own im2col loops
 @pytest.mark.parametrize("name", sorted(CONVOLUTIONS))
 def test_conv2d_kernels_match_the_numpy_layer(name, channels):
     x = np.random.default_rng(0).normal(size=(7, 9, 8, channels)).astype(np.float32)
