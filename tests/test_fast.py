@@ -69,6 +69,31 @@ def test_conv2d_kernels_match_the_numpy_layer(name, channels):
         _close(ours[2][key], reference[2][key])
 
 
+def test_conv_forward_blocks_hold_whole_samples_whose_columns_fit_and_follow_the_shapes_alone():
+    for n, rows, width in [(64, 676, 9), (64, 121, 288), (64, 900, 576), (5, 900, 576), (1000, 4, 9), (3, 1, 1)]:
+        blocks = fast.conv_forward_blocks(n, rows, width, 32)
+        largest = -(-n // blocks)  # samples in the largest block (block_bounds: sizes differ by at most one)
+        assert max(min(n, 8), 1) <= blocks <= max(n, 1)
+        assert largest == 1 or largest * rows * width * 4 <= fast.CONV_BLOCK_BYTES
+    assert fast.conv_forward_blocks(64, 676, 9, 32) == 8  # the benchmark CNN's first convolution, as before
+    assert fast.conv_forward_blocks(64, 900, 576, 64) == 64  # 2 MiB of columns a sample: one per block
+    bn.config.set_num_threads(2)
+    try:
+        assert fast.conv_forward_blocks(64, 121, 288, 64) == 22
+    finally:
+        bn.config.set_num_threads(1)
+    assert fast.conv_forward_blocks(64, 121, 288, 64) == 22
+
+
+@pytest.mark.parametrize("block_bytes", [1024, 10**9])
+def test_conv2d_kernels_match_the_numpy_layer_with_any_number_of_forward_blocks(block_bytes, monkeypatch):
+    monkeypatch.setattr(fast, "CONV_BLOCK_BYTES", block_bytes)
+    x = np.random.default_rng(0).normal(size=(11, 9, 8, 5)).astype(np.float32)
+    ours, reference = (_passes(enabled, CONVOLUTIONS["same-strides"], x) for enabled in (True, False))
+    _close(ours[0], reference[0])
+    _close(ours[1], reference[1])
+
+
 def test_conv2d_channels_first_and_first_layer_without_input_gradient():
     x = np.random.default_rng(2).normal(size=(4, 2, 7, 6)).astype(np.float32)
     make = lambda: bn.Conv2D(3, 3, data_format="channels_first", activation="relu")  # noqa: E731
@@ -170,7 +195,9 @@ def _cnn_weights(threads):
     return model.get_weights()
 
 
-def test_training_is_bit_identical_at_one_and_two_threads():
+@pytest.mark.parametrize("block_bytes", [fast.CONV_BLOCK_BYTES, 1024])  # 1024: a sample per forward block
+def test_training_is_bit_identical_at_one_and_two_threads(block_bytes, monkeypatch):
+    monkeypatch.setattr(fast, "CONV_BLOCK_BYTES", block_bytes)
     try:
         one, two = _cnn_weights(1), _cnn_weights(2)
     finally:

@@ -192,9 +192,11 @@ class Conv2D(KernelLayer):
         self._x, self._columns = x, None  # the backward kernel builds the columns again from x
         out = np.empty((n, oh, ow, filters), x.dtype)
         biases = self.params["biases"] if self.use_bias else np.zeros(filters, x.dtype)
+        weights = self.params["weights"].reshape(-1, filters)
+        blocks = fast.conv_forward_blocks(n, oh * ow, len(weights), filters)
         with fast.running():
-            fast.get_kernels().conv_forward(x, self.params["weights"].reshape(-1, filters), biases, self._fused_relu,
-                                        out.reshape(-1, filters), self._geometry(), parallel.piece_count(n))
+            fast.get_kernels().conv_forward(x, weights, biases, self._fused_relu, out.reshape(-1, filters),
+                                            self._geometry(), blocks)
         return out
 
     def _backward_fast(self, grad, relu_out):
