@@ -71,27 +71,28 @@ def test_conv2d_kernels_match_the_numpy_layer(name, channels):
 
 def test_conv_forward_blocks_hold_whole_samples_whose_columns_fit_and_follow_the_shapes_alone():
     for n, rows, width in [(64, 676, 9), (64, 121, 288), (64, 900, 576), (5, 900, 576), (1000, 4, 9), (3, 1, 1)]:
-        blocks = fast.conv_forward_blocks(n, rows, width, 32)
+        blocks = fast.conv_forward_blocks(n, rows, width)
         largest = -(-n // blocks)  # samples in the largest block (block_bounds: sizes differ by at most one)
         assert max(min(n, 8), 1) <= blocks <= max(n, 1)
         assert largest == 1 or largest * rows * width * 4 <= fast.CONV_BLOCK_BYTES
-    assert fast.conv_forward_blocks(64, 676, 9, 32) == 8  # the benchmark CNN's first convolution, as before
-    assert fast.conv_forward_blocks(64, 900, 576, 64) == 64  # 2 MiB of columns a sample: one per block
+    assert fast.conv_forward_blocks(64, 676, 9) == 8  # the benchmark CNN's first convolution, as before
+    assert fast.conv_forward_blocks(64, 900, 576) == 64  # 2 MiB of columns a sample: one per block
     bn.config.set_num_threads(2)
     try:
-        assert fast.conv_forward_blocks(64, 121, 288, 64) == 22
+        assert fast.conv_forward_blocks(64, 121, 288) == 22
     finally:
         bn.config.set_num_threads(1)
-    assert fast.conv_forward_blocks(64, 121, 288, 64) == 22
+    assert fast.conv_forward_blocks(64, 121, 288) == 22
 
 
-@pytest.mark.parametrize("block_bytes", [1024, 10**9])
-def test_conv2d_kernels_match_the_numpy_layer_with_any_number_of_forward_blocks(block_bytes, monkeypatch):
+@pytest.mark.parametrize("block_bytes", [1024, 15_000, 10**9])  # a sample, two, a whole block at a time
+def test_conv2d_kernels_match_the_numpy_layer_whatever_fits_in_cache(block_bytes, monkeypatch):
     monkeypatch.setattr(fast, "CONV_BLOCK_BYTES", block_bytes)
-    x = np.random.default_rng(0).normal(size=(11, 9, 8, 5)).astype(np.float32)
+    x = np.random.default_rng(0).normal(size=(21, 9, 8, 5)).astype(np.float32)
     ours, reference = (_passes(enabled, CONVOLUTIONS["same-strides"], x) for enabled in (True, False))
-    _close(ours[0], reference[0])
-    _close(ours[1], reference[1])
+    for got, want in zip(ours[:2] + (ours[2]["weights"], ours[2]["biases"]),
+                         reference[:2] + (reference[2]["weights"], reference[2]["biases"])):
+        _close(got, want)
 
 
 def test_conv2d_channels_first_and_first_layer_without_input_gradient():

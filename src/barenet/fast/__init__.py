@@ -53,8 +53,8 @@ ENVIRONMENT_VARIABLE = "BARENET_FAST"
 # Below this many values an elementwise pass stays on one thread (a parallel start costs more),
 # a Dense product stays NumPy's, and an array does not load the kernels on its own.
 MIN_ELEMENTWISE = 32_768
-# A block of `kernels.conv_forward` holds at most this many bytes of columns (when one sample's
-# fit): the size of a core's L2 cache on the test machine (AMD EPYC, 512 KiB).
+# The Conv2D kernels copy and multiply at most this many bytes of columns at a time (when one
+# sample's fit): the size of a core's L2 cache on the test machine (AMD EPYC, 512 KiB).
 CONV_BLOCK_BYTES = 512 * 1024
 _FLOAT32 = np.dtype(np.float32)
 _state: dict = {"sessions": 0}
@@ -157,14 +157,19 @@ def product_blocks(parts: int, work: int) -> int:
     return max(1, min(blocks, parts))
 
 
-def conv_forward_blocks(n: int, rows: int, width: int, filters: int) -> int:
-    """How many blocks of whole samples `kernels.conv_forward` splits a batch of `n` into: enough that
-    a block's columns (`rows` x `width` float32 values a sample) fit in `CONV_BLOCK_BYTES`, where the
-    core's cache keeps them from their copy to the product, and at least `parallel.piece_count(n)`
-    (8 from 8 samples up). The shapes alone decide it, never the thread count: OpenBLAS rounds a
-    product differently with another number of rows, so the results depend on the blocks."""
-    samples = max(1, CONV_BLOCK_BYTES // (rows * width * 4))
-    return max(parallel.piece_count(n), -(-n // samples))
+def conv_samples_in_cache(rows: int, width: int) -> int:
+    """How many samples' columns (`rows` x `width` float32 values each) fit in `CONV_BLOCK_BYTES`
+    (at least 1): the Conv2D kernels copy and multiply that many at a time, so that the core's cache
+    keeps the columns from their copy to the product. The shapes alone decide it, never the thread
+    count: OpenBLAS rounds a product differently with another number of rows, so the results depend
+    on it."""
+    return max(1, CONV_BLOCK_BYTES // (rows * width * 4))
+
+
+def conv_forward_blocks(n: int, rows: int, width: int) -> int:
+    """How many blocks of whole samples `kernels.conv_forward` splits a batch of `n` into: blocks of
+    at most `conv_samples_in_cache` samples, and at least `parallel.piece_count(n)` (8 from 8 up)."""
+    return max(parallel.piece_count(n), -(-n // conv_samples_in_cache(rows, width)))
 
 
 def enabled(dtype) -> bool:

@@ -4,16 +4,19 @@ Each kernel is the NumPy code of its layer (`layers/conv.py`, `layers/pooling.py
 readable reference it is tested against) done in one parallel loop over the batch, so
 that a sample's work stays in its core's cache:
 
-- `conv_forward`: per sample, its columns (im2col, zeros for padding), one product with
-  the weights, the bias and the ReLU, while the sample's output is still in cache. The
-  columns are a scratch array per block of samples, not kept (nine times the input's size
-  for a 3 x 3 kernel). Inputs of one or three channels (grayscale and RGB images, the usual
-  first layer) have im2col loops of their own, without the channel loop.
+- `conv_forward`: per block of samples, their columns (im2col, zeros for padding), one
+  product with the weights, the bias and the ReLU. The columns are a scratch array per
+  block, not kept (nine times the input's size for a 3 x 3 kernel), and a block holds no
+  more samples than their columns fit in a core's cache (`fast.conv_samples_in_cache`).
+  Inputs of one or three channels (grayscale and RGB images, the usual first layer) have
+  im2col loops of their own, without the channel loop.
 - `conv_backward`: per block of samples (a fixed split, `block_bounds`), the ReLU's
-  gradient, the block's columns built again from the input (the forward's values), the
-  block's share of the weight and bias gradients (added in block order
-  afterwards, so the result never depends on the thread count), and per sample the input
-  gradient: one product `dz @ weights^T` and its scatter back onto the pixels (col2im).
+  gradient, the block's share of the bias and weight gradients (added in block order
+  afterwards, so the result never depends on the thread count) and the input gradient,
+  a chunk of samples that fits in cache at a time: the chunk's columns built again from
+  the input (the forward's values), their product with the ReLU's gradient added to the
+  block's weight gradient, and one product `dz @ weights^T` scattered back onto the
+  pixels (col2im).
 - `matmul_by_rows` / `matmul_by_columns`: Dense's products, split into fixed blocks of rows
   (or of columns, for the weight gradient), one product per block.
 - `max_pool_2x2_forward` / `max_pool_2x2_backward`: `MaxPooling2D(2)` (2x2 windows, strides 2,
@@ -50,14 +53,15 @@ _sgemm = types.ExternalFunction("barenet_cblas_sgemm", types.void(
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def matmul(a, b, c, transpose_a, transpose_b):
-    """`c = op(a) @ op(b)` for float32 matrices whose rows are contiguous (column slices of a
-    C-contiguous matrix too: the row stride is BLAS's leading dimension), `op` a transpose or not."""
+def matmul(a, b, c, transpose_a, transpose_b, accumulate=False):
+    """`c = op(a) @ op(b)` (`c += ...` with `accumulate`) for float32 matrices whose rows are
+    contiguous (column slices of a C-contiguous matrix too: the row stride is BLAS's leading
+    dimension), `op` a transpose or not."""
     m, n = c.shape
     k = a.shape[0] if transpose_a else a.shape[1]
     _sgemm(ROW_MAJOR, TRANS if transpose_a else NO_TRANS, TRANS if transpose_b else NO_TRANS,
-           m, n, k, 1.0, a.ctypes.data, a.strides[0] // 4, b.ctypes.data, b.strides[0] // 4, 0.0,
-           c.ctypes.data, c.strides[0] // 4)
+           m, n, k, 1.0, a.ctypes.data, a.strides[0] // 4, b.ctypes.data, b.strides[0] // 4,
+           1.0 if accumulate else 0.0, c.ctypes.data, c.strides[0] // 4)
 
 
 @njit(parallel=True, nogil=True, cache=True, error_model="numpy")
@@ -186,58 +190,66 @@ def conv_forward(x, weights, biases, relu, out, geometry, blocks):
 
 @njit(parallel=True, nogil=True, cache=True, error_model="numpy")
 def conv_backward(grad, relu_out, relu, x, weights, dz, grad_x, weight_parts, bias_parts, geometry,
-                  with_input):
+                  with_input, chunk):
     """The gradients of `conv_forward`.
 
     grad `(n * oh * ow, filters)` is dL/d(output) (dL/dz when `relu` is False); relu_out the
     forward output; x the forward input, whose columns each block builds again (the same values
-    as the forward's). Writes dz, the per-block weight and bias sums `weight_parts` `(blocks,
-    kh * kw * c, filters)` and `bias_parts` `(blocks, filters)`, and, if `with_input`,
-    grad_x `(n, h, w, c)`: per block one product `dz @ weights^T` (each row the gradient of
-    one window) scattered back onto the pixels (col2im).
+    as the forward's), `chunk` samples at a time (so that they stay in cache). Writes dz, the
+    per-block weight and bias sums `weight_parts` `(blocks, kh * kw * c, filters)` (each chunk's
+    product added in turn) and `bias_parts` `(blocks, filters)`, and, if `with_input`, grad_x
+    `(n, h, w, c)`: per chunk one product `dz @ weights^T` (each row the gradient of one window)
+    scattered back onto the pixels (col2im).
     """
-    kh, kw, sh, sw, dh, dw, top, left, oh, ow = geometry
-    per, filters, width = oh * ow, weights.shape[1], weights.shape[0]
+    per, filters, width = geometry[8] * geometry[9], weights.shape[1], weights.shape[0]
     blocks = weight_parts.shape[0]
     n = grad.shape[0] // per
-    _, h, w, c = grad_x.shape
     for b in prange(blocks):
         start, stop = block_bounds(n, blocks, b)
         lo, hi = start * per, stop * per
         bias_parts[b] = 0
-        if stop == start:
-            weight_parts[b] = 0
-            continue
+        weight_parts[b] = 0
         for r in range(lo, hi):
             for k in range(filters):
                 dz[r, k] = grad[r, k] if (not relu or relu_out[r, k] > 0) else 0
                 bias_parts[b, k] += dz[r, k]
-        columns = np.empty((hi - lo, width), grad.dtype)
-        for s in range(start, stop):
-            _columns(x, s, columns[(s - start) * per:(s - start + 1) * per], geometry)
-        matmul(columns, dz[lo:hi], weight_parts[b], True, False)
-        if not with_input:
-            continue
-        shares = np.empty((hi - lo, width), grad.dtype)
-        matmul(dz[lo:hi], weights, shares, False, True)
-        for s in range(start, stop):
-            for r in range(h):
-                for q in range(w):
-                    for ch in range(c):
-                        grad_x[s, r, q, ch] = 0
-            for y in range(oh):
-                for i in range(kh):
-                    r = y * sh + i * dh - top
-                    if r < 0 or r >= h:
-                        continue
-                    for xx in range(ow):
-                        row = (s - start) * per + y * ow + xx
-                        for j in range(kw):
-                            q = xx * sw + j * dw - left
-                            if 0 <= q < w:
-                                base = (i * kw + j) * c
-                                for ch in range(c):
-                                    grad_x[s, r, q, ch] += shares[row, base + ch]
+        columns = np.empty((min(chunk, stop - start) * per, width), grad.dtype)
+        shares = np.empty_like(columns) if with_input else columns
+        for first in range(start, stop, chunk):
+            last = min(first + chunk, stop)
+            rows = (last - first) * per
+            for s in range(first, last):
+                _columns(x, s, columns[(s - first) * per:(s - first + 1) * per], geometry)
+            matmul(columns[:rows], dz[first * per:last * per], weight_parts[b], True, False, first > start)
+            if with_input:
+                matmul(dz[first * per:last * per], weights, shares[:rows], False, True)
+                for s in range(first, last):
+                    _scatter(shares[(s - first) * per:(s - first + 1) * per], s, grad_x, geometry)
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _scatter(shares, s, grad_x, geometry):
+    """col2im of sample `s`: `grad_x[s]` = the sum, over the windows, of each window's row of `shares`
+    added back onto the pixels it was copied from (`_columns`' order)."""
+    kh, kw, sh, sw, dh, dw, top, left, oh, ow = geometry
+    _, h, w, c = grad_x.shape
+    for r in range(h):
+        for q in range(w):
+            for ch in range(c):
+                grad_x[s, r, q, ch] = 0
+    for y in range(oh):
+        for i in range(kh):
+            r = y * sh + i * dh - top
+            if r < 0 or r >= h:
+                continue
+            for xx in range(ow):
+                row = y * ow + xx
+                for j in range(kw):
+                    q = xx * sw + j * dw - left
+                    if 0 <= q < w:
+                        base = (i * kw + j) * c
+                        for ch in range(c):
+                            grad_x[s, r, q, ch] += shares[row, base + ch]
 
 
 @njit(parallel=True, nogil=True, cache=True, error_model="numpy")

@@ -193,7 +193,7 @@ class Conv2D(KernelLayer):
         out = np.empty((n, oh, ow, filters), x.dtype)
         biases = self.params["biases"] if self.use_bias else np.zeros(filters, x.dtype)
         weights = self.params["weights"].reshape(-1, filters)
-        blocks = fast.conv_forward_blocks(n, oh * ow, len(weights), filters)
+        blocks = fast.conv_forward_blocks(n, oh * ow, len(weights))
         with fast.running():
             fast.get_kernels().conv_forward(x, weights, biases, self._fused_relu, out.reshape(-1, filters),
                                             self._geometry(), blocks)
@@ -208,10 +208,11 @@ class Conv2D(KernelLayer):
         bias_parts = np.empty((blocks, filters), self.dtype)
         dx = np.empty(self._x_shape if self.needs_input_grad else (1, 1, 1, 1), self.dtype)
         relu = relu_out is not None
+        chunk = fast.conv_samples_in_cache(len(grad) // n, weight_parts.shape[1])
         with fast.running():
             fast.get_kernels().conv_backward(grad, relu_out.reshape(-1, filters) if relu else grad, relu, self._x,
-                                         self.params["weights"].reshape(-1, filters), np.empty_like(grad), dx,
-                                         weight_parts, bias_parts, self._geometry(), self.needs_input_grad)
+                                             self.params["weights"].reshape(-1, filters), np.empty_like(grad), dx,
+                                             weight_parts, bias_parts, self._geometry(), self.needs_input_grad, chunk)
         parallel.add_in_order(list(weight_parts), out=self.grads["weights"].reshape(-1, filters))
         if self.use_bias:
             parallel.add_in_order(list(bias_parts), out=self.grads["biases"])
