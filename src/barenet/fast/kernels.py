@@ -171,7 +171,8 @@ def conv_forward(x, weights, biases, relu, out, geometry, blocks):
 
     x `(n, h, w, c)`; weights `(kh * kw * c, filters)`; out `(n * oh * ow, filters)` is written a
     block of samples at a time (one product per block: a few samples' rows make a better-shaped
-    product than one's). The block's columns are a scratch array of the block's own, not kept:
+    product than one's, as long as their columns stay in cache: `fast.conv_forward_blocks`). The
+    block's columns are a scratch array of the block's own, not kept:
     `conv_backward` builds them again from `x` (nine copies of the input for a 3 x 3 kernel are
     cheaper to rebuild in cache than to keep in memory and read back).
     """
