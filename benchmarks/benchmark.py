@@ -44,6 +44,8 @@ CASES = {
     "res32": {"model": "resmlp", "batch_size": 32, "title": "Residual MLP 784-128-(128 + skip)-10 (functional), batch 32"},
     "cnnbn64": {"model": "cnnbn", "batch_size": 64,
                 "title": "CNN (C32-BN-P-Dropout)-(C64-BN-P-Dropout)-D128-D10, batch 64"},
+    # Fashion-MNIST padded to 32 x 32 and repeated over 3 channels: a CIFAR-sized input.
+    "cnnrgb64": {"model": "cnnrgb", "batch_size": 64, "title": "CNN 32x32x3 C32-C64-P-C64-P-D10 (same), batch 64"},
     # Sequence cases (synthetic data; barenet and PyTorch only): see sequence_cases.py.
     "lstm64": {"model": "lstm", "batch_size": 64, "title": "LSTM classifier, sequence 50, 128 units, batch 64"},
     "transformer32": {"model": "transformer", "batch_size": 32,
@@ -54,6 +56,8 @@ LIBRARIES = ("barenet", "pytorch", "keras")
 
 # --- data ---------------------------------------------------------------------------------
 def load_data(data_dir: Path, model: str):
+    import numpy as np
+
     sys.path.insert(0, str(HERE.parent / "src"))
     from barenet.datasets import read_idx
 
@@ -65,7 +69,10 @@ def load_data(data_dir: Path, model: str):
 
     x_train, y_train, x_test, y_test = (read_idx(find(name)) for name in FILES)
     shape = (-1, 28, 28, 1) if model.startswith("cnn") else (-1, 784)
-    scale = lambda x: (x.reshape(shape).astype("float32") / 255)
+
+    def scale(x):  # to [0, 1]; for "cnnrgb" padded to 32 x 32 and repeated over 3 channels
+        x = x.reshape(shape).astype("float32") / 255
+        return np.repeat(np.pad(x, [(0, 0), (2, 2), (2, 2), (0, 0)]), 3, axis=3) if model == "cnnrgb" else x
     keep = int(os.environ.get("BENCHMARK_TRAIN_SAMPLES", 0)) or len(x_train)  # --train-samples
     return scale(x_train[:keep]), y_train[:keep].astype("int64"), scale(x_test), y_test.astype("int64")
 
@@ -95,6 +102,11 @@ def run_barenet(case, data, epochs, seed):
                                bn.MaxPooling2D(2), bn.Dropout(0.25),
                                bn.Conv2D(64, 3, activation="relu"), bn.BatchNormalization(), bn.MaxPooling2D(2),
                                bn.Dropout(0.25), bn.Flatten(), bn.Dense(128, "relu"), bn.Dense(10, "softmax")], seed=seed)
+    elif case["model"] == "cnnrgb":
+        model = bn.Sequential([bn.Conv2D(32, 3, padding="same", activation="relu", input_shape=(32, 32, 3)),
+                               bn.Conv2D(64, 3, padding="same", activation="relu"), bn.MaxPooling2D(2),
+                               bn.Conv2D(64, 3, padding="same", activation="relu"), bn.MaxPooling2D(2), bn.Flatten(),
+                               bn.Dense(10, "softmax")], seed=seed)
     else:
         model = bn.Sequential([bn.Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)), bn.MaxPooling2D(2),
                                bn.Conv2D(64, 3, activation="relu"), bn.MaxPooling2D(2), bn.Flatten(),
@@ -123,6 +135,11 @@ def run_pytorch(case, data, epochs, seed, threads):
                               nn.Dropout(0.25), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.BatchNorm2d(64, 1e-3, 0.01),
                               nn.MaxPool2d(2), nn.Dropout(0.25), nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(),
                               nn.Linear(128, 10))
+    elif case["model"] == "cnnrgb":
+        x_train, x_test = x_train.permute(0, 3, 1, 2).contiguous(), x_test.permute(0, 3, 1, 2).contiguous()
+        model = nn.Sequential(nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(),
+                              nn.MaxPool2d(2), nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                              nn.Linear(64 * 8 * 8, 10))
     else:  # channels-first for torch
         x_train, x_test = x_train.permute(0, 3, 1, 2).contiguous(), x_test.permute(0, 3, 1, 2).contiguous()
         model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
@@ -169,6 +186,11 @@ def run_keras(case, data, epochs, seed, threads):
                  layers.MaxPooling2D(2), layers.Dropout(0.25), layers.Conv2D(64, 3, activation="relu"),
                  layers.BatchNormalization(), layers.MaxPooling2D(2), layers.Dropout(0.25), layers.Flatten(),
                  layers.Dense(128, "relu"), layers.Dense(10, "softmax")]
+    elif case["model"] == "cnnrgb":
+        stack = [keras.Input((32, 32, 3)), layers.Conv2D(32, 3, padding="same", activation="relu"),
+                 layers.Conv2D(64, 3, padding="same", activation="relu"), layers.MaxPooling2D(2),
+                 layers.Conv2D(64, 3, padding="same", activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
+                 layers.Dense(10, "softmax")]
     else:
         stack = [keras.Input((28, 28, 1)), layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
                  layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
