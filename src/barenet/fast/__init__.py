@@ -14,11 +14,13 @@ not apply (float64, groups, other pooling) or are missing.
 
 Why: on the 2-core benchmark machine NumPy's passes over arrays of a megabyte or more do
 not get faster with a second thread (memory bandwidth, not arithmetic, is their limit),
-while a loop that finishes one sample at a time keeps the sample in its core's cache;
-so the kernels loop over samples in parallel, each sample's columns, product, bias and
-ReLU (or its gradients) done before the next. Results are bit-identical at every thread
-count: each sample is computed alone, and every sum over the batch is taken over a fixed
-split of it (`blocks.py`), added in order.
+while a loop that finishes a few samples at a time keeps them in its core's cache; so the
+kernels loop over blocks of samples in parallel, each block's columns, product, bias and
+ReLU (or its gradients) done before the next, a block's columns no larger than a core's
+L2 cache (`CONV_BLOCK_BYTES`). Results are bit-identical at every thread count: the
+blocks depend on the shapes alone, and every sum over the batch is taken over a fixed
+split of it (`blocks.py`), added in order. (On that machine arithmetic gains 2x from the
+second core, a pass that streams memory 1.2-1.4x: see benchmarks/RESULTS.md.)
 
 Threads: `barenet.config.set_num_threads(n)` (or `BARENET_NUM_THREADS`) sets how many;
 by default the kernels use every core this process may run on (`NUMBA_NUM_THREADS` caps
