@@ -77,7 +77,7 @@ class Communicator:
         """Print `message` on this process's stderr and end every process of the job at once.
 
         The job ends `ABORT_GRACE` seconds after the message is written: MPICH's mpiexec, ending
-        the job at once, now and then dropped the line still on its way (2 test runs in 15)."""
+        the job at once, now and then dropped the line still on its way (3 test runs in 70)."""
         print(message, file=sys.stderr, flush=True)
         time.sleep(ABORT_GRACE)
         self.world.Abort(code)

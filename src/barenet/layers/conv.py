@@ -203,16 +203,17 @@ class Conv2D(KernelLayer):
         """`_backward` by `barenet.fast.kernels.conv_backward`; weight sums over fixed blocks, in order."""
         filters, n = self.filters, self._x_shape[0]
         grad = np.ascontiguousarray(grad, self.dtype).reshape(-1, filters)
+        weights = self.params["weights"].reshape(-1, filters)
         blocks = parallel.piece_count(n)
-        weight_parts = np.empty((blocks, self.params["weights"].size // filters, filters), self.dtype)
+        weight_parts = np.empty((blocks, len(weights), filters), self.dtype)
         bias_parts = np.empty((blocks, filters), self.dtype)
         dx = np.empty(self._x_shape if self.needs_input_grad else (1, 1, 1, 1), self.dtype)
         relu = relu_out is not None
-        chunk = fast.conv_samples_in_cache(len(grad) // n, weight_parts.shape[1])
+        chunk = fast.conv_samples_in_cache(len(grad) // n, len(weights))
         with fast.running():
             fast.get_kernels().conv_backward(grad, relu_out.reshape(-1, filters) if relu else grad, relu, self._x,
-                                             self.params["weights"].reshape(-1, filters), np.empty_like(grad), dx,
-                                             weight_parts, bias_parts, self._geometry(), self.needs_input_grad, chunk)
+                                             weights, np.empty_like(grad), dx, weight_parts, bias_parts,
+                                             self._geometry(), self.needs_input_grad, chunk)
         parallel.add_in_order(list(weight_parts), out=self.grads["weights"].reshape(-1, filters))
         if self.use_bias:
             parallel.add_in_order(list(bias_parts), out=self.grads["biases"])
