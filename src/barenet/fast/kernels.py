@@ -10,13 +10,13 @@ that a sample's work stays in its core's cache:
   more samples than their columns fit in a core's cache (`fast.conv_samples_in_cache`).
   Inputs of one or three channels (grayscale and RGB images, the usual first layer) have
   im2col loops of their own, without the channel loop.
-- `conv_backward`: per block of samples (a fixed split, `block_bounds`), the ReLU's
-  gradient, the block's share of the bias and weight gradients (added in block order
-  afterwards, so the result never depends on the thread count) and the input gradient,
-  a chunk of samples that fits in cache at a time: the chunk's columns built again from
-  the input (the forward's values), their product with the ReLU's gradient added to the
-  block's weight gradient, and one product `dz @ weights^T` scattered back onto the
-  pixels (col2im).
+- `conv_backward`: per block of samples (a fixed split, `block_bounds`), the block's share
+  of the bias and weight gradients (added in block order afterwards, so the result never
+  depends on the thread count) and the input gradient, a chunk of samples that fits in
+  cache at a time: the chunk's ReLU gradient (a scratch array of the chunk's size), its
+  columns built again from the input (the forward's values), their product with the ReLU's
+  gradient added to the block's weight gradient, and one product `dz @ weights^T` scattered
+  back onto the pixels (col2im).
 - `matmul_by_rows` / `matmul_by_columns`: Dense's products, split into fixed blocks of rows
   (or of columns, for the weight gradient), one product per block.
 - `max_pool_2x2_forward` / `max_pool_2x2_backward`: `MaxPooling2D(2)` (2x2 windows, strides 2,
@@ -190,40 +190,45 @@ def conv_forward(x, weights, biases, relu, out, geometry, blocks):
 
 
 @njit(parallel=True, nogil=True, cache=True, error_model="numpy")
-def conv_backward(grad, relu_out, relu, x, weights, dz, grad_x, weight_parts, bias_parts, geometry,
-                  with_input, chunk):
+def conv_backward(grad, relu_out, relu, x, weights, grad_x, weight_parts, bias_parts, geometry, with_input, chunk):
     """The gradients of `conv_forward`.
 
     grad `(n * oh * ow, filters)` is dL/d(output) (dL/dz when `relu` is False); relu_out the
-    forward output; x the forward input, whose columns each block builds again (the same values
-    as the forward's), `chunk` samples at a time (so that they stay in cache). Writes dz, the
-    per-block weight and bias sums `weight_parts` `(blocks, kh * kw * c, filters)` (each chunk's
-    product added in turn) and `bias_parts` `(blocks, filters)`, and, if `with_input`, grad_x
-    `(n, h, w, c)`: per chunk one product `dz @ weights^T` (each row the gradient of one window)
-    scattered back onto the pixels (col2im).
+    forward output; x the forward input. Each block of samples works `chunk` samples at a time,
+    so that the chunk's arrays stay in the core's cache from one pass to the next: the ReLU's
+    gradient dz of the chunk's rows (a scratch array of the chunk's size, never one of the
+    batch's) added to the block's bias sum, the chunk's columns built again from `x` (the same
+    values as the forward's), their product with dz added to the block's weight sum, and, if
+    `with_input`, one product `dz @ weights^T` (each row the gradient of one window) scattered
+    back onto the pixels of grad_x `(n, h, w, c)` (col2im). Writes the per-block sums
+    `weight_parts` `(blocks, kh * kw * c, filters)` and `bias_parts` `(blocks, filters)`, each
+    summed in the order of its rows: the same bits whatever `chunk` and the thread count.
     """
     per, filters, width = geometry[8] * geometry[9], weights.shape[1], weights.shape[0]
     blocks = weight_parts.shape[0]
     n = grad.shape[0] // per
     for b in prange(blocks):
         start, stop = block_bounds(n, blocks, b)
-        lo, hi = start * per, stop * per
-        bias_parts[b] = 0
+        bias = bias_parts[b]
+        bias[:] = 0
         weight_parts[b] = 0
-        for r in range(lo, hi):
-            for k in range(filters):
-                dz[r, k] = grad[r, k] if (not relu or relu_out[r, k] > 0) else 0
-                bias_parts[b, k] += dz[r, k]
-        columns = np.empty((min(chunk, stop - start) * per, width), grad.dtype)
+        size = min(chunk, stop - start) * per
+        columns = np.empty((size, width), grad.dtype)
+        dz = np.empty((size, filters), grad.dtype)
         shares = np.empty_like(columns) if with_input else columns
         for first in range(start, stop, chunk):
             last = min(first + chunk, stop)
-            rows = (last - first) * per
+            rows, offset = (last - first) * per, first * per
+            for r in range(rows):
+                g, out, d = grad[offset + r], relu_out[offset + r], dz[r]
+                for k in range(filters):
+                    d[k] = g[k] if (not relu or out[k] > 0) else 0
+                    bias[k] += d[k]
             for s in range(first, last):
                 _columns(x, s, columns[(s - first) * per:(s - first + 1) * per], geometry)
-            matmul(columns[:rows], dz[first * per:last * per], weight_parts[b], True, False, first > start)
+            matmul(columns[:rows], dz[:rows], weight_parts[b], True, False, first > start)
             if with_input:
-                matmul(dz[first * per:last * per], weights, shares[:rows], False, True)
+                matmul(dz[:rows], weights, shares[:rows], False, True)
                 for s in range(first, last):
                     _scatter(shares[(s - first) * per:(s - first + 1) * per], s, grad_x, geometry)
 

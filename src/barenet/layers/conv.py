@@ -212,8 +212,8 @@ class Conv2D(KernelLayer):
         chunk = fast.conv_samples_in_cache(len(grad) // n, len(weights))
         with fast.running():
             fast.get_kernels().conv_backward(grad, relu_out.reshape(-1, filters) if relu else grad, relu, self._x,
-                                             weights, np.empty_like(grad), dx, weight_parts, bias_parts,
-                                             self._geometry(), self.needs_input_grad, chunk)
+                                             weights, dx, weight_parts, bias_parts, self._geometry(),
+                                             self.needs_input_grad, chunk)
         parallel.add_in_order(list(weight_parts), out=self.grads["weights"].reshape(-1, filters))
         if self.use_bias:
             parallel.add_in_order(list(bias_parts), out=self.grads["biases"])
