@@ -5,7 +5,9 @@ returns one `Tensor` whose vector-Jacobian product is `layer.backward` (as a cus
 autograd function is in PyTorch): the engine never re-derives the layer's math.
 `chain_node(layers, input, training)` does the same for layers called one after the
 other (a Sequential model's): one Tensor whose vjp runs each layer's backward, last to
-first, the same calls as a `layer_node` per layer without the graph between them.
+first, the same calls as a `layer_node` per layer without the graph between them; a pair
+of layers that can run as one pass (a Conv2D and its MaxPooling2D, `layers.conv_pool`)
+runs so there.
 
 Two details make this safe when one layer object is called more than once in a graph
 (a shared, Siamese layer):
@@ -42,13 +44,18 @@ def _begin_call(layer) -> bool:
     return repeated
 
 
+def _restore(layer, call: _Call) -> None:
+    """Before `call`'s backward: the layer's cache put back where a later call overwrote it."""
+    if call.snapshot is not None:
+        layer._cache_restore(call.snapshot)
+    call.pending = False
+
+
 def _run_backward(layer, call: _Call, backward_fn, dL_dy):
     """`backward_fn(dL_dy)` (the layer's backward or backward_preactivation) for `call`: its cache put
     back first where a later call overwrote it, and the weight gradients added to those of an
     earlier backward of the same layer in this pass."""
-    if call.snapshot is not None:
-        layer._cache_restore(call.snapshot)
-    call.pending = False
+    _restore(layer, call)
     pass_number = backward_pass_count()
     before = None
     if layer.__dict__.get("_grads_pass") == pass_number:  # second call of a shared layer
@@ -93,12 +100,12 @@ def layer_node(layer, inputs, training: bool) -> Tensor:
 
 class _ChainBackward:
     """The vjp of `chain_node`: each layer's backward, last to first (`preactivation`: the last
-    layer's from dL/dz, as `layer_node`'s)."""
+    layer's from dL/dz, as `layer_node`'s), a fused pair's as one."""
 
-    __slots__ = ("layers", "calls")
+    __slots__ = ("layers", "calls", "fused")
 
-    def __init__(self, layers, calls):
-        self.layers, self.calls = layers, calls
+    def __init__(self, layers, calls, fused):
+        self.layers, self.calls, self.fused = layers, calls, fused
 
     def __call__(self, dL_dy):
         return self._run(dL_dy, "backward")
@@ -107,36 +114,60 @@ class _ChainBackward:
         return self._run(dL_dz, "backward_preactivation")
 
     def _run(self, grad, last_method):
-        layers, calls = self.layers, self.calls
-        for i in range(len(layers) - 1, -1, -1):
+        layers, calls, fused = self.layers, self.calls, self.fused
+        i = len(layers) - 1
+        while i >= 0:
             layer = layers[i]
+            if i > 0 and fused[i - 1]:  # the pair `layers[i - 1:i + 1]`, whose forward ran as one
+                first = layers[i - 1]
+                _restore(layer, calls[i])
+                grad = _run_backward(first, calls[i - 1], lambda g: first.fused_backward(layer, g), grad)
+                i -= 2
+                continue
             backward_fn = getattr(layer, last_method) if i == len(layers) - 1 else layer.backward
             grad = _run_backward(layer, calls[i], backward_fn, grad)
+            i -= 1
         return (grad,)
 
 
 def chain_node(layers, inputs: Tensor, training: bool) -> Tensor:
     """Layers called one after the other, each on the previous one's output (a Sequential model's),
     as ONE graph node: the same forward and backward calls as a `layer_node` per layer, without the
-    graph between them. Each layer must take one tensor and give one, and appear once."""
-    requires, start, calls = grad_enabled() and inputs.requires_grad, None, []
+    graph between them. Each layer must take one tensor and give one, and appear once.
+
+    A layer with a `fuses_with(next_layer, x)` method that returns True runs the next layer's
+    forward with its own, `fused_forward(next_layer, x, training)`, and both backward passes as
+    `fused_backward(next_layer, dL_dy)` (`layers.conv_pool`: a Conv2D and its MaxPooling2D); nothing
+    outside the chain reads the output between them."""
+    requires, start, calls, fused = grad_enabled() and inputs.requires_grad, None, [], []
     value = inputs.value
-    for i, layer in enumerate(layers):
-        repeated = _begin_call(layer)
-        layer.needs_input_grad = requires
-        value = layer.forward(value, training=training)
-        if not requires and grad_enabled() and layer.trainable and layer.params:
-            requires = True  # from here on every layer's gradient is wanted
-        if requires:
-            if start is None:
-                start = i  # the layers before it need no backward (frozen, on data that needs no gradient)
-            call = _Call(layer._cache_snapshot() if repeated else None)
-            layer._last_call = call
-            calls.append(call)
+    i = 0
+    while i < len(layers):
+        layer = layers[i]
+        fuses_with = getattr(layer, "fuses_with", None)
+        pair = fuses_with is not None and i + 1 < len(layers) and fuses_with(layers[i + 1], value)
+        group = layers[i:i + 2] if pair else layers[i:i + 1]
+        repeated, recorded = [], []
+        for member in group:
+            repeated.append(_begin_call(member))
+            member.needs_input_grad = requires
+            if not requires and grad_enabled() and member.trainable and member.params:
+                requires = True  # from here on every layer's gradient is wanted
+            recorded.append(requires)
+        value = layer.fused_forward(group[1], value, training) if pair else layer.forward(value, training=training)
+        for member, repeat, record in zip(group, repeated, recorded):
+            if record:
+                if start is None:
+                    start = i  # the layers before it need no backward (frozen, on data that needs no gradient)
+                call = _Call(member._cache_snapshot() if repeat else None)
+                member._last_call = call
+                calls.append(call)
+            fused.append(pair and member is layer)
+            i += 1
     if start is None:
         result = Tensor(value)
     else:
-        result = Tensor(value, (inputs,), _ChainBackward(layers[start:], calls), requires_grad=True)
+        result = Tensor(value, (inputs,), _ChainBackward(layers[start:], calls, fused[start:]), requires_grad=True)
     result.source = layers[-1]
     return result
 

@@ -223,14 +223,30 @@ def conv_backward(grad, relu_out, relu, x, weights, grad_x, weight_parts, bias_p
                 g, out, d = grad[offset + r], relu_out[offset + r], dz[r]
                 for k in range(filters):
                     d[k] = g[k] if (not relu or out[k] > 0) else 0
-                    bias[k] += d[k]
-            for s in range(first, last):
-                _columns(x, s, columns[(s - first) * per:(s - first + 1) * per], geometry)
-            matmul(columns[:rows], dz[:rows], weight_parts[b], True, False, first > start)
-            if with_input:
-                matmul(dz[:rows], weights, shares[:rows], False, True)
-                for s in range(first, last):
-                    _scatter(shares[(s - first) * per:(s - first + 1) * per], s, grad_x, geometry)
+            _chunk_gradients(dz[:rows], first, last, first > start, x, weights, columns, shares, weight_parts[b], bias,
+                             grad_x, geometry, with_input)
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _chunk_gradients(dz, first, last, accumulate, x, weights, columns, shares, weight_part, bias, grad_x, geometry,
+                     with_input):
+    """The gradients from the chunk of samples `[first, last)` given its dz (one row per output pixel):
+    dz's rows added to `bias` in order, the chunk's columns built again from `x` and their product with
+    dz written to `weight_part` (added to it if `accumulate`), and with `with_input` the product
+    `dz @ weights^T` scattered onto the chunk's pixels of grad_x (col2im). `columns` and `shares` are
+    scratch arrays of at least the chunk's rows."""
+    per, rows = geometry[8] * geometry[9], len(dz)
+    for r in range(rows):
+        d = dz[r]
+        for k in range(len(bias)):
+            bias[k] += d[k]
+    for s in range(first, last):
+        _columns(x, s, columns[(s - first) * per:(s - first + 1) * per], geometry)
+    matmul(columns[:rows], dz, weight_part, True, False, accumulate)
+    if with_input:
+        matmul(dz, weights, shares[:rows], False, True)
+        for s in range(first, last):
+            _scatter(shares[(s - first) * per:(s - first + 1) * per], s, grad_x, geometry)
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -259,26 +275,94 @@ def _scatter(shares, s, grad_x, geometry):
 
 
 @njit(parallel=True, nogil=True, cache=True, error_model="numpy")
+def conv_pool_forward(x, weights, biases, relu, pooled, winner, geometry, blocks):
+    """`max_pool_2x2_forward` of `conv_forward`'s output in one pass (`layers.conv_pool`): each block's
+    output rows are a scratch array, pooled while they are in the core's cache, so only the pooled
+    maxima `(n, oh // 2, ow // 2, filters)` and their winners are written (winner 4 where the ReLU
+    sends no gradient: `_pool_image`). The same blocks, products and values as `conv_forward`."""
+    n, oh, ow, filters = x.shape[0], geometry[8], geometry[9], weights.shape[1]
+    per = oh * ow
+    for b in prange(blocks):
+        start, stop = block_bounds(n, blocks, b)
+        if stop == start:
+            continue
+        columns = np.empty(((stop - start) * per, weights.shape[0]), x.dtype)
+        z = np.empty(((stop - start) * per, filters), x.dtype)
+        for s in range(start, stop):
+            _columns(x, s, columns[(s - start) * per:(s - start + 1) * per], geometry)
+        matmul(columns, weights, z, False, False)
+        _add_bias(z, biases, relu)
+        for s in range(start, stop):
+            image = z[(s - start) * per:(s - start + 1) * per].reshape((oh, ow, filters))
+            _pool_image(image, pooled[s], winner[s], relu)
+
+
+@njit(parallel=True, nogil=True, cache=True, error_model="numpy")
+def conv_pool_backward(grad, winner, x, weights, grad_x, weight_parts, bias_parts, geometry, with_input, chunk):
+    """The gradients of `conv_pool_forward` from grad `(n, oh // 2, ow // 2, filters)`, dL/d(pooled
+    output): `conv_backward`'s, each chunk's dz built from grad instead of read, zeros but each
+    window's gradient at its winner (none at winner 4). The same values and sums as the two
+    layers' kernels (`max_pool_2x2_backward`, then `conv_backward`)."""
+    ow, filters, width = geometry[9], weights.shape[1], weights.shape[0]
+    per, half_h, half_w = geometry[8] * ow, grad.shape[1], grad.shape[2]
+    blocks = weight_parts.shape[0]
+    n = x.shape[0]
+    for b in prange(blocks):
+        start, stop = block_bounds(n, blocks, b)
+        bias = bias_parts[b]
+        bias[:] = 0
+        weight_parts[b] = 0
+        size = min(chunk, stop - start) * per
+        columns = np.empty((size, width), x.dtype)
+        dz = np.empty((size, filters), x.dtype)
+        shares = np.empty_like(columns) if with_input else columns
+        for first in range(start, stop, chunk):
+            last = min(first + chunk, stop)
+            rows = (last - first) * per
+            dz[:rows] = 0
+            for s in range(first, last):
+                for y in range(half_h):
+                    for xx in range(half_w):
+                        corner = (s - first) * per + 2 * y * ow + 2 * xx
+                        g, won = grad[s, y, xx], winner[s, y, xx]
+                        for ch in range(filters):
+                            k = won[ch]
+                            if k < 4:
+                                dz[corner + (k // 2) * ow + k % 2, ch] = g[ch]
+            _chunk_gradients(dz[:rows], first, last, first > start, x, weights, columns, shares, weight_parts[b], bias,
+                             grad_x, geometry, with_input)
+
+
+@njit(parallel=True, nogil=True, cache=True, error_model="numpy")
 def max_pool_2x2_forward(x, out, winner):
     """MaxPooling2D(2) (windows 2x2, strides 2, "valid"): each window's maximum into `out`, and into
     `winner` the offset (0 to 3, row-major) of the first entry holding it. The four candidates
     of a pixel are compared channel by channel in registers, a loop the compiler vectorizes."""
-    n, oh, ow, c = out.shape
-    for s in prange(n):
-        for y in range(oh):
-            for xx in range(ow):
-                a, b = x[s, 2 * y, 2 * xx], x[s, 2 * y, 2 * xx + 1]
-                d, e = x[s, 2 * y + 1, 2 * xx], x[s, 2 * y + 1, 2 * xx + 1]
-                best, won = out[s, y, xx], winner[s, y, xx]
-                for ch in range(c):
-                    m, k = a[ch], 0
-                    if b[ch] > m:
-                        m, k = b[ch], 1
-                    if d[ch] > m:
-                        m, k = d[ch], 2
-                    if e[ch] > m:
-                        m, k = e[ch], 3
-                    best[ch], won[ch] = m, k
+    for s in prange(out.shape[0]):
+        _pool_image(x[s], out[s], winner[s], False)
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _pool_image(image, out, winner, relu):
+    """`max_pool_2x2_forward` of one image `(h, w, c)`. With `relu` (the image is a ReLU's output) a
+    window whose maximum is not positive gets winner 4: the ReLU sends it no gradient."""
+    oh, ow, c = out.shape
+    for y in range(oh):
+        for xx in range(ow):
+            a, b = image[2 * y, 2 * xx], image[2 * y, 2 * xx + 1]
+            d, e = image[2 * y + 1, 2 * xx], image[2 * y + 1, 2 * xx + 1]
+            best, won = out[y, xx], winner[y, xx]
+            for ch in range(c):
+                m, k = a[ch], 0
+                if b[ch] > m:
+                    m, k = b[ch], 1
+                if d[ch] > m:
+                    m, k = d[ch], 2
+                if e[ch] > m:
+                    m, k = e[ch], 3
+                if relu and not m > 0:
+                    k = 4
+                best[ch], won[ch] = m, k
 
 
 @njit(parallel=True, nogil=True, cache=True, error_model="numpy")

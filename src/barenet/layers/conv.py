@@ -26,6 +26,7 @@ import numpy as np
 
 from .. import fast, parallel
 from ..reductions import column_sums
+from . import conv_pool
 from .base import check_positive_int
 from .kernel_layer import KernelLayer
 from .windows import check_padding, crop_images, dilated, offset_slices, pad_images, pair, spatial_output_shape, windows
@@ -201,19 +202,28 @@ class Conv2D(KernelLayer):
 
     def _backward_fast(self, grad, relu_out):
         """`_backward` by `barenet.fast.kernels.conv_backward`; weight sums over fixed blocks, in order."""
+        grad = np.ascontiguousarray(grad, self.dtype).reshape(-1, self.filters)
+        relu = relu_out is not None
+        relu_out = relu_out.reshape(-1, self.filters) if relu else grad
+        return self.gradients_by_kernel(lambda kernels, weights, *parts: kernels.conv_backward(
+            grad, relu_out, relu, self._x, weights, *parts))
+
+    def gradients_by_kernel(self, kernel):
+        """The weight, bias and input gradients of a fast forward pass (`_forward_fast`, or
+        `layers.conv_pool.forward`): `kernel(kernels, weights, dx, weight_parts, bias_parts, geometry,
+        with_input, chunk)` calls the backward kernel, whose per-block weight and bias sums are
+        added here, in block order."""
         filters, n = self.filters, self._x_shape[0]
-        grad = np.ascontiguousarray(grad, self.dtype).reshape(-1, filters)
         weights = self.params["weights"].reshape(-1, filters)
         blocks = parallel.piece_count(n)
         weight_parts = np.empty((blocks, len(weights), filters), self.dtype)
         bias_parts = np.empty((blocks, filters), self.dtype)
         dx = np.empty(self._x_shape if self.needs_input_grad else (1, 1, 1, 1), self.dtype)
-        relu = relu_out is not None
-        chunk = fast.conv_samples_in_cache(len(grad) // n, len(weights))
+        out_h, out_w = self._out_hw
+        chunk = fast.conv_samples_in_cache(out_h * out_w, len(weights))
         with fast.running():
-            fast.get_kernels().conv_backward(grad, relu_out.reshape(-1, filters) if relu else grad, relu, self._x,
-                                             weights, dx, weight_parts, bias_parts, self._geometry(),
-                                             self.needs_input_grad, chunk)
+            kernel(fast.get_kernels(), weights, dx, weight_parts, bias_parts, self._geometry(), self.needs_input_grad,
+                   chunk)
         parallel.add_in_order(list(weight_parts), out=self.grads["weights"].reshape(-1, filters))
         if self.use_bias:
             parallel.add_in_order(list(bias_parts), out=self.grads["biases"])
@@ -222,6 +232,19 @@ class Conv2D(KernelLayer):
         if not self.needs_input_grad:
             return None
         return dx.transpose(0, 3, 1, 2) if self.data_format == "channels_first" else dx
+
+    # --- with the MaxPooling2D that follows it, as one pass (layers.conv_pool) ----------------------
+    def fuses_with(self, following, x) -> bool:
+        """Whether `following(self(x))` runs as one pass, `fused_forward` (a chain of layers asks)."""
+        return conv_pool.fusable(self, following, x)
+
+    def fused_forward(self, following, x, training=False):
+        """`following.forward(self.forward(x))` in one pass, where `fuses_with` says so."""
+        return conv_pool.forward(self, following, x)
+
+    def fused_backward(self, following, dL_dy):
+        """The backward pass of `fused_forward`: this layer's gradients and dLoss/dx, given dLoss/d(its output)."""
+        return conv_pool.backward(self, dL_dy)
 
     def backward(self, dL_dy):
         if self.data_format == "channels_first":
