@@ -3,14 +3,15 @@ Dropout and Adam, fused and spread over every core; and sparse cross-entropy's i
 
 `pip install barenet[fast]` installs numba; barenet then uses the kernels on its own:
 `kernels.py` for float32 `Conv2D` (channels-last or first, any stride, padding and dilation,
-`groups=1`), `MaxPooling2D(2)` and Dense's products; `normalization_kernels.py` for
-BatchNormalization in training; `elementwise_kernels.py` for Adam's update and Dropout's
-mask in backward; `random_kernels.py` (with `dropout_stream.py`) for Dropout's draw and
-product in training, from the generator's own stream; `loss_kernels.py` for sparse
-categorical cross-entropy's training value and gradient after a softmax, once the kernels
-are loaded. The NumPy code in `barenet.layers`, `barenet.losses` and `barenet.optimizers`
-stays the reference: every kernel is tested against it, and it runs wherever the kernels do
-not apply (float64, groups, other pooling) or are missing.
+`groups=1`), `MaxPooling2D(2)`, the two as one pass (`layers.conv_pool`) and Dense's
+products; `normalization_kernels.py` for BatchNormalization in training;
+`elementwise_kernels.py` for Adam's update and Dropout's mask in backward;
+`random_kernels.py` (with `dropout_stream.py`) for Dropout's draw and product in training,
+from the generator's own stream; `loss_kernels.py` for sparse categorical cross-entropy's
+training value and gradient after a softmax, once the kernels are loaded. The NumPy code in
+`barenet.layers`, `barenet.losses` and `barenet.optimizers` stays the reference: every
+kernel is tested against it, and it runs wherever the kernels do not apply (float64,
+groups, other pooling) or are missing.
 
 Why: on the 2-core benchmark machine NumPy's passes over arrays of a megabyte or more do
 not get faster with a second thread (memory bandwidth, not arithmetic, is their limit),

@@ -17,6 +17,9 @@ that a sample's work stays in its core's cache:
   columns built again from the input (the forward's values), their product with the ReLU's
   gradient added to the block's weight gradient, and one product `dz @ weights^T` scattered
   back onto the pixels (col2im).
+- `conv_pool_forward` / `conv_pool_backward`: a Conv2D and the MaxPooling2D(2) after it as
+  one pass (`layers.conv_pool`): the convolution's output pooled, and its gradient built, a
+  block (chunk) at a time in cache, never written whole.
 - `matmul_by_rows` / `matmul_by_columns`: Dense's products, split into fixed blocks of rows
   (or of columns, for the weight gradient), one product per block.
 - `max_pool_2x2_forward` / `max_pool_2x2_backward`: `MaxPooling2D(2)` (2x2 windows, strides 2,

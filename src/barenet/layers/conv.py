@@ -15,7 +15,9 @@ the weight and bias gradients are per-piece partial products added in piece orde
 the result does not depend on the thread count. A ReLU is applied (and differentiated)
 inside the pieces too. With numba installed, float32 convolutions without groups run the
 same passes as compiled kernels over every core instead (`barenet.fast.kernels`,
-`_forward_fast` / `_backward_fast`); this NumPy code is their tested reference.
+`_forward_fast` / `_backward_fast`); this NumPy code is their tested reference. In a chain
+of layers, such a convolution and the `MaxPooling2D(2)` after it run as one pass
+(`fuses_with`, `layers.conv_pool`).
 
 The window arithmetic it shares with pooling lives in `layers.windows`.
 """
@@ -243,7 +245,8 @@ class Conv2D(KernelLayer):
         return conv_pool.forward(self, following, x)
 
     def fused_backward(self, following, dL_dy):
-        """The backward pass of `fused_forward`: this layer's gradients and dLoss/dx, given dLoss/d(its output)."""
+        """The backward pass of `fused_forward`: this layer's gradients, and dLoss/dx (None where this
+        layer needs no input gradient), given dLoss/d(the pooled output)."""
         return conv_pool.backward(self, dL_dy)
 
     def backward(self, dL_dy):
