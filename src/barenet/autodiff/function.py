@@ -6,8 +6,8 @@ autograd function is in PyTorch): the engine never re-derives the layer's math.
 `chain_node(layers, input, training)` does the same for layers called one after the
 other (a Sequential model's): one Tensor whose vjp runs each layer's backward, last to
 first, the same calls as a `layer_node` per layer without the graph between them; a pair
-of layers that can run as one pass (a Conv2D and its MaxPooling2D, `layers.conv_pool`)
-runs so there.
+of layers that can run as one pass (a Conv2D or a BatchNormalization and the MaxPooling2D
+after it, `layers.conv_pool`, `layers.norm_pool`) runs so there.
 
 Two details make this safe when one layer object is called more than once in a graph
 (a shared, Siamese layer):
@@ -135,17 +135,18 @@ def chain_node(layers, inputs: Tensor, training: bool) -> Tensor:
     as ONE graph node: the same forward and backward calls as a `layer_node` per layer, without the
     graph between them. Each layer must take one tensor and give one, and appear once.
 
-    A layer with a `fuses_with(next_layer, x)` method that returns True runs the next layer's
-    forward with its own, `fused_forward(next_layer, x, training)`, and both backward passes as
-    `fused_backward(next_layer, dL_dy)` (`layers.conv_pool`: a Conv2D and its MaxPooling2D); nothing
-    outside the chain reads the output between them."""
+    A layer with a `fuses_with(next_layer, x, training)` method that returns True runs the next
+    layer's forward with its own, `fused_forward(next_layer, x, training)`, and both backward passes
+    as `fused_backward(next_layer, dL_dy)` (`layers.conv_pool`, `layers.norm_pool`: a Conv2D or a
+    BatchNormalization and the MaxPooling2D after it); nothing outside the chain reads the output
+    between them."""
     requires, start, calls, fused = grad_enabled() and inputs.requires_grad, None, [], []
     value = inputs.value
     i = 0
     while i < len(layers):
         layer = layers[i]
         fuses_with = getattr(layer, "fuses_with", None)
-        pair = fuses_with is not None and i + 1 < len(layers) and fuses_with(layers[i + 1], value)
+        pair = fuses_with is not None and i + 1 < len(layers) and fuses_with(layers[i + 1], value, training)
         group = layers[i:i + 2] if pair else layers[i:i + 1]
         repeated, recorded = [], []
         for member in group:

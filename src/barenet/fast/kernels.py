@@ -282,7 +282,7 @@ def conv_pool_forward(x, weights, biases, relu, pooled, winner, geometry, blocks
     """`max_pool_2x2_forward` of `conv_forward`'s output in one pass (`layers.conv_pool`): each block's
     output rows are a scratch array, pooled while they are in the core's cache, so only the pooled
     maxima `(n, oh // 2, ow // 2, filters)` and their winners are written (winner 4 where the ReLU
-    sends no gradient: `_pool_image`). The same blocks, products and values as `conv_forward`."""
+    sends no gradient: `pool_image`). The same blocks, products and values as `conv_forward`."""
     n, oh, ow, filters = x.shape[0], geometry[8], geometry[9], weights.shape[1]
     per = oh * ow
     for b in prange(blocks):
@@ -297,7 +297,7 @@ def conv_pool_forward(x, weights, biases, relu, pooled, winner, geometry, blocks
         _add_bias(z, biases, relu)
         for s in range(start, stop):
             image = z[(s - start) * per:(s - start + 1) * per].reshape((oh, ow, filters))
-            _pool_image(image, pooled[s], winner[s], relu)
+            pool_image(image, pooled[s], winner[s], relu)
 
 
 @njit(parallel=True, nogil=True, cache=True, error_model="numpy")
@@ -342,11 +342,11 @@ def max_pool_2x2_forward(x, out, winner):
     `winner` the offset (0 to 3, row-major) of the first entry holding it. The four candidates
     of a pixel are compared channel by channel in registers, a loop the compiler vectorizes."""
     for s in prange(out.shape[0]):
-        _pool_image(x[s], out[s], winner[s], False)
+        pool_image(x[s], out[s], winner[s], False)
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def _pool_image(image, out, winner, relu):
+def pool_image(image, out, winner, relu):
     """`max_pool_2x2_forward` of one image `(h, w, c)`. With `relu` (the image is a ReLU's output) a
     window whose maximum is not positive gets winner 4: the ReLU sends it no gradient."""
     oh, ow, c = out.shape

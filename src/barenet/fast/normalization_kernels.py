@@ -9,13 +9,18 @@ them in block order, so no result depends on the thread count. The deviations `x
 are computed where they are used, in each pass, rather than stored: the same float32
 subtraction, so the same values, without writing and reading back an array of the input's
 size (the NumPy code keeps them: `centered`).
+
+Followed by a `MaxPooling2D(2)` in a chain of layers in training, the output pass and the
+pool's run as one (`normalize_pool`, `layers.norm_pool`): only the pooled output is written.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit, prange
 
 from .blocks import block_bounds
+from .kernels import pool_image
 
 
 @njit(parallel=True, nogil=True, cache=True, error_model="numpy")
@@ -85,3 +90,19 @@ def input_gradient(grad, x, mean, scale, offset, slope, out, blocks):
             g, source, target = grad[r], x[r], out[r]
             for k in range(grad.shape[1]):
                 target[k] = g[k] * scale[k] - offset[k] - (source[k] - mean[k]) * slope[k]
+
+
+@njit(parallel=True, nogil=True, cache=True, error_model="numpy")
+def normalize_pool(x, mean, scale, shift, pooled, winner):
+    """`normalize` of the images x `(n, h, w, c)`, then `kernels.max_pool_2x2_forward` of the result,
+    a sample at a time: its normalized image is a scratch array that stays in the core's cache, so
+    only the pooled maxima and their winners are written."""
+    n, h, w, c = x.shape
+    for s in prange(n):
+        image = np.empty((h, w, c), x.dtype)
+        for i in range(h):
+            for j in range(w):
+                source, target = x[s, i, j], image[i, j]
+                for k in range(c):
+                    target[k] = (source[k] - mean[k]) * scale[k] + shift[k]
+        pool_image(image, pooled[s], winner[s], False)

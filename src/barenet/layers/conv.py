@@ -236,7 +236,7 @@ class Conv2D(KernelLayer):
         return dx.transpose(0, 3, 1, 2) if self.data_format == "channels_first" else dx
 
     # --- with the MaxPooling2D that follows it, as one pass (layers.conv_pool) ----------------------
-    def fuses_with(self, following, x) -> bool:
+    def fuses_with(self, following, x, training=False) -> bool:
         """Whether `following(self(x))` runs as one pass, `fused_forward` (a chain of layers asks)."""
         return conv_pool.fusable(self, following, x)
 

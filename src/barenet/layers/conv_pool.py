@@ -26,14 +26,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import fast
-from .pooling import _Pooling2D
+from .pooling import halves_by_max
 
 
 def fusable(conv, pool, x) -> bool:
     """Whether `pool.forward(conv.forward(x))` can run as one pass (`forward`)."""
-    return (isinstance(pool, _Pooling2D) and pool.kind == "max" and pool.pool_size == pool.strides == (2, 2)
-            and pool.padding == "valid" and pool.built and conv.built
-            and conv.groups == 1 and conv.data_format == "channels_last"
+    return (halves_by_max(pool) and conv.built and conv.groups == 1 and conv.data_format == "channels_last"
             and conv.activation.get_config() in ("relu", "linear")
             and isinstance(x, np.ndarray) and x.ndim == 4 and x.dtype == conv.dtype and fast.enabled(x.dtype))
 

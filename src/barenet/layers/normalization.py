@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import fast, parallel
 from ..reductions import column_sums
+from . import norm_pool
 from .base import Layer
 from .context import CONTEXT
 
@@ -152,23 +153,31 @@ class BatchNormalization(Layer):
     def _forward_fast(self, x, gamma, beta):
         """The training pass by `barenet.fast.normalization_kernels`: the same passes over the rows
         `(batch * ..., features)`, each spread over the cores, sums per fixed block added in order."""
+        rows, mean, scale, shift = self.statistics_fast(x, gamma, beta)
+        out = np.empty_like(rows)
+        with fast.running():
+            fast.get_normalization_kernels().normalize(rows, mean, scale, shift, out, parallel.piece_count(len(rows)))
+        return out.reshape(x.shape)
+
+    def statistics_fast(self, x, gamma, beta):
+        """The batch's mean and variance by the kernels (the moving statistics updated, what backward
+        needs kept): `(rows, mean, scale, shift)`, the output being `(rows - mean) * scale + shift`."""
+        self._training, self._synchronized_pass, self._fast = True, False, True
         kernels, features = fast.get_normalization_kernels(), x.shape[-1]
         rows = np.ascontiguousarray(x).reshape(-1, features)
         count = len(rows)
         parts = np.empty((parallel.piece_count(count), features), x.dtype)
-        out = np.empty_like(rows)
         with fast.running():
             kernels.column_sums(rows, parts)
             mean = parallel.add_in_order(list(parts)) / count
             kernels.deviation_sums(rows, mean, parts)
             variance = parallel.add_in_order(list(parts)) / count  # biased, as Keras
-            self._update_moving(mean, variance)
-            self._inv_std = 1 / np.sqrt(variance + x.dtype.type(self.epsilon))
-            shift = beta if beta is not None else np.zeros(features, x.dtype)
-            kernels.normalize(rows, mean, gamma * self._inv_std, shift, out, len(parts))
+        self._update_moving(mean, variance)
+        self._inv_std = 1 / np.sqrt(variance + x.dtype.type(self.epsilon))
+        shift = beta if beta is not None else np.zeros(features, x.dtype)
         # The rows are kept, not their deviations: the kernels take `x - mean` where they use it.
         self._count, self._mean, self._x, self._centered = count, mean, rows, None
-        return out.reshape(x.shape)
+        return rows, mean, gamma * self._inv_std, shift
 
     def _backward_fast(self, dL_dy):
         """`backward` in training by the kernels (the formulas below, per block of rows)."""
@@ -188,6 +197,20 @@ class BatchNormalization(Layer):
             kernels.input_gradient(grad, rows, mean, scale, scale * grad_beta / self._count,
                                    scale * self._inv_std * grad_gamma / self._count, dx, len(grad_parts))
         return dx.reshape(dL_dy.shape)
+
+    # --- with the MaxPooling2D that follows it, as one pass (layers.norm_pool) ----------------------
+    def fuses_with(self, following, x, training=False) -> bool:
+        """Whether `following(self(x, training))` runs as one pass, `fused_forward` (a chain of layers asks)."""
+        return norm_pool.fusable(self, following, x, training)
+
+    def fused_forward(self, following, x, training=False):
+        """`following.forward(self.forward(x, training))` in one pass, where `fuses_with` says so."""
+        return norm_pool.forward(self, x)
+
+    def fused_backward(self, following, dL_dy):
+        """The backward pass of `fused_forward`: this layer's gradients, and dLoss/dx (None where this
+        layer needs no input gradient), given dLoss/d(the pooled output)."""
+        return norm_pool.backward(self, dL_dy)
 
     def backward(self, dL_dy):
         if self._fast:

@@ -27,6 +27,13 @@ KINDS = ("max", "average", "min")
 _FILL = {"max": -np.inf, "min": np.inf, "average": 0.0}
 
 
+def halves_by_max(layer) -> bool:
+    """Whether `layer` is a built `MaxPooling2D(2)` (2 x 2 windows, strides 2, "valid" padding), the
+    pool that the layer before it may run in one pass with (`layers.conv_pool`, `layers.norm_pool`)."""
+    return (isinstance(layer, _Pooling2D) and layer.kind == "max" and layer.pool_size == layer.strides == (2, 2)
+            and layer.padding == "valid" and layer.built)
+
+
 class _Pooling2D(Layer):
     """Shared implementation; see the public classes below."""
 
