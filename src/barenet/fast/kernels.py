@@ -204,8 +204,8 @@ def conv_backward(grad, relu_out, relu, x, weights, grad_x, weight_parts, bias_p
     values as the forward's), their product with dz added to the block's weight sum, and, if
     `with_input`, one product `dz @ weights^T` (each row the gradient of one window) scattered
     back onto the pixels of grad_x `(n, h, w, c)` (col2im). Writes the per-block sums
-    `weight_parts` `(blocks, kh * kw * c, filters)` and `bias_parts` `(blocks, filters)`, each
-    summed in the order of its rows: the same bits whatever `chunk` and the thread count.
+    `weight_parts` `(blocks, kh * kw * c, filters)` and `bias_parts` `(blocks, filters)`: the same
+    bits whatever the thread count (the blocks and chunks follow the shapes alone).
     """
     per, filters, width = geometry[8] * geometry[9], weights.shape[1], weights.shape[0]
     blocks = weight_parts.shape[0]
