@@ -1,27 +1,15 @@
 """Adam's kernel plan (`optimizers/adam_kernels.py`): which arrays it takes, when it is made again,
 and that its check, proof and update decide and compute as the NumPy code does."""
 
-import os
-
 import numpy as np
 import pytest
+from kernel_tests import kernels_on, require_kernels  # noqa: F401 - kernels_on: autouse
 
-pytest.importorskip("numba")
+require_kernels()
 
 import barenet as bn  # noqa: E402
 from barenet import fast  # noqa: E402
-from barenet.fast import blas  # noqa: E402
 from barenet.optimizers.adam_kernels import KernelPlan  # noqa: E402
-
-if blas.load() is None or os.environ.get(fast.ENVIRONMENT_VARIABLE, "1").strip().lower() in ("0", "false", "no", "off"):
-    pytest.skip("the kernels are off in this run", allow_module_level=True)
-
-
-@pytest.fixture(autouse=True)
-def _kernels_on():
-    fast.set_enabled(True)
-    yield
-    fast.set_enabled(True)
 
 
 def _arrays(dtype=np.float32, seed=0):

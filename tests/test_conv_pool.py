@@ -1,29 +1,16 @@
 """layers.conv_pool: a Conv2D and its MaxPooling2D as one pass give the two layers' own bits (forward,
 gradients, ties and the ReLU's zeros included), and models fuse the pair only where the kernels apply."""
 
-import os
-
 import numpy as np
 import pytest
+from kernel_tests import kernels_on, never_fuses, require_kernels  # noqa: F401 - kernels_on: autouse
 
-pytest.importorskip("numba")
+require_kernels()
 
 import barenet as bn  # noqa: E402
 from barenet import fast  # noqa: E402
-from barenet.fast import blas  # noqa: E402
 from barenet.layers import conv_pool  # noqa: E402
 from barenet.layers.conv import Conv2D  # noqa: E402
-
-if blas.load() is None or os.environ.get(fast.ENVIRONMENT_VARIABLE, "1").strip().lower() in ("0", "false", "no",
-                                                                                               "off"):
-    pytest.skip("the compiled kernels are off in this run", allow_module_level=True)
-
-
-@pytest.fixture(autouse=True)
-def _kernels_back_on():
-    fast.set_enabled(True)
-    yield
-    fast.set_enabled(True)
 
 
 def _pair(make_conv, x, seed=0):
@@ -122,10 +109,6 @@ def _cnn(seed=1):
     return model
 
 
-def _never(self, following, x, training=False):
-    return False
-
-
 def test_a_sequential_cnn_fuses_its_pairs_and_trains_and_predicts_to_the_same_bits(monkeypatch):
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(48, 14, 14, 1)).astype(np.float32), rng.integers(0, 3, 48)
@@ -136,7 +119,7 @@ def test_a_sequential_cnn_fuses_its_pairs_and_trains_and_predicts_to_the_same_bi
     history = fused.fit(x, y, batch_size=16, epochs=2, verbose=0).history
     predictions = fused.predict(x, verbose=0)
     assert set(calls) == {"conv2d", "conv2d_1"} and len(calls) == 2 * (2 * 3 + 2)  # 2 epochs of 3 steps, predict 2
-    monkeypatch.setattr(Conv2D, "fuses_with", _never)
+    monkeypatch.setattr(Conv2D, "fuses_with", never_fuses)
     apart = _cnn()
     assert apart.fit(x, y, batch_size=16, epochs=2, verbose=0).history == history
     np.testing.assert_array_equal(apart.predict(x, verbose=0), predictions)
@@ -162,7 +145,7 @@ def test_a_pair_shared_by_two_branches_keeps_each_calls_state(monkeypatch):
     fused = _siamese()
     initial = fused.get_weights()
     fused.fit(xs, y, batch_size=6, epochs=2, verbose=0)
-    monkeypatch.setattr(Conv2D, "fuses_with", _never)
+    monkeypatch.setattr(Conv2D, "fuses_with", never_fuses)
     apart = _siamese()
     apart.set_weights(initial)
     apart.fit(xs, y, batch_size=6, epochs=2, verbose=0)

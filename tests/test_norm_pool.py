@@ -2,29 +2,16 @@
 own bits (output, moving statistics, gradients, ties and odd sizes included), and models fuse the pair only
 in training and where the kernels apply."""
 
-import os
-
 import numpy as np
 import pytest
+from kernel_tests import kernels_on, never_fuses, require_kernels  # noqa: F401 - kernels_on: autouse
 
-pytest.importorskip("numba")
+require_kernels()
 
 import barenet as bn  # noqa: E402
 from barenet import fast  # noqa: E402
-from barenet.fast import blas  # noqa: E402
 from barenet.layers import norm_pool  # noqa: E402
 from barenet.layers.normalization import BatchNormalization  # noqa: E402
-
-if blas.load() is None or os.environ.get(fast.ENVIRONMENT_VARIABLE, "1").strip().lower() in ("0", "false", "no",
-                                                                                               "off"):
-    pytest.skip("the compiled kernels are off in this run", allow_module_level=True)
-
-
-@pytest.fixture(autouse=True)
-def _kernels_back_on():
-    fast.set_enabled(True)
-    yield
-    fast.set_enabled(True)
 
 
 def _both_ways(make_norm, x, fused, needs_input_grad=True):
@@ -107,10 +94,6 @@ def _cnn():
     return model
 
 
-def _never(self, following, x, training=False):
-    return False
-
-
 def test_a_cnn_with_batch_normalization_fuses_its_pairs_in_training_only_to_the_same_bits(monkeypatch):
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(48, 14, 14, 1)).astype(np.float32), rng.integers(0, 3, 48)
@@ -122,7 +105,7 @@ def test_a_cnn_with_batch_normalization_fuses_its_pairs_in_training_only_to_the_
     assert set(calls) == {"batch_normalization", "batch_normalization_1"} and len(calls) == 2 * 2 * 3
     predictions = fused.predict(x, verbose=0)
     assert len(calls) == 2 * 2 * 3  # inference: the layers' own passes
-    monkeypatch.setattr(BatchNormalization, "fuses_with", _never)
+    monkeypatch.setattr(BatchNormalization, "fuses_with", never_fuses)
     apart = _cnn()
     assert apart.fit(x, y, batch_size=16, epochs=2, verbose=0).history == history
     np.testing.assert_array_equal(apart.predict(x, verbose=0), predictions)

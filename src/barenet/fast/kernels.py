@@ -212,13 +212,8 @@ def conv_backward(grad, relu_out, relu, x, weights, grad_x, weight_parts, bias_p
     n = grad.shape[0] // per
     for b in prange(blocks):
         start, stop = block_bounds(n, blocks, b)
-        bias = bias_parts[b]
-        bias[:] = 0
-        weight_parts[b] = 0
-        size = min(chunk, stop - start) * per
-        columns = np.empty((size, width), grad.dtype)
-        dz = np.empty((size, filters), grad.dtype)
-        shares = np.empty_like(columns) if with_input else columns
+        bias, columns, dz, shares = _block_start(b, min(chunk, stop - start) * per, weight_parts, bias_parts, width,
+                                                 with_input)
         for first in range(start, stop, chunk):
             last = min(first + chunk, stop)
             rows, offset = (last - first) * per, first * per
@@ -228,6 +223,18 @@ def conv_backward(grad, relu_out, relu, x, weights, grad_x, weight_parts, bias_p
                     d[k] = g[k] if (not relu or out[k] > 0) else 0
             _chunk_gradients(dz[:rows], first, last, first > start, x, weights, columns, shares, weight_parts[b], bias,
                              grad_x, geometry, with_input)
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _block_start(b, rows, weight_parts, bias_parts, width, with_input):
+    """Block `b`'s weight and bias sums zeroed, and its scratch arrays for chunks of `rows` rows:
+    `(bias sum, columns, dz, shares)` (shares, the products to scatter, only `with_input`)."""
+    bias = bias_parts[b]
+    bias[:] = 0
+    weight_parts[b] = 0
+    columns = np.empty((rows, width), bias_parts.dtype)
+    dz = np.empty((rows, bias_parts.shape[1]), bias_parts.dtype)
+    return bias, columns, dz, np.empty_like(columns) if with_input else columns
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -312,13 +319,8 @@ def conv_pool_backward(grad, winner, x, weights, grad_x, weight_parts, bias_part
     n = x.shape[0]
     for b in prange(blocks):
         start, stop = block_bounds(n, blocks, b)
-        bias = bias_parts[b]
-        bias[:] = 0
-        weight_parts[b] = 0
-        size = min(chunk, stop - start) * per
-        columns = np.empty((size, width), x.dtype)
-        dz = np.empty((size, filters), x.dtype)
-        shares = np.empty_like(columns) if with_input else columns
+        bias, columns, dz, shares = _block_start(b, min(chunk, stop - start) * per, weight_parts, bias_parts, width,
+                                                 with_input)
         for first in range(start, stop, chunk):
             last = min(first + chunk, stop)
             rows = (last - first) * per
