@@ -51,6 +51,13 @@ def _restore(layer, call: _Call) -> None:
     call.pending = False
 
 
+def _record_call(layer, repeated: bool) -> _Call:
+    """After `layer.forward`: its call, awaiting its backward (with its cache saved if `repeated`)."""
+    call = _Call(layer._cache_snapshot() if repeated else None)
+    layer._last_call = call
+    return call
+
+
 def _run_backward(layer, call: _Call, backward_fn, dL_dy):
     """`backward_fn(dL_dy)` (the layer's backward or backward_preactivation) for `call`: its cache put
     back first where a later call overwrote it, and the weight gradients added to those of an
@@ -141,30 +148,34 @@ def chain_node(layers, inputs: Tensor, training: bool) -> Tensor:
     BatchNormalization and the MaxPooling2D after it); nothing outside the chain reads the output
     between them."""
     requires, start, calls, fused = grad_enabled() and inputs.requires_grad, None, [], []
-    value = inputs.value
-    i = 0
-    while i < len(layers):
+    value, count, i = inputs.value, len(layers), 0
+    while i < count:
         layer = layers[i]
         fuses_with = getattr(layer, "fuses_with", None)
-        pair = fuses_with is not None and i + 1 < len(layers) and fuses_with(layers[i + 1], value, training)
-        group = layers[i:i + 2] if pair else layers[i:i + 1]
-        repeated, recorded = [], []
-        for member in group:
-            repeated.append(_begin_call(member))
-            member.needs_input_grad = requires
-            if not requires and grad_enabled() and member.trainable and member.params:
-                requires = True  # from here on every layer's gradient is wanted
-            recorded.append(requires)
-        value = layer.fused_forward(group[1], value, training) if pair else layer.forward(value, training=training)
-        for member, repeat, record in zip(group, repeated, recorded):
-            if record:
-                if start is None:
-                    start = i  # the layers before it need no backward (frozen, on data that needs no gradient)
-                call = _Call(member._cache_snapshot() if repeat else None)
-                member._last_call = call
-                calls.append(call)
-            fused.append(pair and member is layer)
-            i += 1
+        pair = fuses_with is not None and i + 1 < count and fuses_with(layers[i + 1], value, training)
+        repeated = _begin_call(layer)
+        layer.needs_input_grad = requires
+        if not requires and grad_enabled() and layer.trainable and layer.params:
+            requires = True  # from here on every layer's gradient is wanted
+        if pair:
+            following = layers[i + 1]
+            following_repeated = _begin_call(following)
+            following.needs_input_grad = requires
+            if not requires and grad_enabled() and following.trainable and following.params:
+                requires = True  # the pair's backward is one: both calls are recorded
+            value = layer.fused_forward(following, value, training)
+        else:
+            value = layer.forward(value, training=training)
+        if requires:
+            if start is None:
+                start = i  # the layers before it need no backward (frozen, on data that needs no gradient)
+            calls.append(_record_call(layer, repeated))
+            if pair:
+                calls.append(_record_call(following, following_repeated))
+        fused.append(pair)
+        if pair:
+            fused.append(False)
+        i += 2 if pair else 1
     if start is None:
         result = Tensor(value)
     else:
