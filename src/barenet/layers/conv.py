@@ -189,18 +189,23 @@ class Conv2D(KernelLayer):
 
     def _forward_fast(self, x):
         """The forward pass by `barenet.fast.kernels.conv_forward` (columns, product, bias, ReLU)."""
+        out = np.empty((len(x), *self._out_hw, self.filters), x.dtype)
+        self.forward_by_kernel(x, lambda kernels, x, weights, biases, geometry, blocks: kernels.conv_forward(
+            x, weights, biases, self._fused_relu, out.reshape(-1, self.filters), geometry, blocks))
+        return out
+
+    def forward_by_kernel(self, x, kernel):
+        """A fast forward pass (`_forward_fast`, or `layers.conv_pool.forward`): x kept for the backward
+        kernel, which builds the columns again from it, and `kernel(kernels, x, weights, biases,
+        geometry, blocks)` called on blocks of whole samples (`fast.conv_forward_blocks`)."""
         x = np.ascontiguousarray(x)
-        n, (oh, ow), filters = len(x), self._out_hw, self.filters
-        self._x_shape = x.shape
-        self._x, self._columns = x, None  # the backward kernel builds the columns again from x
-        out = np.empty((n, oh, ow, filters), x.dtype)
+        self._x_shape, self._x, self._columns = x.shape, x, None
+        filters = self.filters
         biases = self.params["biases"] if self.use_bias else np.zeros(filters, x.dtype)
         weights = self.params["weights"].reshape(-1, filters)
-        blocks = fast.conv_forward_blocks(n, oh * ow, len(weights))
+        blocks = fast.conv_forward_blocks(len(x), self._out_hw[0] * self._out_hw[1], len(weights))
         with fast.running():
-            fast.get_kernels().conv_forward(x, weights, biases, self._fused_relu, out.reshape(-1, filters),
-                                            self._geometry(), blocks)
-        return out
+            kernel(fast.get_kernels(), x, weights, biases, self._geometry(), blocks)
 
     def _backward_fast(self, grad, relu_out):
         """`_backward` by `barenet.fast.kernels.conv_backward`; weight sums over fixed blocks, in order."""

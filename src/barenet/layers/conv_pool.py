@@ -39,17 +39,12 @@ def fusable(conv, pool, x) -> bool:
 def forward(conv, pool, x):
     """The pooled output of `conv` on `x`, `(n, out_h // 2, out_w // 2, filters)`."""
     conv._check_input(x)
-    x = np.ascontiguousarray(x)
-    n, (out_h, out_w), filters = len(x), conv._out_hw, conv.filters
-    conv._fast, conv._x_shape, conv._x, conv._columns, conv._out = True, x.shape, x, None, None
-    pooled = np.empty((n, out_h // 2, out_w // 2, filters), x.dtype)
-    conv._pool_winner = np.empty(pooled.shape, np.uint8)
-    biases = conv.params["biases"] if conv.use_bias else np.zeros(filters, x.dtype)
-    weights = conv.params["weights"].reshape(-1, filters)
-    blocks = fast.conv_forward_blocks(n, out_h * out_w, len(weights))
-    with fast.running():
-        fast.get_kernels().conv_pool_forward(x, weights, biases, conv._fused_relu, pooled, conv._pool_winner,
-                                             conv._geometry(), blocks)
+    conv._fast, conv._out = True, None
+    (out_h, out_w), filters = conv._out_hw, conv.filters
+    pooled = np.empty((len(x), out_h // 2, out_w // 2, filters), x.dtype)
+    winner = conv._pool_winner = np.empty(pooled.shape, np.uint8)
+    conv.forward_by_kernel(x, lambda kernels, x, weights, biases, geometry, blocks: kernels.conv_pool_forward(
+        x, weights, biases, conv._fused_relu, pooled, winner, geometry, blocks))
     return pooled
 
 
