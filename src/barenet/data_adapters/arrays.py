@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import fast
 from ..models.inputs import as_numeric, check_input, check_targets, split_structure
 from .class_weights import ClassWeights
 
@@ -180,8 +181,9 @@ class ArrayAdapter:
 
     def take(self, rows):
         """The batch of `rows` (a slice or an index array), sliced and cast on its own (its values
-        were checked by `_scan`, so they are not read again)."""
-        xs = [self._x(i, a[rows], scanned=True) for i, a in enumerate(self.xs)]
+        were checked by `_scan`, so they are not read again). A shuffled batch of float32 inputs is
+        gathered and cast in one pass by the compiled kernel where it applies (`fast.take_rows`)."""
+        xs = [self._x(i, self._rows(a, rows, i), scanned=True) for i, a in enumerate(self.xs)]
         ys = None if self.ys is None else [self._y(i, a[rows], scanned=True) for i, a in enumerate(self.ys)]
         weight = None
         if self.sample_weight is not None:
@@ -189,6 +191,13 @@ class ArrayAdapter:
         elif self.class_weight is not None and ys is not None:
             weight = self.class_weight(ys[0], self.model.dtype)
         return xs, ys, weight
+
+    def _rows(self, array: np.ndarray, rows, i: int) -> np.ndarray:
+        """`array[rows]`, already cast to input `i`'s dtype where the gather kernel copies it."""
+        if isinstance(rows, slice):
+            return array[rows]
+        gathered = fast.take_rows(array, rows, self.model._input_dtype(i))
+        return array[rows] if gathered is None else gathered
 
     def on_epoch_begin(self) -> None:
         pass

@@ -1,5 +1,6 @@
 """Optional compiled kernels (numba): Conv2D, MaxPooling2D, BatchNormalization, Dense's products,
-Dropout and Adam, fused and spread over every core; and sparse cross-entropy's indexing.
+Dropout and Adam, fused and spread over every core; sparse cross-entropy's indexing; and the
+shuffled batch's gather.
 
 `pip install barenet[fast]` installs numba; barenet then uses the kernels on its own:
 `kernels.py` for float32 `Conv2D` (channels-last or first, any stride, padding and dilation,
@@ -8,7 +9,8 @@ products; `normalization_kernels.py` for BatchNormalization in training;
 `elementwise_kernels.py` for Adam's update and Dropout's mask in backward;
 `random_kernels.py` (with `dropout_stream.py`) for Dropout's draw and product in training,
 from the generator's own stream; `loss_kernels.py` for sparse categorical cross-entropy's
-training value and gradient after a softmax, once the kernels are loaded. The NumPy code in
+training value and gradient after a softmax, once the kernels are loaded; `gather_kernels.py`
+for a shuffled batch's rows, gathered from the training arrays and cast to float32 in one pass. The NumPy code in
 `barenet.layers`, `barenet.losses` and `barenet.optimizers` stays the reference: every
 kernel is tested against it, and it runs wherever the kernels do not apply (float64,
 groups, other pooling) or are missing.
@@ -60,9 +62,13 @@ MIN_ELEMENTWISE = 32_768
 # sample's fit): the size of a core's L2 cache on the test machine (AMD EPYC, 512 KiB).
 CONV_BLOCK_BYTES = 512 * 1024
 _FLOAT32 = np.dtype(np.float32)
+# A shuffled batch is gathered by the kernel (`take_rows`) from arrays of these dtypes, when it
+# holds at least `MIN_GATHER` values (below, NumPy's indexing costs about as little).
+_GATHERED = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.uint8))
+MIN_GATHER = 4096
 _state: dict = {"sessions": 0}
 # The keys of `_state` that hold the kernel modules (None while off or missing).
-_KERNEL_MODULES = ("kernels", "normalization", "elementwise", "loss", "random")
+_KERNEL_MODULES = ("kernels", "normalization", "elementwise", "loss", "random", "gather")
 # One kernel at a time in this process: numba's fallback thread pool ("workqueue", where no
 # OpenMP or TBB is found) aborts the process when two threads start parallel kernels at once.
 _launch = threading.RLock()
@@ -78,11 +84,18 @@ def get_kernels():
         _state.update(dict.fromkeys(_KERNEL_MODULES))
         if os.environ.get(ENVIRONMENT_VARIABLE, "1").strip().lower() not in ("0", "false", "no", "off"):
             try:
-                from . import elementwise_kernels, kernels, loss_kernels, normalization_kernels, random_kernels
+                from . import (
+                    elementwise_kernels,
+                    gather_kernels,
+                    kernels,
+                    loss_kernels,
+                    normalization_kernels,
+                    random_kernels,
+                )
             except Exception:  # noqa: BLE001 - numba missing, or unable to load (e.g. under a memory limit)
                 return None
             _state.update(kernels=kernels, normalization=normalization_kernels, elementwise=elementwise_kernels,
-                          loss=loss_kernels, random=random_kernels)
+                          loss=loss_kernels, random=random_kernels, gather=gather_kernels)
     return _state["kernels"]
 
 
@@ -108,6 +121,28 @@ def loaded_loss_kernels():
     """The loss's kernel (`barenet.fast.loss_kernels`) when the kernels are loaded already, else
     None: a small batch's loss is no reason to import numba (its results are NumPy's bits anyway)."""
     return _state.get("loss") if "kernels" in _state else None
+
+
+def take_rows(array: np.ndarray, rows, dtype):
+    """`array[rows]` cast to `dtype`, copied by the gather kernel (`gather_kernels.take_rows`: the
+    same values, read once), or None where it does not apply: `rows` a slice (NumPy gives a view)
+    or not an array of integers, a `dtype` other than float32, an `array` of another dtype than
+    float32, float64 or uint8 or not C-contiguous, fewer than `MIN_GATHER` values, a row out of
+    range (NumPy then raises), or the kernels not loaded and the batch under `MIN_ELEMENTWISE`
+    values (a small batch is no reason to import numba)."""
+    if (dtype != _FLOAT32 or not isinstance(rows, np.ndarray) or rows.ndim != 1 or rows.dtype.kind not in "iu"
+            or array.dtype not in _GATHERED or array.ndim == 0):
+        return None
+    values = len(rows) * (array.size // len(array)) if len(array) else 0
+    if values < MIN_GATHER or ("kernels" not in _state and values < MIN_ELEMENTWISE):
+        return None
+    array = np.asarray(array)  # a memmap as a plain view of its pages
+    if not array.flags.c_contiguous or get_kernels() is None:
+        return None
+    out = np.empty((len(rows), *array.shape[1:]), _FLOAT32)
+    if not _state["gather"].take_rows(array.reshape(len(array), -1), rows, out.reshape(len(rows), -1)):
+        return None
+    return out
 
 
 def blas_is_quiet() -> bool:
