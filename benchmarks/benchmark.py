@@ -30,6 +30,7 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import barenet_loop
+import image_models
 import sequence_cases
 import torch_loop
 
@@ -89,29 +90,7 @@ def run_barenet(case, data, epochs, seed):
     import barenet as bn
 
     x_train, y_train, x_test, y_test = data
-    if case["model"] == "resmlp":
-        bn.utils.set_random_seed(seed)
-        inputs = bn.Input(shape=(784,))
-        hidden = bn.Dense(128, "relu")(inputs)
-        outputs = bn.Dense(10, "softmax")(hidden + bn.Dense(128, "relu")(hidden))
-        model = bn.Model(inputs, outputs, seed=seed)
-    elif case["model"] == "mlp":
-        model = bn.Sequential([bn.Dense(128, "relu", input_dim=784), bn.Dense(10, "softmax")], seed=seed)
-    elif case["model"] == "cnnbn":
-        model = bn.Sequential([bn.Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)), bn.BatchNormalization(),
-                               bn.MaxPooling2D(2), bn.Dropout(0.25),
-                               bn.Conv2D(64, 3, activation="relu"), bn.BatchNormalization(), bn.MaxPooling2D(2),
-                               bn.Dropout(0.25), bn.Flatten(), bn.Dense(128, "relu"), bn.Dense(10, "softmax")], seed=seed)
-    elif case["model"] == "cnnrgb":
-        model = bn.Sequential([bn.Conv2D(32, 3, padding="same", activation="relu", input_shape=(32, 32, 3)),
-                               bn.Conv2D(64, 3, padding="same", activation="relu"), bn.MaxPooling2D(2),
-                               bn.Conv2D(64, 3, padding="same", activation="relu"), bn.MaxPooling2D(2), bn.Flatten(),
-                               bn.Dense(10, "softmax")], seed=seed)
-    else:
-        model = bn.Sequential([bn.Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)), bn.MaxPooling2D(2),
-                               bn.Conv2D(64, 3, activation="relu"), bn.MaxPooling2D(2), bn.Flatten(),
-                               bn.Dense(128, "relu"), bn.Dense(10, "softmax")], seed=seed)
-    model.compile(bn.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", ["accuracy"])
+    model = image_models.barenet_model(case["model"], seed)
     times, inference, accuracy = barenet_loop.fit_and_time(model, x_train, y_train, x_test, y_test,
                                                            case["batch_size"], epochs)
     return times, inference, accuracy, {"barenet": bn.__version__, "numpy": np.__version__}
@@ -120,50 +99,13 @@ def run_barenet(case, data, epochs, seed):
 def run_pytorch(case, data, epochs, seed, threads):
     import numpy as np
     import torch
-    from torch import nn
 
     torch.set_num_threads(threads)
-    torch.manual_seed(seed)
-    x_train, y_train, x_test, y_test = (torch.from_numpy(a) for a in data)
-    if case["model"] == "resmlp":
-        model = ResidualMLP(nn)
-    elif case["model"] == "mlp":
-        model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
-    elif case["model"] == "cnnbn":  # Keras's BatchNormalization defaults: momentum 0.99 is torch's 0.01
-        x_train, x_test = x_train.permute(0, 3, 1, 2).contiguous(), x_test.permute(0, 3, 1, 2).contiguous()
-        model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.BatchNorm2d(32, 1e-3, 0.01), nn.MaxPool2d(2),
-                              nn.Dropout(0.25), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.BatchNorm2d(64, 1e-3, 0.01),
-                              nn.MaxPool2d(2), nn.Dropout(0.25), nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(),
-                              nn.Linear(128, 10))
-    elif case["model"] == "cnnrgb":
-        x_train, x_test = x_train.permute(0, 3, 1, 2).contiguous(), x_test.permute(0, 3, 1, 2).contiguous()
-        model = nn.Sequential(nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(),
-                              nn.MaxPool2d(2), nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                              nn.Linear(64 * 8 * 8, 10))
-    else:  # channels-first for torch
-        x_train, x_test = x_train.permute(0, 3, 1, 2).contiguous(), x_test.permute(0, 3, 1, 2).contiguous()
-        model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
-                              nn.MaxPool2d(2), nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(), nn.Linear(128, 10))
-    for module in model.modules():
-        if isinstance(module, (nn.Linear, nn.Conv2d)):
-            nn.init.xavier_uniform_(module.weight)
-            nn.init.zeros_(module.bias)
+    model, channels_first = image_models.torch_model(case["model"], seed)
+    x_train, y_train, x_test, y_test = image_models.torch_data(data, channels_first)
     times, inference, accuracy = torch_loop.train_and_time(model, x_train, y_train, x_test, y_test,
                                                            case["batch_size"], epochs)
     return times, inference, accuracy, {"torch": torch.__version__, "numpy": np.__version__}
-
-
-def ResidualMLP(nn):  # noqa: N802 - builds a torch module class lazily (torch is imported in the worker)
-    class Residual(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.first, self.second, self.out = nn.Linear(784, 128), nn.Linear(128, 128), nn.Linear(128, 10)
-
-        def forward(self, x):
-            hidden = self.first(x).relu()
-            return self.out(hidden + self.second(hidden).relu())
-
-    return Residual()
 
 
 def run_keras(case, data, epochs, seed, threads):
