@@ -29,6 +29,7 @@ from pathlib import Path
 
 import benchmark
 import image_models
+import torch_loop
 
 HERE = Path(__file__).resolve().parent
 CASES = {name: case for name, case in benchmark.CASES.items() if case["model"].startswith("cnn")}
@@ -73,23 +74,14 @@ def run_barenet(case, data, counts):
 
 def run_pytorch(case, data, counts):
     import torch
-    from torch import nn
 
     model, channels_first = image_models.torch_model(case["model"], 0)
     x_train, y_train = image_models.torch_data(data, channels_first)[:2]
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
-    loss_fn, batch_size, times = nn.CrossEntropyLoss(), case["batch_size"], []
-    model.train()
+    optimizer, loss_fn = torch_loop.training_parts(model)
+    times = []
     for count in counts:
         torch.set_num_threads(count)
-        start = time.perf_counter()
-        order = torch.randperm(len(x_train))
-        for i in range(0, len(x_train), batch_size):
-            idx = order[i:i + batch_size]
-            optimizer.zero_grad()
-            loss_fn(model(x_train[idx]), y_train[idx]).backward()
-            optimizer.step()
-        times.append(time.perf_counter() - start)
+        times.append(torch_loop.train_epoch(model, optimizer, loss_fn, x_train, y_train, case["batch_size"]))
     return times
 
 
