@@ -10,10 +10,10 @@ products; `normalization_kernels.py` for BatchNormalization in training;
 `random_kernels.py` (with `dropout_stream.py`) for Dropout's draw and product in training,
 from the generator's own stream; `loss_kernels.py` for sparse categorical cross-entropy's
 training value and gradient after a softmax, once the kernels are loaded; `gather_kernels.py`
-for a shuffled batch's rows, gathered from the training arrays and cast to float32 in one pass. The NumPy code in
-`barenet.layers`, `barenet.losses` and `barenet.optimizers` stays the reference: every
-kernel is tested against it, and it runs wherever the kernels do not apply (float64,
-groups, other pooling) or are missing.
+for a shuffled batch's rows, gathered from the training arrays and cast to float32 in one
+pass. The NumPy code in `barenet.layers`, `barenet.losses`, `barenet.optimizers` and
+`barenet.data_adapters` stays the reference: every kernel is tested against it, and it runs
+wherever the kernels do not apply (float64, groups, other pooling) or are missing.
 
 Why: on the 2-core benchmark machine NumPy's passes over arrays of a megabyte or more do
 not get faster with a second thread (memory bandwidth, not arithmetic, is their limit),
