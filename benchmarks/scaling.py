@@ -108,6 +108,8 @@ def main(argv=None) -> int:
     low, high = args.threads
     if not 1 <= low < high:
         parser.error(f"--threads takes two counts, the first smaller, both at least 1. Received: {low} {high}")
+    if args.pairs < 1 or args.repeats < 1:
+        parser.error(f"--pairs and --repeats must be at least 1. Received: {args.pairs} and {args.repeats}")
     if args.worker:
         print(json.dumps(worker(*args.worker, args.data_dir, args.pairs, low, high)))
         return 0
