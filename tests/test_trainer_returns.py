@@ -148,6 +148,19 @@ def test_compile_defaults_follow_keras(data):
     assert model.metrics_names == ["loss", "mae"]
 
 
+def test_an_empty_third_argument_means_no_metrics_and_loss_weights_fit_the_outputs(data):
+    x, labels, _ = data
+    model = _classifier()
+    model.compile("adam", "sparse_categorical_crossentropy", [])  # the earlier positional order, no metrics
+    assert model.metrics_names == ["loss"] and model.loss_weights_list == [1.0]
+    assert set(model.fit(x, labels, epochs=1, verbose=0).history) == {"loss"}
+    model.compile("adam", "sparse_categorical_crossentropy", loss_weights=[2.0])
+    assert model.loss_weights_list == [2.0]
+    for weights in ([1.0, 2.0], {"nope": 1.0}):
+        with pytest.raises(ValueError, match="`loss_weights`"):
+            model.compile("adam", "sparse_categorical_crossentropy", loss_weights=weights)
+
+
 def test_bad_sample_weight_and_class_weight_are_named(data):
     x, labels, w = data
     model = _classifier()

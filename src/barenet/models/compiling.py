@@ -32,7 +32,7 @@ class Compiling:
                 one step at a time).
 
         For barenet's earlier positional order `compile(optimizer, loss, metrics)`, a third
-        argument that holds metrics rather than numbers is read as `metrics`.
+        argument that holds metrics rather than numbers, or nothing (`[]`), is read as `metrics`.
         """
         unknown = set(kwargs) - {"run_eagerly", "steps_per_execution", "jit_compile", "auto_scale_loss"}
         if unknown:
@@ -46,6 +46,9 @@ class Compiling:
         metrics_per_output = per_output_metrics(metrics, names)
         weighted_per_output = per_output_metrics(weighted_metrics, names, "weighted_metrics")
         weights = [1.0] * len(names) if loss_weights is None else per_output(loss_weights, names, "loss_weights")
+        if len(weights) != len(names):
+            raise ValueError(f"`loss_weights` must hold one weight per output ({len(names)}: {names}). "
+                             f"Received: loss_weights={loss_weights!r}")
         for weight in weights:
             if isinstance(weight, bool) or not isinstance(weight, numbers.Real):
                 raise TypeError(f"`loss_weights` must hold numbers. Received: {loss_weights!r}")
@@ -94,5 +97,7 @@ class Compiling:
 
 
 def _holds_numbers(value) -> bool:
+    """Whether `value` is loss weights: a number, or a non-empty list, tuple or dict of numbers."""
     items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else [value]
-    return all(isinstance(item, numbers.Real) and not isinstance(item, bool) for item in items)
+    items = list(items)
+    return bool(items) and all(isinstance(item, numbers.Real) and not isinstance(item, bool) for item in items)
