@@ -40,6 +40,25 @@ def test_a_plan_fits_the_same_arrays_only_with_the_kernels_on():
     assert not plan.fits(params, grads)
 
 
+def test_arrays_without_a_plan_are_not_planned_again_until_they_or_the_kernels_change(monkeypatch):
+    """A small model's arrays (the kernels not loaded): one `make` for the step's three asks, not three."""
+    made = []
+    make = KernelPlan.make.__func__
+    monkeypatch.setattr(KernelPlan, "make", classmethod(lambda cls, *a: made.append(1) or make(cls, *a)))
+    rng = np.random.default_rng(0)
+    params = {"w": rng.normal(size=(16, 8)).astype(np.float32), "b": np.zeros(8, np.float32)}
+    grads = {key: rng.normal(size=value.shape).astype(np.float32) for key, value in params.items()}
+    optimizer = bn.optimizers.Adam()
+    for _ in range(3):
+        assert optimizer._first_non_finite_gradient(params, grads) is None
+        optimizer.apply_gradients(params, grads)
+    assert len(made) == 1 and optimizer._plan(params, grads) is None
+    optimizer._plan(params, {**grads, "b": grads["b"].copy()})  # another array: asked again
+    assert len(made) == 2
+    assert fast.get_kernels() is not None  # loaded now: these arrays get their plan
+    assert optimizer._plan(params, grads) is not None and len(made) == 3
+
+
 def test_a_failed_check_is_taken_again_on_the_next_call():
     """A step skipped for a NaN gradient keeps its step number: the next check must read the
     gradients again, and no sums of the failed check may serve a proof."""

@@ -123,6 +123,11 @@ def loaded_loss_kernels():
     return _state.get("loss") if "kernels" in _state else None
 
 
+def loaded_elementwise_kernels():
+    """Adam's and Dropout's kernels when they are loaded already, else None (never loads them)."""
+    return _state.get("elementwise") if "kernels" in _state else None
+
+
 def take_rows(array: np.ndarray, rows, dtype):
     """`array[rows]` cast to `dtype`, copied by the gather kernel (`gather_kernels.take_rows`: the
     same values, read once), or None where it does not apply: `rows` a slice (NumPy gives a view)

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import fast
 from ..reductions import total
-from .adam_kernels import KernelPlan
+from .adam_kernels import Declined, KernelPlan
 from .base import Optimizer, _check_bool, _check_non_negative, _check_positive, _check_unit_interval
 
 
@@ -119,9 +119,14 @@ class Adam(Optimizer):
         for plan in plans:
             if plan.fits(params, grads):
                 return plan
+        declined = self.__dict__.get("_declined")
+        if declined is not None and declined.fits(params, grads):
+            return None
         plan = KernelPlan.make(params, grads)
         if plan is not None:  # two kept: under barenet.distributed the check and the update see other arrays
             plans[:] = [plan, *plans[:1]]
+        else:
+            self._declined = Declined(params, grads)
         return plan
 
     # --- proving a step finite (skips the copy-and-check guard; see Optimizer.apply_gradients) ------

@@ -75,16 +75,7 @@ class KernelPlan:
 
     def fits(self, params: dict, grads: dict) -> bool:
         """Whether `params` and `grads` hold this plan's very arrays, in its order, with the kernels on."""
-        arrays = self.arrays
-        if (len(grads) * 2 != len(arrays) or len(params) != len(grads)
-                or fast.get_elementwise_kernels() is not self.kernels):
-            return False
-        i = 0
-        for key, grad in grads.items():
-            if grad is not arrays[i + 1] or params.get(key) is not arrays[i]:
-                return False
-            i += 2
-        return True
+        return fast.get_elementwise_kernels() is self.kernels and _same_arrays(self.arrays, params, grads)
 
     def sums(self) -> list:
         """`(sum of the gradient's squares in float64, whether the weight is finite)` per weight."""
@@ -137,3 +128,31 @@ class KernelPlan:
                                              blocks)
             else:
                 one_thread(weight.param, weight.grad, weight.flat_m, weight.flat_v, *constants)
+
+
+class Declined:
+    """The arrays of a step for which `KernelPlan.make` gave no plan (a small model whose kernels
+    are not loaded, float64, ...), kept so that the step's other calls (its check, proof and
+    update ask three times a step) do not make the plan again: while `fits`, the answer stays None."""
+
+    __slots__ = ("arrays", "kernels")
+
+    def __init__(self, params: dict, grads: dict):
+        self.arrays = tuple(array for key, grad in grads.items() for array in (params.get(key), grad))
+        self.kernels = fast.loaded_elementwise_kernels()
+
+    def fits(self, params: dict, grads: dict) -> bool:
+        """Whether these are the very arrays declined, and the kernels are as loaded as they were."""
+        return fast.loaded_elementwise_kernels() is self.kernels and _same_arrays(self.arrays, params, grads)
+
+
+def _same_arrays(arrays: tuple, params: dict, grads: dict) -> bool:
+    """Whether `params` and `grads` hold `arrays` (weight, gradient, weight, ...) in the gradients' order."""
+    if len(grads) * 2 != len(arrays) or len(params) != len(grads):
+        return False
+    i = 0
+    for key, grad in grads.items():  # a plain loop: this runs three times a step
+        if grad is not arrays[i + 1] or params.get(key) is not arrays[i]:
+            return False
+        i += 2
+    return True
