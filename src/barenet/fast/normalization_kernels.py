@@ -106,3 +106,20 @@ def normalize_pool(x, mean, scale, shift, pooled, winner):
                 for k in range(c):
                     target[k] = (source[k] - mean[k]) * scale[k] + shift[k]
         pool_image(image, pooled[s], winner[s], False)
+
+
+@njit(parallel=True, nogil=True, cache=True, error_model="numpy")
+def affine_pool(x, scale, shift, pooled):
+    """Inference's `x * scale + shift` (a product, then a sum: NumPy's two roundings) of the images
+    x `(n, h, w, c)`, then `kernels.max_pool_2x2_forward` of the result, a sample at a time in cache;
+    the winners are not kept (no backward pass follows an inference without gradients)."""
+    n, h, w, c = x.shape
+    for s in prange(n):
+        image = np.empty((h, w, c), x.dtype)
+        winner = np.empty(pooled.shape[1:], np.uint8)
+        for i in range(h):
+            for j in range(w):
+                source, target = x[s, i, j], image[i, j]
+                for k in range(c):
+                    target[k] = source[k] * scale[k] + shift[k]
+        pool_image(image, pooled[s], winner, False)

@@ -14,7 +14,9 @@ blocks. A chain of layers fuses the pair when `BatchNormalization.fuses_with`
 says so (`autodiff.function.chain_node`: the pool is the only reader of the normalized
 images): in training, on the compiled kernels' path (float32, not `synchronized`), on
 images `(batch, h, w, channels)`, and a `MaxPooling2D` of 2 x 2 windows, strides 2, "valid"
-padding. At inference BatchNormalization is one multiply-add, left to the layers.
+padding. At inference without gradients (`predict`, `evaluate`) the pair is fused too: the
+moving statistics' multiply-add (the layer's own numbers) and the pooling in one pass
+(`normalization_kernels.affine_pool`), the same bits as the two layers.
 
 The pair's state (the input's rows, the statistics and the winners) lives on the
 BatchNormalization, none on the pool.
@@ -25,13 +27,17 @@ from __future__ import annotations
 import numpy as np
 
 from .. import fast
+from ..autodiff import grad_enabled
 from .pooling import halves_by_max
 
 
 def fusable(norm, pool, x, training) -> bool:
-    """Whether `pool.forward(norm.forward(x, training))` can run as one pass (`forward`)."""
-    return (bool(training) and halves_by_max(pool) and norm.built and not norm.synchronized
-            and isinstance(x, np.ndarray) and x.ndim == 4 and x.dtype == norm.dtype and fast.enabled(x.dtype))
+    """Whether `pool.forward(norm.forward(x, training))` can run as one pass (`forward`, `infer`):
+    in training (not `synchronized`), or at inference where no gradient is taken (`no_grad`:
+    `predict`, `evaluate`)."""
+    wanted = (not norm.synchronized) if training else not grad_enabled()
+    return (wanted and halves_by_max(pool) and norm.built and isinstance(x, np.ndarray) and x.ndim == 4
+            and x.dtype == norm.dtype and fast.enabled(x.dtype))
 
 
 def forward(norm, x):
@@ -48,6 +54,22 @@ def forward(norm, x):
     with fast.running():
         fast.get_normalization_kernels().normalize_pool(rows.reshape(x.shape), mean, scale, shift, pooled,
                                                         norm._pool_winner)
+    return pooled
+
+
+def infer(norm, x):
+    """The pooled output of `norm` on `x` at inference, `(n, h // 2, w // 2, channels)`: the moving
+    statistics' `x * scale + shift` (`BatchNormalization.inference_affine`, the layer's own numbers)
+    pooled in cache. No state is kept: no backward pass follows."""
+    norm._check_input(x)
+    features = x.shape[-1]
+    gamma = norm.params["gamma"] if norm.scale else np.ones(features, x.dtype)
+    beta = norm.params["beta"] if norm.center else None
+    _, scale, shift = norm.inference_affine(gamma, beta, x.dtype)
+    n, height, width = x.shape[:3]
+    pooled = np.empty((n, height // 2, width // 2, features), x.dtype)
+    with fast.running():
+        fast.get_normalization_kernels().affine_pool(np.ascontiguousarray(x), scale, shift, pooled)
     return pooled
 
 

@@ -115,15 +115,15 @@ class BatchNormalization(Layer):
             variance = (squares if total is None else total(squares)) / count  # biased, as Keras
             self._update_moving(mean, variance)
             self._x = None
+            self._inv_std = 1 / np.sqrt(variance + dtype.type(self.epsilon))
+            scale, shift = gamma * self._inv_std, beta
         else:
-            mean, variance = self.state["moving_mean"], self.state["moving_variance"]
+            mean = self.state["moving_mean"]
             self._x, self._centered = x, None
-        self._inv_std = 1 / np.sqrt(variance + dtype.type(self.epsilon))
+            self._inv_std, scale, shift = self.inference_affine(gamma, beta, dtype)
         self._mean = mean
-        scale = gamma * self._inv_std
         # y = (x - mean) * scale + beta: from the centered values in training, else x * scale + shift.
         source = self._centered if training else x
-        shift = beta if training else (0 if beta is None else beta) - mean * scale
 
         def output(rows):
             part = np.multiply(source[rows], scale, out=out[rows])
@@ -132,6 +132,13 @@ class BatchNormalization(Layer):
 
         self._run(output, x)
         return out
+
+    def inference_affine(self, gamma, beta, dtype):
+        """`(inv_std, scale, shift)` of inference, from the moving statistics: y = x * scale + shift."""
+        mean, variance = self.state["moving_mean"], self.state["moving_variance"]
+        inv_std = 1 / np.sqrt(variance + dtype.type(self.epsilon))
+        scale = gamma * inv_std
+        return inv_std, scale, (0 if beta is None else beta) - mean * scale
 
     def _run(self, work, x):
         return parallel.run_pieces(work, len(x), x.size)
@@ -205,7 +212,7 @@ class BatchNormalization(Layer):
 
     def fused_forward(self, following, x, training=False):
         """`following.forward(self.forward(x, training))` in one pass, where `fuses_with` says so."""
-        return norm_pool.forward(self, x)
+        return norm_pool.forward(self, x) if training else norm_pool.infer(self, x)
 
     def fused_backward(self, following, dL_dy):
         """The backward pass of `fused_forward`: this layer's gradients, and dLoss/dx (None where this
