@@ -1,4 +1,4 @@
-"""A BatchNormalization followed by MaxPooling2D(2), in training, run as one pass.
+"""A BatchNormalization followed by MaxPooling2D(2), in training and at inference, run as one pass.
 
 A CNN block `Conv2D -> BatchNormalization -> MaxPooling2D(2)`, run layer by layer, writes the
 normalized images and reads them back to pool them. Fused, the statistics are taken as before
