@@ -168,12 +168,12 @@ class Adam(Optimizer):
             self._proven = (params, grads, plan)  # for the update that follows (`apply_gradients`)
         else:
             sums, dtypes = [], {param.dtype for param in params.values()}
-            for key, param in params.items():
-                grad = grads[key]
-                if param.dtype.kind != "f" or grad.dtype != param.dtype:
-                    return self._forget_bound()
-                flat = grad.reshape(-1)
-                with np.errstate(over="ignore", invalid="ignore"):  # an overflow just fails the proof
+            with np.errstate(over="ignore", invalid="ignore"):  # an overflow just fails the proof
+                for key, param in params.items():
+                    grad = grads[key]
+                    if param.dtype.kind != "f" or grad.dtype != param.dtype:
+                        return self._forget_bound()
+                    flat = grad.reshape(-1)
                     sums.append((float(np.dot(flat, flat)), math.isfinite(total(param))))
         for squares, finite in sums:
             if not math.isfinite(squares) or not finite:
