@@ -44,8 +44,7 @@ def forward(norm, x):
     """The pooled output of `norm` on `x` in training, `(n, h // 2, w // 2, channels)`."""
     norm._check_input(x)
     features = x.shape[-1]
-    gamma = norm.params["gamma"] if norm.scale else np.ones(features, x.dtype)
-    beta = norm.params["beta"] if norm.center else None
+    gamma, beta = norm.affine_params(x.dtype)
     rows, mean, scale, shift = norm.statistics_fast(x, gamma, beta)
     n, height, width = x.shape[:3]
     pooled = np.empty((n, height // 2, width // 2, features), x.dtype)
@@ -63,8 +62,7 @@ def infer(norm, x):
     pooled in cache. No state is kept: no backward pass follows."""
     norm._check_input(x)
     features = x.shape[-1]
-    gamma = norm.params["gamma"] if norm.scale else np.ones(features, x.dtype)
-    beta = norm.params["beta"] if norm.center else None
+    gamma, beta = norm.affine_params(x.dtype)
     _, scale, shift = norm.inference_affine(gamma, beta, x.dtype)
     n, height, width = x.shape[:3]
     pooled = np.empty((n, height // 2, width // 2, features), x.dtype)

@@ -87,8 +87,7 @@ class BatchNormalization(Layer):
         self._training = bool(training)
         features = x.shape[-1]
         dtype = x.dtype
-        gamma = self.params["gamma"] if self.scale else np.ones(features, dtype)
-        beta = self.params["beta"] if self.center else None
+        gamma, beta = self.affine_params(dtype)
         out = np.empty(x.shape, dtype)
         total = CONTEXT.replica_sum if training and self.synchronized else None  # issue 14 hook
         self._synchronized_pass = total is not None
@@ -132,6 +131,11 @@ class BatchNormalization(Layer):
 
         self._run(output, x)
         return out
+
+    def affine_params(self, dtype):
+        """`(gamma, beta)`: the learned scale (ones without `scale`) and offset (None without `center`)."""
+        gamma = self.params["gamma"] if self.scale else np.ones(self.state["moving_mean"].shape, dtype)
+        return gamma, self.params["beta"] if self.center else None
 
     def inference_affine(self, gamma, beta, dtype):
         """`(inv_std, scale, shift)` of inference, from the moving statistics: y = x * scale + shift."""
