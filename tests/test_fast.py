@@ -216,6 +216,37 @@ def test_environment_variable_turns_the_kernels_off(monkeypatch):
     assert fast.enabled("float32") and not fast.enabled("float64")
 
 
+def test_dense_split_products_in_a_held_session_are_bit_identical_at_one_and_two_threads(blas_threads,
+                                                                                        monkeypatch):
+    """With a two-thread BLAS, `fit` holds it to one thread from the convolution's first kernel on;
+    Dense's products are then split into blocks fixed by the shapes, whatever the thread count."""
+    blas_threads(2)
+    kernels, calls = fast.get_kernels(), []
+    split = kernels.matmul_by_rows
+
+    def counted(*args):
+        calls.append(args[-1])
+        return split(*args)
+
+    monkeypatch.setattr(kernels, "matmul_by_rows", counted)
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(size=(32, 16, 16, 1)).astype(np.float32), rng.integers(0, 3, 32)
+    weights = []
+    for threads in (1, 2):
+        bn.config.set_num_threads(threads)
+        try:
+            model = bn.Sequential([bn.Input((16, 16, 1)), bn.Conv2D(8, 3, padding="same", activation="relu"),
+                                   bn.Flatten(), bn.Dense(32, "relu"), bn.Dense(3, "softmax")], seed=2)
+            model.compile("adam", "sparse_categorical_crossentropy")
+            model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+        finally:
+            bn.config.set_num_threads(1)
+        weights.append(model.get_weights())
+    assert calls and set(calls) == {2}  # 16 x 2048 x 32 multiply-adds: two blocks
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_fit_gives_numpys_blas_its_thread_count_back():
     _, setter, getter, _ = blas.load()
     before = getter()
@@ -398,20 +429,64 @@ def test_product_blocks_follow_the_size_of_the_product_alone():
     assert fast.product_blocks(3, 2**30) == 3  # never more blocks than rows (or columns)
 
 
-def test_a_dense_product_of_one_block_is_numpys_own(blas_threads):
+@pytest.fixture
+def held_blas(blas_threads):
+    """Inside a session that holds a two-thread BLAS to one thread, as `fit` does once a
+    convolution's kernel has run: Dense's split products stand in for BLAS's threads there."""
+    blas_threads(2)
+    with fast.session():
+        fast._hold_blas()
+        assert fast.blas_held() and blas.load()[2]() == 1
+        yield
+    assert not fast.blas_held() and blas.load()[2]() == 2
+
+
+def test_a_dense_product_of_one_block_is_numpys_own(held_blas):
     """Under a million multiply-adds the split is one block: NumPy's product, to the bit."""
-    blas_threads(1)
-    layer = bn.Dense(64)
+    layer = bn.Dense(16)
     layer.name = "dense"
-    layer.build((300,), np.random.default_rng(0), "float32")
-    x = np.random.default_rng(1).normal(size=(40, 300)).astype(np.float32)
-    assert fast.product_blocks(len(x), x.size * 64) == 1
-    np.testing.assert_array_equal(layer.forward(x), x @ layer.params["weights"] + layer.params["biases"])
+    layer.build((256,), np.random.default_rng(0), "float32")
+    x = np.random.default_rng(1).normal(size=(128, 256)).astype(np.float32)
+    assert fast.product_blocks(len(x), x.size * 16) == 1
+    out = layer.forward(x)
+    assert layer._fast
+    np.testing.assert_array_equal(out, x @ layer.params["weights"] + layer.params["biases"])
+
+
+def test_a_blas_on_one_thread_by_the_users_setting_keeps_dense_products_whole(blas_threads, monkeypatch):
+    """A BLAS the user put on one thread is not held: Dense's products are one BLAS call each (a
+    split would pack the shared matrix once per block), NumPy's bits, at any thread count."""
+    blas_threads(1)
+    kernels = fast.get_kernels()
+    calls = []
+    for name in ("matmul_by_rows", "matmul_by_columns"):
+        monkeypatch.setattr(kernels, name, lambda *args, name=name: calls.append(name))
+    x = np.random.default_rng(2).normal(size=(128, 784)).astype(np.float32)
+    grad = np.random.default_rng(3).normal(size=(128, 128)).astype(np.float32)
+    results = []
+    for threads in (1, 2):
+        bn.config.set_num_threads(threads)
+        try:
+            with fast.session():
+                layer = bn.Dense(128)
+                layer.name = "dense"
+                layer.build((784,), np.random.default_rng(0), "float32")
+                layer.needs_input_grad = True
+                out = layer.forward(x, training=True)
+                results.append((out, layer.backward_preactivation(grad), layer.grads["weights"].copy()))
+                assert not fast.blas_held() and layer._fast is False
+        finally:
+            bn.config.set_num_threads(1)
+    assert calls == []
+    weights = layer.params["weights"]
+    for (out, grad_x, grad_w) in results:
+        np.testing.assert_array_equal(out, x @ weights)
+        np.testing.assert_array_equal(grad_x, grad @ weights.T)
+        np.testing.assert_array_equal(grad_w, x.T @ grad)
 
 
 @pytest.mark.parametrize("make", [lambda: bn.Dense(128, "relu"), lambda: bn.Dense(100, use_bias=False)])
-def test_dense_kernels_match_the_numpy_layer(make, blas_threads):
-    blas_threads(1)
+def test_dense_kernels_match_the_numpy_layer(make, held_blas):
     x = np.random.default_rng(9).normal(size=(64, 600)).astype(np.float32)
     ours, reference = (_passes(enabled, make, x) for enabled in (True, False))
     for a, b in zip(ours[:2], reference[:2]):

@@ -30,11 +30,14 @@ by default the kernels use every core this process may run on (`NUMBA_NUM_THREAD
 it; under `barenet.distributed` each process takes its share, `share_cores`). While a
 kernel runs, NumPy's BLAS is held to one thread; inside `fit`/`evaluate`/`predict` (a
 `session`) it stays so from the first convolution kernel to the end of the loop. Dense's
-split products run only while BLAS is on one thread (`worth_it`), so models without
-convolutions keep a multi-threaded BLAS; Adam's and Dropout's passes run the one-thread
-kernel beside it, and spread over the cores only beside a one-thread BLAS and on large
-arrays (`elementwise_blocks`): numba's worker threads sleep between kernels, and waking one
-costs about 40 us after a millisecond of Python (measured), more than a small pass takes.
+split products stand in for BLAS's own threads only while a session holds a multi-threaded
+BLAS to one (`worth_it`): models without convolutions keep BLAS's threads, and where BLAS is
+on one thread by your own setting (`OPENBLAS_NUM_THREADS=1`) a product is one BLAS call, as
+NumPy's (a split packs the shared matrix once per block, 5-7% of an MLP's step on one core).
+Adam's and Dropout's passes run the one-thread kernel beside BLAS's threads, and spread
+over the cores only beside a one-thread BLAS and on large arrays (`elementwise_blocks`):
+numba's worker threads sleep between kernels, and waking one costs about 40 us after a
+millisecond of Python (measured), more than a small pass takes.
 Small models do not load numba at all (`elementwise_ready`). `BARENET_FAST=0` turns the
 kernels off (read when they are first needed). The first use compiles them (about 25 s on
 the test machine); numba caches them on disk for later processes.
@@ -152,9 +155,9 @@ def take_rows(array: np.ndarray, rows, dtype):
 
 def blas_is_quiet() -> bool:
     """Whether NumPy's BLAS runs on one thread now (set so by the user, or held so by a `session`):
-    only then do the kernels that replace its multi-threaded products (Dense's), or that spread
-    an elementwise pass over the cores (Adam, Dropout), run, so that they never run beside
-    BLAS's spinning threads (which slows both, by milliseconds a step on two cores)."""
+    only then do the kernels that spread an elementwise pass over the cores (Adam, Dropout) run,
+    so that they never run beside BLAS's spinning threads (which slows both, by milliseconds a
+    step on two cores). Dense's split products ask more of it (`blas_held`)."""
     if "blas_threads" in _state:  # held by a session
         return True
     functions = blas.load()
@@ -183,11 +186,20 @@ def elementwise_blocks(array) -> int:
     return min(8, array.size // 16_384)
 
 
+def blas_held() -> bool:
+    """Whether a `session` holds a BLAS that had several threads to one thread now: only then do
+    Dense's split products stand in for BLAS's threads. A BLAS on one thread by the user's own
+    setting is not held (its count was 1), so the decision never depends on barenet's thread
+    count, and the results do not either."""
+    return _state.get("blas_threads", 1) > 1
+
+
 def worth_it(array) -> bool:
     """Whether Dense's kernels pay on `array`: float32, contiguous, at least `MIN_ELEMENTWISE`
-    values (a kernel's start costs about 10 microseconds), and BLAS quiet."""
+    values (a kernel's start costs about 10 microseconds), and a multi-threaded BLAS held to one
+    thread (`blas_held`)."""
     return (array.dtype == np.float32 and array.size >= MIN_ELEMENTWISE and array.flags.c_contiguous
-            and blas_is_quiet() and get_kernels() is not None)
+            and blas_held() and get_kernels() is not None)
 
 
 def product_blocks(parts: int, work: int) -> int:
