@@ -216,11 +216,10 @@ def test_environment_variable_turns_the_kernels_off(monkeypatch):
     assert fast.enabled("float32") and not fast.enabled("float64")
 
 
-def test_dense_split_products_in_a_held_session_are_bit_identical_at_one_and_two_threads(blas_threads,
-                                                                                        monkeypatch):
-    """With a two-thread BLAS, `fit` holds it to one thread from the convolution's first kernel on;
-    Dense's products are then split into blocks fixed by the shapes, whatever the thread count."""
-    blas_threads(2)
+def test_dense_split_products_in_a_held_session_are_bit_identical_at_any_thread_count(blas_threads, monkeypatch):
+    """`fit` holds BLAS to one thread from the convolution's first kernel on (whatever its own count
+    was); Dense's products are then split into blocks fixed by the shapes: the same weights at one
+    and two threads of barenet's, and with BLAS set to one or two threads before."""
     kernels, calls = fast.get_kernels(), []
     split = kernels.matmul_by_rows
 
@@ -232,7 +231,8 @@ def test_dense_split_products_in_a_held_session_are_bit_identical_at_one_and_two
     rng = np.random.default_rng(4)
     x, y = rng.normal(size=(32, 16, 16, 1)).astype(np.float32), rng.integers(0, 3, 32)
     weights = []
-    for threads in (1, 2):
+    for blas_count, threads in ((2, 1), (2, 2), (1, 1), (1, 2)):
+        blas_threads(blas_count)
         bn.config.set_num_threads(threads)
         try:
             model = bn.Sequential([bn.Input((16, 16, 1)), bn.Conv2D(8, 3, padding="same", activation="relu"),
@@ -242,9 +242,10 @@ def test_dense_split_products_in_a_held_session_are_bit_identical_at_one_and_two
         finally:
             bn.config.set_num_threads(1)
         weights.append(model.get_weights())
-    assert calls and set(calls) == {2}  # 16 x 2048 x 32 multiply-adds: two blocks
-    for a, b in zip(*weights):
-        np.testing.assert_array_equal(a, b)
+    assert len(calls) == 4 * 2 * 2 * 2 and set(calls) == {2}  # 16 x 2048 x 32 multiply-adds: two blocks
+    for other in weights[1:]:
+        for a, b in zip(weights[0], other):
+            np.testing.assert_array_equal(a, b)
 
 
 def test_fit_gives_numpys_blas_its_thread_count_back():
@@ -453,36 +454,38 @@ def test_a_dense_product_of_one_block_is_numpys_own(held_blas):
     np.testing.assert_array_equal(out, x @ layer.params["weights"] + layer.params["biases"])
 
 
-def test_a_blas_on_one_thread_by_the_users_setting_keeps_dense_products_whole(blas_threads, monkeypatch):
-    """A BLAS the user put on one thread is not held: Dense's products are one BLAS call each (a
-    split would pack the shared matrix once per block), NumPy's bits, at any thread count."""
+def test_without_a_hold_dense_products_stay_whole_and_adams_passes_over_the_cores_start_none(blas_threads,
+                                                                                             monkeypatch):
+    """No convolution, pooling or normalization kernel runs in an MLP, so no session holds BLAS:
+    Dense's products are one BLAS call each (a split would pack the shared matrix once per block
+    for nothing), here with BLAS on one thread by the user's setting. Adam's update over the cores
+    and Dropout's over the cores (two threads only) start no hold, which would split the products
+    from then on: the weights are the same at one and two threads."""
     blas_threads(1)
-    kernels = fast.get_kernels()
-    calls = []
+    kernels, elementwise = fast.get_kernels(), fast.get_elementwise_kernels()
+    splits, spread = [], []
     for name in ("matmul_by_rows", "matmul_by_columns"):
-        monkeypatch.setattr(kernels, name, lambda *args, name=name: calls.append(name))
-    x = np.random.default_rng(2).normal(size=(128, 784)).astype(np.float32)
-    grad = np.random.default_rng(3).normal(size=(128, 128)).astype(np.float32)
-    results = []
+        monkeypatch.setattr(kernels, name, lambda *args, name=name: splits.append(name))
+    update = elementwise.adam_update
+    monkeypatch.setattr(elementwise, "adam_update", lambda *args: (spread.append(args[-1]), update(*args)))
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=(512, 784)).astype(np.float32), rng.integers(0, 10, 512)
+    weights = []
     for threads in (1, 2):
         bn.config.set_num_threads(threads)
         try:
-            with fast.session():
-                layer = bn.Dense(128)
-                layer.name = "dense"
-                layer.build((784,), np.random.default_rng(0), "float32")
-                layer.needs_input_grad = True
-                out = layer.forward(x, training=True)
-                results.append((out, layer.backward_preactivation(grad), layer.grads["weights"].copy()))
-                assert not fast.blas_held() and layer._fast is False
+            model = bn.Sequential([bn.Dense(128, "relu", input_dim=784), bn.Dropout(0.2), bn.Dense(10, "softmax")],
+                                  seed=3)
+            model.compile("adam", "sparse_categorical_crossentropy")
+            model.fit(x, y, batch_size=256, epochs=2, verbose=0)  # Dropout's 256 x 128 values: two blocks
         finally:
             bn.config.set_num_threads(1)
-    assert calls == []
-    weights = layer.params["weights"]
-    for (out, grad_x, grad_w) in results:
-        np.testing.assert_array_equal(out, x @ weights)
-        np.testing.assert_array_equal(grad_x, grad @ weights.T)
-        np.testing.assert_array_equal(grad_w, x.T @ grad)
+        weights.append(model.get_weights())
+        if threads == 1:
+            assert spread == []
+    assert splits == [] and spread and not fast.blas_held()
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("make", [lambda: bn.Dense(128, "relu"), lambda: bn.Dense(100, use_bias=False)])

@@ -31,9 +31,10 @@ it; under `barenet.distributed` each process takes its share, `share_cores`). Wh
 kernel runs, NumPy's BLAS is held to one thread; inside `fit`/`evaluate`/`predict` (a
 `session`) it stays so from the first convolution kernel to the end of the loop. Dense's
 split products stand in for BLAS's own threads only while a session holds a multi-threaded
-BLAS to one (`worth_it`): models without convolutions keep BLAS's threads, and where BLAS is
-on one thread by your own setting (`OPENBLAS_NUM_THREADS=1`) a product is one BLAS call, as
-NumPy's (a split packs the shared matrix once per block, 5-7% of an MLP's step on one core).
+BLAS to one (`worth_it`, `blas_held`): elsewhere (models without convolutions, pooling or
+batch normalization) a product is one BLAS call, as NumPy's, on BLAS's own threads, or on one
+thread where you set it so (`OPENBLAS_NUM_THREADS=1`: a split would pack the shared matrix once
+per block for nothing, 5-8% of an MLP's step on one core).
 Adam's and Dropout's passes run the one-thread kernel beside BLAS's threads, and spread
 over the cores only beside a one-thread BLAS and on large arrays (`elementwise_blocks`):
 numba's worker threads sleep between kernels, and waking one costs about 40 us after a
@@ -187,11 +188,12 @@ def elementwise_blocks(array) -> int:
 
 
 def blas_held() -> bool:
-    """Whether a `session` holds a BLAS that had several threads to one thread now: only then do
-    Dense's split products stand in for BLAS's threads. A BLAS on one thread by the user's own
-    setting is not held (its count was 1), so the decision never depends on barenet's thread
-    count, and the results do not either."""
-    return _state.get("blas_threads", 1) > 1
+    """Whether a `session` holds BLAS to one thread now (a layer's kernel has run in it: Conv2D,
+    pooling, BatchNormalization): only then do Dense's split products stand in for BLAS's
+    threads. Those kernels run whatever the thread count (Adam's and Dropout's passes over the
+    cores start no hold, `running(hold=False)`), so the split, and the results, do not depend on
+    it; nor on BLAS's own count, since the hold is taken whether BLAS had one thread or more."""
+    return "blas_threads" in _state
 
 
 def worth_it(array) -> bool:
@@ -254,9 +256,16 @@ def share_cores(processes: int) -> None:
 class running:  # noqa: N801 - used as `with fast.running():`, like a function
     """Around a kernel call: numba's thread count set, NumPy's BLAS held to one thread (until the
     end of the enclosing `session`, if any, else of this call). A class rather than a generator:
-    it runs around every kernel call, several times a step."""
+    it runs around every kernel call, several times a step.
 
-    __slots__ = ("_blas_before",)
+    `hold=False` (Adam's and Dropout's passes over the cores, which run only beside a BLAS on one
+    thread already, and only at some thread counts) starts no session's hold: a hold decides
+    whether Dense splits its products (`blas_held`), and must not depend on the thread count."""
+
+    __slots__ = ("_blas_before", "_hold")
+
+    def __init__(self, hold: bool = True):
+        self._hold = hold
 
     def __enter__(self):
         _launch.acquire()
@@ -270,7 +279,7 @@ class running:  # noqa: N801 - used as `with fast.running():`, like a function
                 _thread_counts.numba = count
             functions = blas.load()
             if functions is not None:
-                if _state["sessions"]:
+                if _state["sessions"] and self._hold:
                     _hold_blas()
                 else:
                     before = functions[2]()

@@ -101,7 +101,7 @@ def draw_and_apply(rng, values: np.ndarray, rate: float, blocks: int):
             tail = kernels.dropout_block(next64, addresses[0], flat[rest], keep[rest], out[rest], rate, scale)
         else:
             tails = np.empty(count, np.int64)
-            with fast.running():
+            with fast.running(hold=False):
                 kernels.dropout_blocks(next64, addresses[:count], bounds, flat[rest], keep[rest], out[rest],
                                        rate, scale, tails)
             tail = tails[-1]

@@ -167,7 +167,7 @@ class Dropout(Layer):
             if blocks == 1:  # the same pass by barenet.fast's kernel (over the cores when large)
                 kernels.mask_block(*arguments)
             else:
-                with fast.running():
+                with fast.running(hold=False):
                     kernels.apply_mask(*arguments, blocks)
             return out
 

@@ -87,7 +87,7 @@ class Adam(Optimizer):
         if blocks == 1:
             fast.get_elementwise_kernels().adam_block(*views, *self._kernel_constants(lr))
         else:
-            with fast.running():
+            with fast.running(hold=False):
                 fast.get_elementwise_kernels().adam_update(*views, *self._kernel_constants(lr), blocks)
 
     def _update_all(self, params, grads, lr) -> None:

@@ -123,7 +123,7 @@ class KernelPlan:
         for weight in self.weights:
             blocks = fast.elementwise_blocks(weight.param) if weight.size >= fast.MIN_ELEMENTWISE else 1
             if blocks > 1:
-                with fast.running():
+                with fast.running(hold=False):
                     self.kernels.adam_update(weight.param, weight.grad, weight.flat_m, weight.flat_v, *constants,
                                              blocks)
             else:
