@@ -29,16 +29,15 @@ Threads: `barenet.config.set_num_threads(n)` (or `BARENET_NUM_THREADS`) sets how
 by default the kernels use every core this process may run on (`NUMBA_NUM_THREADS` caps
 it; under `barenet.distributed` each process takes its share, `share_cores`). While a
 kernel runs, NumPy's BLAS is held to one thread; inside `fit`/`evaluate`/`predict` (a
-`session`) it stays so from the first convolution kernel to the end of the loop. Dense's
-split products stand in for BLAS's own threads only while a session holds a multi-threaded
-BLAS to one (`worth_it`, `blas_held`): elsewhere (models without convolutions, pooling or
-batch normalization) a product is one BLAS call, as NumPy's, on BLAS's own threads, or on one
-thread where you set it so (`OPENBLAS_NUM_THREADS=1`: a split would pack the shared matrix once
-per block for nothing, 5-8% of an MLP's step on one core).
-Adam's and Dropout's passes run the one-thread kernel beside BLAS's threads, and spread
-over the cores only beside a one-thread BLAS and on large arrays (`elementwise_blocks`):
-numba's worker threads sleep between kernels, and waking one costs about 40 us after a
-millisecond of Python (measured), more than a small pass takes.
+`session`) it stays so from the first convolution, pooling or batch-normalization kernel to
+the end of the loop. Dense's split products stand in for BLAS's own threads only while a
+session holds BLAS so (`worth_it`, `blas_held`): elsewhere (a model without those layers) a
+product is one BLAS call, as NumPy's, on BLAS's own threads, or on one thread where you set
+it so (`OPENBLAS_NUM_THREADS=1`: a split would pack the shared matrix once per block for
+nothing, 6-10% of an MLP's step on one core). Adam's and Dropout's passes run the one-thread
+kernel beside BLAS's threads, and spread over the cores only beside a one-thread BLAS and on
+large arrays (`elementwise_blocks`): numba's worker threads sleep between kernels, and waking
+one costs about 40 us after a millisecond of Python (measured), more than a small pass takes.
 Small models do not load numba at all (`elementwise_ready`). `BARENET_FAST=0` turns the
 kernels off (read when they are first needed). The first use compiles them (about 25 s on
 the test machine); numba caches them on disk for later processes.
