@@ -197,7 +197,7 @@ def blas_held() -> bool:
 
 def worth_it(array) -> bool:
     """Whether Dense's kernels pay on `array`: float32, contiguous, at least `MIN_ELEMENTWISE`
-    values (a kernel's start costs about 10 microseconds), and a multi-threaded BLAS held to one
+    values (a kernel's start costs about 10 microseconds), and a session holding BLAS to one
     thread (`blas_held`)."""
     return (array.dtype == np.float32 and array.size >= MIN_ELEMENTWISE and array.flags.c_contiguous
             and blas_held() and get_kernels() is not None)
