@@ -58,6 +58,14 @@ def _record_call(layer, repeated: bool) -> _Call:
     return call
 
 
+def _enter_chain(layer, requires: bool):
+    """`_begin_call(layer)` for a layer of a chain whose input gradient is wanted when `requires`:
+    `(repeated, requires)`, `requires` True from the first trainable layer on (gradients on)."""
+    repeated = _begin_call(layer)
+    layer.needs_input_grad = requires
+    return repeated, requires or (grad_enabled() and layer.trainable and bool(layer.params))
+
+
 def _run_backward(layer, call: _Call, backward_fn, dL_dy):
     """`backward_fn(dL_dy)` (the layer's backward or backward_preactivation) for `call`: its cache put
     back first where a later call overwrote it, and the weight gradients added to those of an
@@ -153,16 +161,10 @@ def chain_node(layers, inputs: Tensor, training: bool) -> Tensor:
         layer = layers[i]
         fuses_with = getattr(layer, "fuses_with", None)
         pair = fuses_with is not None and i + 1 < count and fuses_with(layers[i + 1], value, training)
-        repeated = _begin_call(layer)
-        layer.needs_input_grad = requires
-        if not requires and grad_enabled() and layer.trainable and layer.params:
-            requires = True  # from here on every layer's gradient is wanted
+        repeated, requires = _enter_chain(layer, requires)  # from a trainable layer on, every gradient is wanted
         if pair:
             following = layers[i + 1]
-            following_repeated = _begin_call(following)
-            following.needs_input_grad = requires
-            if not requires and grad_enabled() and following.trainable and following.params:
-                requires = True  # the pair's backward is one: both calls are recorded
+            following_repeated, requires = _enter_chain(following, requires)  # one backward: both calls recorded
             value = layer.fused_forward(following, value, training)
         else:
             value = layer.forward(value, training=training)
