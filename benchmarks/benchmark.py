@@ -11,7 +11,10 @@ zero biases, the same batch size and optimizer (Adam, learning rate 1e-3). It
 reports the median seconds per epoch (the first epoch is a warm-up and excluded),
 samples per second, peak resident memory of the process and its growth during
 training, test accuracy after the epochs, inference throughput, and barenet's time
-as a ratio of each other library's. The table goes to stdout and to
+as a ratio of each other library's. With several rounds (`--repeats`), the ratio and the
+thread speed-up are taken per round, from runs made one after another, and the table gives
+their median and range: a slow spell of a shared machine moves both runs of a pair alike,
+where it would move a ratio of medians pooled over rounds. The table goes to stdout and to
 `benchmarks/RESULTS.md` with the machine's CPU, core count, NumPy/BLAS build and
 library versions. Libraries that are not installed are left out.
 """
@@ -197,7 +200,18 @@ def combine(rounds: list[dict]) -> dict:
             "inference_samples_per_s": median([r["inference_samples_per_s"] for r in rounds]),
             "peak_rss_mib": max(r["peak_rss_mib"] for r in rounds),
             "training_rss_mib": max(r["training_rss_mib"] for r in rounds),
-            "accuracies": [r["test_accuracy"] for r in rounds]}
+            "accuracies": [r["test_accuracy"] for r in rounds],
+            "round_s": {r.get("round", 0): r["epoch_s"] for r in rounds}}
+
+
+def paired(numerators: dict, denominators: dict) -> str:
+    """`numerator / denominator` per round (each a run's median epoch, keyed by round) over the rounds
+    both have: the median, and with several rounds the range, e.g. `0.74x (0.69-0.80)`."""
+    ratios = sorted(numerators[k] / denominators[k] for k in numerators if k in denominators)
+    if not ratios:
+        return "—"
+    spread = f" ({ratios[0]:.2f}-{ratios[-1]:.2f})" if len(ratios) > 1 else ""
+    return f"{median(ratios):.2f}x{spread}"
 
 
 # --- the driver -----------------------------------------------------------------------------
@@ -255,18 +269,19 @@ def machine_info(threads: int) -> list[str]:
 
 def table(results: list[dict]) -> list[str]:
     """One row per (case, threads, library); the time ratio is barenet's over the row's library at
-    the same thread count, the speed-up the row's own 1-thread time over its time (when measured)."""
+    the same thread count, the speed-up the row's own 1-thread time over its time (when measured),
+    each taken round by round (`paired`)."""
     lines = [("| case | threads | library | s/epoch (median) | samples/s | inference samples/s | peak RSS MiB (growth) "
-              "| test acc | barenet time / this | speed-up vs 1 thread |"),
+              "| test acc | barenet time / this (per round: median, range) | speed-up vs 1 thread (per round) |"),
              "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     for case in CASES:
         for threads in sorted({r["threads"] for r in results if r["case"] == case}):
             rows = [r for r in results if r["case"] == case and r["threads"] == threads]
             ours = next((r for r in rows if r["library"] == "barenet"), None)
             for r in rows:
-                ratio = f"{ours['epoch_s'] / r['epoch_s']:.2f}x" if ours and r is not ours else "—"
+                ratio = paired(ours["round_s"], r["round_s"]) if ours and r is not ours else "—"
                 single = next((o for o in results if (o["case"], o["library"], o["threads"]) == (case, r["library"], 1)), None)
-                speedup = f"{single['epoch_s'] / r['epoch_s']:.2f}x" if single and threads != 1 else "—"
+                speedup = paired(single["round_s"], r["round_s"]) if single and threads != 1 else "—"
                 lines.append(f"| {CASES[case]['title']} | {threads} | {r['library']} | {r['epoch_s']:.2f} | "
                              f"{r['samples_per_s']:,.0f} | {r['inference_samples_per_s']:,.0f} | "
                              f"{r['peak_rss_mib']:,.0f} ({r['training_rss_mib']:,.0f}) | {r['test_accuracy']:.4f} | "
@@ -323,7 +338,7 @@ def main(argv=None) -> int:
             if proc.returncode:
                 print(f"{library} {case} failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
                 continue
-            result = json.loads(proc.stdout.strip().splitlines()[-1])
+            result = {**json.loads(proc.stdout.strip().splitlines()[-1]), "round": round_number}
             versions.update(result["versions"])
             runs.append(result)
     results = [combine([r for r in runs if (r["library"], r["case"], r["threads"]) == key])
@@ -335,7 +350,8 @@ def main(argv=None) -> int:
                f"{f' --pool-threads {args.pool_threads}' if args.pool_threads else ''}` on "
                f"{time.strftime('%Y-%m-%d')}; Fashion-MNIST, float32, Adam 1e-3, Glorot-uniform init. "
                f"Median of {max(args.epochs - 1, 1) * args.repeats} epoch(s): {args.repeats} round(s) of {args.epochs} "
-               f"epoch(s), each round's first epoch a warm-up and left out; libraries take turns."), "",
+               f"epoch(s), each round's first epoch a warm-up and left out; libraries take turns. Ratios and "
+               f"speed-ups are paired round by round (median, and range over the rounds)."), "",
               *machine_info(threads_text),
               "- Versions: " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())),
               "- Libraries not installed (left out): " + (", ".join(sorted(set(args.libraries) - set(libraries))) or "none"),
