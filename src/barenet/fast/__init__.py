@@ -158,7 +158,7 @@ def blas_is_quiet() -> bool:
     only then do the kernels that spread an elementwise pass over the cores (Adam, Dropout) run,
     so that they never run beside BLAS's spinning threads (which slows both, by milliseconds a
     step on two cores). Dense's split products ask more of it (`blas_held`)."""
-    if "blas_threads" in _state:  # held by a session
+    if blas_held():
         return True
     functions = blas.load()
     return functions is not None and functions[2]() == 1
