@@ -218,8 +218,9 @@ def test_environment_variable_turns_the_kernels_off(monkeypatch):
 
 def test_dense_split_products_in_a_held_session_are_bit_identical_at_any_thread_count(blas_threads, monkeypatch):
     """`fit` holds BLAS to one thread from the convolution's first kernel on (whatever its own count
-    was); Dense's products are then split into blocks fixed by the shapes: the same weights at one
-    and two threads of barenet's, and with BLAS set to one or two threads before."""
+    was); the products of a Dense too small to split by its inputs (`test_fast_dense.py`) are then
+    split by rows into blocks fixed by the shapes: the same weights at one and two threads of
+    barenet's, and with BLAS set to one or two threads before."""
     kernels, calls = fast.get_kernels(), []
     split = kernels.matmul_by_rows
 
@@ -229,20 +230,20 @@ def test_dense_split_products_in_a_held_session_are_bit_identical_at_any_thread_
 
     monkeypatch.setattr(kernels, "matmul_by_rows", counted)
     rng = np.random.default_rng(4)
-    x, y = rng.normal(size=(32, 16, 16, 1)).astype(np.float32), rng.integers(0, 3, 32)
+    x, y = rng.normal(size=(128, 16, 16, 1)).astype(np.float32), rng.integers(0, 3, 128)
     weights = []
     for blas_count, threads in ((2, 1), (2, 2), (1, 1), (1, 2)):
         blas_threads(blas_count)
         bn.config.set_num_threads(threads)
         try:
             model = bn.Sequential([bn.Input((16, 16, 1)), bn.Conv2D(8, 3, padding="same", activation="relu"),
-                                   bn.Flatten(), bn.Dense(32, "relu"), bn.Dense(3, "softmax")], seed=2)
+                                   bn.Flatten(), bn.Dense(8, "relu"), bn.Dense(3, "softmax")], seed=2)
             model.compile("adam", "sparse_categorical_crossentropy")
-            model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+            model.fit(x, y, batch_size=64, epochs=2, verbose=0)
         finally:
             bn.config.set_num_threads(1)
         weights.append(model.get_weights())
-    assert len(calls) == 4 * 2 * 2 * 2 and set(calls) == {2}  # 16 x 2048 x 32 multiply-adds: two blocks
+    assert len(calls) == 4 * 2 * 2 * 2 and set(calls) == {2}  # 64 x 2048 x 8 = 2^20 multiply-adds: two blocks
     for other in weights[1:]:
         for a, b in zip(weights[0], other):
             np.testing.assert_array_equal(a, b)
@@ -456,20 +457,19 @@ def test_a_dense_product_of_one_block_is_numpys_own(held_blas):
 
 def test_without_a_hold_dense_products_stay_whole_and_adams_passes_over_the_cores_start_none(blas_threads,
                                                                                              monkeypatch):
-    """No convolution, pooling or normalization kernel runs in an MLP, so no session holds BLAS:
-    Dense's products are one BLAS call each (a split would pack the shared matrix once per block
-    for nothing), here with BLAS on one thread by the user's setting. Adam's update over the cores
-    and Dropout's over the cores (two threads only) start no hold, which would split the products
-    from then on: the weights are the same at one and two threads."""
+    """Where no kernel holds BLAS (an MLP whose products are too small to split: 8 x 784 x 128
+    multiply-adds), Dense's products are one BLAS call each, here with BLAS on one thread by the
+    user's setting. Adam's update over the cores (two threads only) starts no hold, which would
+    split the products from then on: the weights are the same at one and two threads."""
     blas_threads(1)
-    kernels, elementwise = fast.get_kernels(), fast.get_elementwise_kernels()
+    kernels, dense, elementwise = fast.get_kernels(), fast.get_dense_kernels(), fast.get_elementwise_kernels()
     splits, spread = [], []
-    for name in ("matmul_by_rows", "matmul_by_columns"):
-        monkeypatch.setattr(kernels, name, lambda *args, name=name: splits.append(name))
+    for module, name in ((kernels, "matmul_by_rows"), (kernels, "matmul_by_columns"), (dense, "forward_by_inputs")):
+        monkeypatch.setattr(module, name, lambda *args, name=name: splits.append(name))
     update = elementwise.adam_update
     monkeypatch.setattr(elementwise, "adam_update", lambda *args: (spread.append(args[-1]), update(*args)))
     rng = np.random.default_rng(2)
-    x, y = rng.normal(size=(512, 784)).astype(np.float32), rng.integers(0, 10, 512)
+    x, y = rng.normal(size=(64, 784)).astype(np.float32), rng.integers(0, 10, 64)
     weights = []
     for threads in (1, 2):
         bn.config.set_num_threads(threads)
@@ -477,7 +477,7 @@ def test_without_a_hold_dense_products_stay_whole_and_adams_passes_over_the_core
             model = bn.Sequential([bn.Dense(128, "relu", input_dim=784), bn.Dropout(0.2), bn.Dense(10, "softmax")],
                                   seed=3)
             model.compile("adam", "sparse_categorical_crossentropy")
-            model.fit(x, y, batch_size=256, epochs=2, verbose=0)  # Dropout's 256 x 128 values: two blocks
+            model.fit(x, y, batch_size=8, epochs=2, verbose=0)
         finally:
             bn.config.set_num_threads(1)
         weights.append(model.get_weights())
@@ -488,9 +488,10 @@ def test_without_a_hold_dense_products_stay_whole_and_adams_passes_over_the_core
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("make", [lambda: bn.Dense(128, "relu"), lambda: bn.Dense(100, use_bias=False)])
+@pytest.mark.parametrize("make", [lambda: bn.Dense(16, "relu"), lambda: bn.Dense(12, use_bias=False)])
 def test_dense_kernels_match_the_numpy_layer(make, held_blas):
-    x = np.random.default_rng(9).normal(size=(64, 600)).astype(np.float32)
+    """The split by rows of a Dense whose weights are too few to split by its inputs."""
+    x = np.random.default_rng(9).normal(size=(256, 600)).astype(np.float32)
     ours, reference = (_passes(enabled, make, x) for enabled in (True, False))
     for a, b in zip(ours[:2], reference[:2]):
         _close(a, b)
@@ -499,8 +500,9 @@ def test_dense_kernels_match_the_numpy_layer(make, held_blas):
 
 
 def test_dense_and_adam_leave_a_multithreaded_blas_alone(blas_threads):
-    """Beside BLAS's own threads the kernels would fight them for the cores: Dense's products are
-    NumPy's, and Adam's and Dropout's passes stay on this thread."""
+    """Beside BLAS's own threads the kernels would fight them for the cores: outside training (which
+    splits large Dense products by their inputs, holding BLAS) Dense's products are NumPy's, and
+    Adam's and Dropout's passes stay on this thread."""
     blas_threads(2)
     fast.set_enabled(True)
     assert not fast.worth_it(np.empty((300, 200), np.float32))

@@ -71,7 +71,10 @@ _GATHERED = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.uint8))
 MIN_GATHER = 4096
 _state: dict = {"sessions": 0}
 # The keys of `_state` that hold the kernel modules (None while off or missing).
-_KERNEL_MODULES = ("kernels", "normalization", "elementwise", "loss", "random", "gather")
+_KERNEL_MODULES = ("kernels", "dense", "normalization", "elementwise", "loss", "random", "gather")
+# Dense's split forward pass writes one share of the output per block: at most this many values
+# in all (16 MiB), or fewer blocks (`input_blocks`).
+MAX_PARTIAL_VALUES = 2**22
 # One kernel at a time in this process: numba's fallback thread pool ("workqueue", where no
 # OpenMP or TBB is found) aborts the process when two threads start parallel kernels at once.
 _launch = threading.RLock()
@@ -88,6 +91,7 @@ def get_kernels():
         if os.environ.get(ENVIRONMENT_VARIABLE, "1").strip().lower() not in ("0", "false", "no", "off"):
             try:
                 from . import (
+                    dense_kernels,
                     elementwise_kernels,
                     gather_kernels,
                     kernels,
@@ -97,9 +101,15 @@ def get_kernels():
                 )
             except Exception:  # noqa: BLE001 - numba missing, or unable to load (e.g. under a memory limit)
                 return None
-            _state.update(kernels=kernels, normalization=normalization_kernels, elementwise=elementwise_kernels,
-                          loss=loss_kernels, random=random_kernels, gather=gather_kernels)
+            _state.update(kernels=kernels, dense=dense_kernels, normalization=normalization_kernels,
+                          elementwise=elementwise_kernels, loss=loss_kernels, random=random_kernels, gather=gather_kernels)
     return _state["kernels"]
+
+
+def get_dense_kernels():
+    """Dense's products split over its inputs (`barenet.fast.dense_kernels`), or None as `get_kernels`."""
+    get_kernels()
+    return _state["dense"]
 
 
 def get_normalization_kernels():
@@ -211,6 +221,23 @@ def product_blocks(parts: int, work: int) -> int:
     at two; 8 blocks, the earlier split, cost up to twice as much). Shapes alone decide it."""
     blocks = 1 if work < 2**20 else 2 if work < 2**25 else 4 if work < 2**27 else 8
     return max(1, min(blocks, parts))
+
+
+def input_blocks(x, weights) -> int:
+    """How many fixed blocks of its inputs (the weights' rows) a Dense layer's training step is split
+    into (`dense_kernels`), or 1 for NumPy's whole products: float32 `x` (rows x inputs) and
+    `weights` (inputs x units), C-contiguous, weights of `MIN_ELEMENTWISE` values or more (smaller
+    ones are no reason to load numba, and cost little to share between cores), and the kernels on.
+    The count is `product_blocks` of the inputs and the product's multiply-adds, fewer where the
+    forward pass's shares would pass `MAX_PARTIAL_VALUES`: the shapes alone decide it."""
+    if (x.dtype != _FLOAT32 or weights.dtype != _FLOAT32 or x.ndim != 2 or weights.size < MIN_ELEMENTWISE
+            or not x.flags.c_contiguous or not weights.flags.c_contiguous):
+        return 1
+    rows, (inputs, units) = len(x), weights.shape
+    blocks = min(product_blocks(inputs, rows * inputs * units), MAX_PARTIAL_VALUES // max(1, rows * units))
+    if blocks < 2 or get_kernels() is None:
+        return 1
+    return blocks
 
 
 def conv_samples_in_cache(rows: int, width: int) -> int:

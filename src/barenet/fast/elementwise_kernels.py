@@ -71,3 +71,16 @@ def squares_and_finite(grad, param):
     for i in range(param.shape[0]):
         check += np.float64(param[i]) * 0.0  # 0, or NaN when a value is NaN or infinite
     return squares, check == 0.0
+
+
+@njit(parallel=True, nogil=True, cache=True, error_model="numpy")
+def squares_and_finite_blocks(grad, param, out, blocks):
+    """`squares_and_finite` of each of `blocks` fixed blocks of the flat arrays, over the cores:
+    `out[b] = (sum of squares, 1.0 if finite else 0.0)`. Each core reads the block it wrote (the
+    gradient's rows from Dense's split product) and will update (Adam's blocks are the same)."""
+    size = grad.shape[0]
+    for b in prange(blocks):
+        lo, hi = block_bounds(size, blocks, b)
+        squares, finite = squares_and_finite(grad[lo:hi], param[lo:hi])
+        out[b, 0] = squares
+        out[b, 1] = 1.0 if finite else 0.0

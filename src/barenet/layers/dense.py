@@ -55,9 +55,15 @@ class Dense(KernelLayer):
             x = x.reshape(-1, x.shape[-1])
         self._x = x
         weights = self.params["weights"]
-        self._fast = x.dtype == weights.dtype and fast.worth_it(x) and x.shape[1] * weights.shape[1] >= 4096
+        # In training, large weights are split by their rows over the cores for the whole step
+        # (barenet.fast.dense_kernels): each core multiplies, differentiates and updates its own share.
+        self._by_inputs = fast.input_blocks(x, weights) if training else 1
+        self._fast = self._by_inputs == 1 and x.dtype == weights.dtype and fast.worth_it(x) \
+            and x.shape[1] * weights.shape[1] >= 4096
         blocks = fast.product_blocks(len(x), x.size * self.units) if self._fast else 1
-        if blocks > 1:  # the product over the cores (barenet.fast), rows split into fixed blocks
+        if self._by_inputs > 1:
+            z = _forward_by_inputs(x, weights, self._by_inputs)
+        elif blocks > 1:  # the product over the cores (barenet.fast), rows split into fixed blocks
             z = np.empty((len(x), self.units), x.dtype)
             with fast.running():
                 fast.get_kernels().matmul_by_rows(x, weights, z, False, blocks)
@@ -81,10 +87,14 @@ class Dense(KernelLayer):
         lead = self._lead
         if lead is not None and dL_dz.ndim > 2:  # the fused loss gradient comes in the output's shape
             dL_dz = dL_dz.reshape(-1, self.units)
+        by_inputs = self._by_inputs if dL_dz.dtype == self._x.dtype and dL_dz.flags.c_contiguous else 1
         fast_path = self._fast and dL_dz.dtype == self._x.dtype and dL_dz.flags.c_contiguous
         work = self._x.size * self.units  # each product's multiply-adds
         blocks = fast.product_blocks(self.units, work) if fast_path else 1
-        if blocks > 1:
+        if by_inputs > 1:
+            with fast.running():
+                fast.get_dense_kernels().weight_gradient_by_inputs(self._x, dL_dz, self.grads["weights"], by_inputs)
+        elif blocks > 1:
             with fast.running():
                 fast.get_kernels().matmul_by_columns(self._x, dL_dz, self.grads["weights"], blocks)
         else:
@@ -96,7 +106,11 @@ class Dense(KernelLayer):
         if not self.needs_input_grad:
             return None
         blocks = fast.product_blocks(len(dL_dz), work) if fast_path else 1
-        if blocks > 1:
+        if by_inputs > 1:
+            dL_dx = np.empty(self._x.shape, dL_dz.dtype)
+            with fast.running():
+                fast.get_dense_kernels().input_gradient_by_inputs(dL_dz, self.params["weights"], dL_dx, by_inputs)
+        elif blocks > 1:
             dL_dx = np.empty(self._x.shape, dL_dz.dtype)
             with fast.running():
                 fast.get_kernels().matmul_by_rows(dL_dz, self.params["weights"], dL_dx, True, blocks)
@@ -110,6 +124,18 @@ class Dense(KernelLayer):
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, **self.kernel_config()}
+
+
+def _forward_by_inputs(x, weights, blocks: int) -> np.ndarray:
+    """`x @ weights` as the sum, in block order, of `blocks` shares over fixed blocks of the inputs
+    (`fast.dense_kernels.forward_by_inputs`, one share per core)."""
+    parts = np.empty((blocks, len(x), weights.shape[1]), x.dtype)
+    with fast.running():
+        fast.get_dense_kernels().forward_by_inputs(x, weights, parts, blocks)
+    z = np.add(parts[0], parts[1])
+    for part in parts[2:]:
+        z += part
+    return z
 
 
 class FFL(Dense):

@@ -78,9 +78,26 @@ class KernelPlan:
         return fast.get_elementwise_kernels() is self.kernels and _same_arrays(self.arrays, params, grads)
 
     def sums(self) -> list:
-        """`(sum of the gradient's squares in float64, whether the weight is finite)` per weight."""
+        """`(sum of the gradient's squares in float64, whether the weight is finite)` per weight; a
+        large weight's in blocks over the cores where its update will run so (`fast.elementwise_blocks`:
+        the same blocks), each block's sum read by the core that wrote its gradient rows and will
+        update them. The sums then round otherwise; they only bound the step (a NaN or inf shows in
+        any order), so the weights do not depend on it."""
         squares_and_finite = self.kernels.squares_and_finite
-        return [squares_and_finite(weight.grad, weight.param) for weight in self.weights]
+        sums = []
+        for weight in self.weights:
+            blocks = fast.elementwise_blocks(weight.param) if weight.size >= fast.MIN_ELEMENTWISE else 1
+            if blocks > 1:
+                sums.append(self._sums_over_blocks(weight, blocks))
+            else:
+                sums.append(squares_and_finite(weight.grad, weight.param))
+        return sums
+
+    def _sums_over_blocks(self, weight, blocks: int) -> tuple:
+        parts = np.empty((blocks, 2))
+        with fast.running(hold=False):
+            self.kernels.squares_and_finite_blocks(weight.grad, weight.param, parts, blocks)
+        return float(parts[:, 0].sum()), bool(parts[:, 1].all())
 
     def first_non_finite(self, step: int):
         """The key of the first gradient whose float32 sum is NaN or infinite, or None; the sums are

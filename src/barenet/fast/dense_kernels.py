@@ -1,0 +1,54 @@
+"""Dense's products in training, split over the weights' rows (the layer's inputs) (numba).
+
+On two or more cores, each core keeps its own share of a Dense layer's weights through the
+whole step: block `k` of the weights' rows (inputs `start:stop`) is multiplied in the forward
+pass, given its gradient in the backward pass, and updated by Adam (`adam_update`, whose fixed
+blocks of the flat weights fall on the same rows) on the same thread. No core then writes
+values that the other holds in its cache, which is what a product on BLAS's own threads makes
+happen: both cores read all the weights in the forward pass, then the optimizer rewrites them
+on one core, and every line the other core holds must be taken back from it first (on the
+2-core test machine Adam's pass over a 784 x 128 kernel took 100 us after such a product,
+against 33 us; see benchmarks/RESULTS.md).
+
+- `forward_by_inputs`: `parts[k] = x[:, start:stop] @ weights[start:stop]`, each block's share of
+  `x @ weights`; the layer adds the shares in block order (`sum_parts`).
+- `weight_gradient_by_inputs`: `grad[start:stop] = x[:, start:stop]^T @ dz`, the block's rows of
+  `x^T @ dz`, the same dot products as the whole product's.
+- `input_gradient_by_inputs`: `dx[:, start:stop] = dz @ weights[start:stop]^T`, the block's
+  columns of `dz @ weights^T`, the same dot products as the whole product's.
+
+The blocks depend on the shapes alone (`fast.input_blocks`), so the results are bit-identical
+at every thread count; only the forward pass rounds differently from NumPy's single product
+(a sum of shares), to float32's rounding. The products call NumPy's own BLAS (`kernels.matmul`).
+"""
+
+from __future__ import annotations
+
+from numba import njit, prange
+
+from .blocks import block_bounds
+from .kernels import matmul
+
+
+@njit(parallel=True, nogil=True, cache=True, error_model="numpy")
+def forward_by_inputs(x, weights, parts, blocks):
+    """`parts[k] = x[:, inputs of block k] @ weights[inputs of block k]` (`parts`: blocks x rows x units)."""
+    for k in prange(blocks):
+        start, stop = block_bounds(weights.shape[0], blocks, k)
+        matmul(x[:, start:stop], weights[start:stop], parts[k], False, False)
+
+
+@njit(parallel=True, nogil=True, cache=True, error_model="numpy")
+def weight_gradient_by_inputs(x, dz, grad, blocks):
+    """`grad = x^T @ dz`, the rows of `grad` (the inputs) split into `blocks` fixed blocks."""
+    for k in prange(blocks):
+        start, stop = block_bounds(grad.shape[0], blocks, k)
+        matmul(x[:, start:stop], dz, grad[start:stop], True, False)
+
+
+@njit(parallel=True, nogil=True, cache=True, error_model="numpy")
+def input_gradient_by_inputs(dz, weights, dx, blocks):
+    """`dx = dz @ weights^T`, the columns of `dx` (the inputs) split into `blocks` fixed blocks."""
+    for k in prange(blocks):
+        start, stop = block_bounds(weights.shape[0], blocks, k)
+        matmul(dz, weights[start:stop], dx[:, start:stop], False, True)
