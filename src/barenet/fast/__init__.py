@@ -5,7 +5,8 @@ shuffled batch's gather.
 `pip install barenet[fast]` installs numba; barenet then uses the kernels on its own:
 `kernels.py` for float32 `Conv2D` (channels-last or first, any stride, padding and dilation,
 `groups=1`), `MaxPooling2D(2)`, the two as one pass (`layers.conv_pool`) and Dense's
-products; `normalization_kernels.py` for BatchNormalization in training;
+products split by rows; `dense_kernels.py` for Dense's training step split by its inputs;
+`normalization_kernels.py` for BatchNormalization in training;
 `elementwise_kernels.py` for Adam's update and Dropout's mask in backward;
 `random_kernels.py` (with `dropout_stream.py`) for Dropout's draw and product in training,
 from the generator's own stream; `loss_kernels.py` for sparse categorical cross-entropy's
@@ -29,12 +30,17 @@ Threads: `barenet.config.set_num_threads(n)` (or `BARENET_NUM_THREADS`) sets how
 by default the kernels use every core this process may run on (`NUMBA_NUM_THREADS` caps
 it; under `barenet.distributed` each process takes its share, `share_cores`). While a
 kernel runs, NumPy's BLAS is held to one thread; inside `fit`/`evaluate`/`predict` (a
-`session`) it stays so from the first convolution, pooling or batch-normalization kernel to
-the end of the loop. Dense's split products stand in for BLAS's own threads only while a
-session holds BLAS so (`worth_it`, `blas_held`): elsewhere (a model without those layers) a
-product is one BLAS call, as NumPy's, on BLAS's own threads, or on one thread where you set
-it so (`OPENBLAS_NUM_THREADS=1`: a split would pack the shared matrix once per block for
-nothing, 6-10% of an MLP's step on one core). Adam's and Dropout's passes run the one-thread
+`session`) it stays so from the first kernel that holds it (a convolution, pooling or
+batch-normalization kernel, or a Dense layer's training step split by its inputs) to the end
+of the loop. In training, a Dense layer with large weights splits its step by the weights' rows
+(`input_blocks`, `dense_kernels`): each core multiplies, differentiates and (with Adam's blocks,
+which fall on the same rows) updates its own share, so that no core rewrites weights the other
+holds in its cache (as it does after a product on BLAS's own threads: on the 2-core test machine
+that made Adam's pass 3x slower, and the MLP's step up to twice as slow when the host's cores
+are far apart). Elsewhere Dense's products are split by rows only while a session holds BLAS
+(`worth_it`, `blas_held`), and are otherwise one BLAS call, as NumPy's, on BLAS's own threads,
+or on one thread where you set it so (`OPENBLAS_NUM_THREADS=1`: such a split would pack the
+shared matrix once per block for nothing). Adam's and Dropout's passes run the one-thread
 kernel beside BLAS's threads, and spread over the cores only beside a one-thread BLAS and on
 large arrays (`elementwise_blocks`): numba's worker threads sleep between kernels, and waking
 one costs about 40 us after a millisecond of Python (measured), more than a small pass takes.

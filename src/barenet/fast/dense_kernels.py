@@ -11,7 +11,7 @@ on one core, and every line the other core holds must be taken back from it firs
 against 33 us; see benchmarks/RESULTS.md).
 
 - `forward_by_inputs`: `parts[k] = x[:, start:stop] @ weights[start:stop]`, each block's share of
-  `x @ weights`; the layer adds the shares in block order (`sum_parts`).
+  `x @ weights`; the layer adds the shares in block order.
 - `weight_gradient_by_inputs`: `grad[start:stop] = x[:, start:stop]^T @ dz`, the block's rows of
   `x^T @ dz`, the same dot products as the whole product's.
 - `input_gradient_by_inputs`: `dx[:, start:stop] = dz @ weights[start:stop]^T`, the block's

@@ -29,6 +29,10 @@ class Dense(KernelLayer):
     Input `(batch, ..., inputs)` -> output `(batch, ..., units)`: on inputs of higher rank
     the layer acts on the last axis (as Keras's does), every other axis folded into the
     rows of one matrix product. `weights` has shape `(inputs, units)`, `biases` shape `(units,)`.
+
+    With `barenet[fast]`, a training step on large float32 weights is split by the weights' rows
+    (the inputs) over the cores, `barenet.fast.dense_kernels`: the output is then the sum of the
+    blocks' shares, equal to the whole product to float32's rounding, at every thread count.
     """
 
     def __init__(self, units: int, activation=None, use_bias: bool = True, input_dim: int | None = None,
