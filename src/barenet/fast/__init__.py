@@ -36,7 +36,7 @@ of the loop. In training, a Dense layer with large weights splits its step by th
 (`input_blocks`, `dense_kernels`): each core multiplies, differentiates and (with Adam's blocks,
 which fall on the same rows) updates its own share, so that no core rewrites weights the other
 holds in its cache (as it does after a product on BLAS's own threads: on the 2-core test machine
-that made Adam's pass 3x slower, and the MLP's step up to twice as slow when the host's cores
+that made Adam's pass 2-3x slower, and the MLP's step up to twice as slow when the host's cores
 are far apart). Elsewhere Dense's products are split by rows only while a session holds BLAS
 (`worth_it`, `blas_held`), and are otherwise one BLAS call, as NumPy's, on BLAS's own threads,
 or on one thread where you set it so (`OPENBLAS_NUM_THREADS=1`: such a split would pack the

@@ -7,8 +7,8 @@ blocks of the flat weights fall on the same rows) on the same thread. No core th
 values that the other holds in its cache, which is what a product on BLAS's own threads makes
 happen: both cores read all the weights in the forward pass, then the optimizer rewrites them
 on one core, and every line the other core holds must be taken back from it first (on the
-2-core test machine Adam's pass over a 784 x 128 kernel took 100 us after such a product,
-against 33 us; see benchmarks/RESULTS.md).
+2-core test machine Adam's pass over a 784 x 128 kernel took 78-106 us after such a product,
+against 32-35 us; see benchmarks/RESULTS.md).
 
 - `forward_by_inputs`: `parts[k] = x[:, start:stop] @ weights[start:stop]`, each block's share of
   `x @ weights`; the layer adds the shares in block order.

@@ -21,7 +21,8 @@ that a sample's work stays in its core's cache:
   one pass (`layers.conv_pool`): the convolution's output pooled, and its gradient built, a
   block (chunk) at a time in cache, never written whole.
 - `matmul_by_rows` / `matmul_by_columns`: Dense's products, split into fixed blocks of rows
-  (or of columns, for the weight gradient), one product per block.
+  (or of columns, for the weight gradient), one product per block, under a held BLAS where the
+  training step is not split by the layer's inputs (`dense_kernels.py`).
 - `max_pool_2x2_forward` / `max_pool_2x2_backward`: `MaxPooling2D(2)` (2x2 windows, strides 2,
   no padding, the common case; other pools keep the NumPy code): per sample, each window's
   maximum and the offset that holds it (the first, as in the NumPy code), and the gradient
