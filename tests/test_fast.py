@@ -12,6 +12,7 @@ pytest.importorskip("numba")
 import barenet as bn  # noqa: E402
 from barenet import fast  # noqa: E402
 from barenet.fast import blas  # noqa: E402
+from kernel_tests import blas_threads, layer_passes  # noqa: E402, F401 - blas_threads: a fixture
 
 if blas.load() is None:
     pytest.skip("NumPy's OpenBLAS was not found: the kernels are off", allow_module_level=True)
@@ -28,18 +29,10 @@ def _kernels_back_on():
 
 
 def _passes(enabled, make, x, seed=0):
-    """Forward (training) and backward of a fresh layer, with the kernels on or off."""
-    fast.set_enabled(enabled)
-    layer = make()
-    layer.name = "layer"
-    layer.build(x.shape[1:], np.random.default_rng(seed), "float32")
-    if hasattr(layer, "needs_input_grad"):
-        layer.needs_input_grad = True
-    out = layer.forward(x, training=True)
-    grad = np.random.default_rng(1).normal(size=out.shape).astype(np.float32)
-    grad_x = layer.backward(grad)
+    """Forward (training) and backward of a fresh layer, with the kernels on or off (and used when on)."""
+    *passes, layer = layer_passes(enabled, make, x, seed)
     assert layer._fast is enabled
-    return out, grad_x, {key: value.copy() for key, value in layer.grads.items()}
+    return tuple(passes)
 
 
 def _close(ours, reference):
@@ -261,14 +254,6 @@ def test_fit_gives_numpys_blas_its_thread_count_back():
 
 
 # --- Adam, Dropout and Dense: kernels only while NumPy's BLAS is on one thread -------------------
-@pytest.fixture
-def blas_threads():
-    """Set NumPy's BLAS thread count inside a test; gives the old one back afterwards."""
-    _, setter, getter, _ = blas.load()
-    before = getter()
-    yield setter
-    setter(before)
-
 
 def _adam_run(enabled, shape):
     fast.set_enabled(enabled)

@@ -2,49 +2,21 @@
 against the NumPy layer (float32 rounding), with blocks fixed by the shapes, and the same weights
 at one and two threads whatever NumPy's BLAS was set to."""
 
-import os
-
 import numpy as np
 import pytest
+from kernel_tests import blas_threads, kernels_on, layer_passes, require_kernels  # noqa: F401 - fixtures
 
-pytest.importorskip("numba")
+require_kernels()
 
 import barenet as bn  # noqa: E402
 from barenet import fast  # noqa: E402
 from barenet.fast import blas  # noqa: E402
 
-if blas.load() is None:
-    pytest.skip("NumPy's OpenBLAS was not found: the kernels are off", allow_module_level=True)
-if os.environ.get(fast.ENVIRONMENT_VARIABLE, "1").strip().lower() in ("0", "false", "no", "off"):
-    pytest.skip("BARENET_FAST turns the kernels off in this run", allow_module_level=True)
-
 
 @pytest.fixture(autouse=True)
-def _kernels_back_on():
+def _one_thread_afterwards():
     yield
-    fast.set_enabled(True)
     bn.config.set_num_threads(1)
-
-
-@pytest.fixture
-def blas_threads():
-    """Set NumPy's BLAS thread count inside a test; gives the old one back afterwards."""
-    _, setter, getter, _ = blas.load()
-    before = getter()
-    yield setter
-    setter(before)
-
-
-def _dense_passes(enabled, make, x):
-    """Forward (training) and backward of a fresh layer with the kernels on or off, and its blocks."""
-    fast.set_enabled(enabled)
-    layer = make()
-    layer.name = "dense"
-    layer.build(x.shape[1:], np.random.default_rng(0), "float32")
-    layer.needs_input_grad = True
-    out = layer.forward(x, training=True)
-    grad_x = layer.backward(np.random.default_rng(1).normal(size=out.shape).astype(np.float32))
-    return out, grad_x, {key: value.copy() for key, value in layer.grads.items()}, layer._by_inputs
 
 
 def _close(ours, reference):
@@ -63,9 +35,9 @@ def _close(ours, reference):
 def test_dense_split_by_inputs_matches_the_numpy_layer(make, shape, blocks, threads):
     bn.config.set_num_threads(threads)
     x = np.random.default_rng(9).normal(size=shape).astype(np.float32)
-    *ours, split = _dense_passes(True, make, x)
-    *reference, whole = _dense_passes(False, make, x)
-    assert (split, whole) == (blocks, 1)
+    *ours, split = layer_passes(True, make, x)
+    *reference, whole = layer_passes(False, make, x)
+    assert (split._by_inputs, whole._by_inputs) == (blocks, 1)
     for a, b in zip(ours[:2], reference[:2]):
         assert a.shape == b.shape
         _close(a, b)
