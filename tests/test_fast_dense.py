@@ -160,3 +160,26 @@ def test_adams_check_sums_each_large_gradient_in_the_blocks_its_update_takes(bad
     else:
         assert squares == pytest.approx(reference[0], rel=1e-12)
         assert squares == pytest.approx(float(np.sum(grad.astype(np.float64) ** 2)), rel=1e-12)
+
+
+def test_a_shared_layer_called_twice_keeps_each_calls_split():
+    """A Siamese Dense (one layer object called on two inputs) keeps each call's split for its own
+    backward and gets the sum of both calls' gradients, as with the kernels off."""
+    def gradients(enabled):
+        fast.set_enabled(enabled)
+        bn.utils.set_random_seed(4)
+        left, right = bn.Input((784,)), bn.Input((784,))
+        shared = bn.Dense(64, "relu")
+        merged = bn.Concatenate()([shared(left), shared(right)])
+        model = bn.Model([left, right], bn.Dense(3, "softmax")(merged), seed=4)
+        model.compile("adam", "sparse_categorical_crossentropy")
+        rng = np.random.default_rng(8)
+        xs = [rng.normal(size=(48, 784)).astype(np.float32) for _ in range(2)]
+        return model.compute_gradients(xs, rng.integers(0, 3, 48)), shared
+
+    ours, layer = gradients(True)
+    assert layer._by_inputs == 2  # 48 x 784 x 64 = 2.4 million multiply-adds
+    reference, _ = gradients(False)
+    assert set(ours) == set(reference)
+    for key in reference:
+        _close(ours[key], reference[key])
