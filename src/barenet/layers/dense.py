@@ -97,7 +97,7 @@ class Dense(KernelLayer):
         blocks = fast.product_blocks(self.units, work) if fast_path else 1
         if by_inputs > 1:
             with fast.running():
-                fast.get_dense_kernels().weight_gradient_by_inputs(self._x, dL_dz, self.grads["weights"], by_inputs)
+                _split_kernel("weight_gradient_by_inputs")(self._x, dL_dz, self.grads["weights"], by_inputs)
         elif blocks > 1:
             with fast.running():
                 fast.get_kernels().matmul_by_columns(self._x, dL_dz, self.grads["weights"], blocks)
@@ -113,7 +113,7 @@ class Dense(KernelLayer):
         if by_inputs > 1:
             dL_dx = np.empty(self._x.shape, dL_dz.dtype)
             with fast.running():
-                fast.get_dense_kernels().input_gradient_by_inputs(dL_dz, self.params["weights"], dL_dx, by_inputs)
+                _split_kernel("input_gradient_by_inputs")(dL_dz, self.params["weights"], dL_dx, by_inputs)
         elif blocks > 1:
             dL_dx = np.empty(self._x.shape, dL_dz.dtype)
             with fast.running():
@@ -135,11 +135,17 @@ def _forward_by_inputs(x, weights, blocks: int) -> np.ndarray:
     (`fast.dense_kernels.forward_by_inputs`, one share per core)."""
     parts = np.empty((blocks, len(x), weights.shape[1]), x.dtype)
     with fast.running():
-        fast.get_dense_kernels().forward_by_inputs(x, weights, parts, blocks)
+        _split_kernel("forward_by_inputs")(x, weights, parts, blocks)
     z = np.add(parts[0], parts[1])
     for part in parts[2:]:
         z += part
     return z
+
+
+def _split_kernel(name: str):
+    """`fast.dense_kernels`'s kernel `name` over the cores, or on one thread its twin that runs the
+    same blocks in turn (the same bits, without starting a parallel loop)."""
+    return getattr(fast.get_dense_kernels(), name if fast.threads() > 1 else name + "_here")
 
 
 class FFL(Dense):
