@@ -17,8 +17,9 @@ against 32-35 us; see benchmarks/RESULTS.md).
 - `input_gradient_by_inputs`: `dx[:, start:stop] = dz @ weights[start:stop]^T`, the block's
   columns of `dz @ weights^T`, the same dot products as the whole product's.
 
-The blocks depend on the shapes alone (`fast.input_blocks`), so the results are bit-identical
-at every thread count; only the forward pass rounds differently from NumPy's single product
+Each has a twin, `..._here`, that runs the same blocks in turn on the calling thread (Dense uses
+it at one thread: the same BLAS calls, without a parallel loop to start). The blocks depend on
+the shapes alone (`fast.input_blocks`), so the results are bit-identical at every thread count; only the forward pass rounds differently from NumPy's single product
 (a sum of shares), to float32's rounding. The products call NumPy's own BLAS (`kernels.matmul`).
 """
 
