@@ -30,3 +30,15 @@ def hide_package(monkeypatch):
         monkeypatch.setattr(builtins, "__import__", guarded_import)
 
     return hide
+
+
+@pytest.fixture
+def blas_threads():
+    """Set NumPy's BLAS thread count inside a test (call it with the count); the old one comes back
+    afterwards."""
+    from barenet.fast import blas
+
+    _, setter, getter, _ = blas.load()
+    before = getter()
+    yield setter
+    setter(before)

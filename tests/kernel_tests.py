@@ -1,8 +1,8 @@
 """What tests of the compiled kernels share (`test_conv_pool.py`, `test_norm_pool.py`, `test_adam_kernels.py`,
 `test_fast.py`, `test_fast_dense.py`, ...): `require_kernels()` skips the module where the kernels cannot
 run (no numba, no NumPy OpenBLAS, `BARENET_FAST=0`), the autouse fixture `kernels_on`, imported into a
-module, turns them on around each of its tests, and the fixture `blas_threads` sets NumPy's BLAS thread
-count inside a test."""
+module, turns them on around each of its tests, and `layer_passes` runs one layer's forward and backward
+(`blas_threads`, which sets NumPy's BLAS thread count inside a test, is in `conftest.py`)."""
 
 import os
 
@@ -27,18 +27,6 @@ def kernels_on():
     fast.set_enabled(True)
     yield
     fast.set_enabled(True)
-
-
-@pytest.fixture
-def blas_threads():
-    """Set NumPy's BLAS thread count inside a test (call it with the count); the old one comes back
-    afterwards."""
-    from barenet.fast import blas
-
-    _, setter, getter, _ = blas.load()
-    before = getter()
-    yield setter
-    setter(before)
 
 
 def layer_passes(enabled, make, x, seed=0):

@@ -12,7 +12,7 @@ pytest.importorskip("numba")
 import barenet as bn  # noqa: E402
 from barenet import fast  # noqa: E402
 from barenet.fast import blas  # noqa: E402
-from kernel_tests import blas_threads, layer_passes  # noqa: E402, F401 - blas_threads: a fixture
+from kernel_tests import layer_passes  # noqa: E402
 
 if blas.load() is None:
     pytest.skip("NumPy's OpenBLAS was not found: the kernels are off", allow_module_level=True)

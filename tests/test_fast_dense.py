@@ -4,7 +4,7 @@ at one and two threads whatever NumPy's BLAS was set to."""
 
 import numpy as np
 import pytest
-from kernel_tests import blas_threads, kernels_on, layer_passes, require_kernels  # noqa: F401 - fixtures
+from kernel_tests import kernels_on, layer_passes, require_kernels  # noqa: F401 - kernels_on: autouse
 
 require_kernels()
 

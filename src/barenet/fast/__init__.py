@@ -108,7 +108,8 @@ def get_kernels():
             except Exception:  # noqa: BLE001 - numba missing, or unable to load (e.g. under a memory limit)
                 return None
             _state.update(kernels=kernels, dense=dense_kernels, normalization=normalization_kernels,
-                          elementwise=elementwise_kernels, loss=loss_kernels, random=random_kernels, gather=gather_kernels)
+                          elementwise=elementwise_kernels, loss=loss_kernels, random=random_kernels,
+                          gather=gather_kernels)
     return _state["kernels"]
 
 

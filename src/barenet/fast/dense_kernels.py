@@ -19,8 +19,9 @@ against 32-35 us; see benchmarks/RESULTS.md).
 
 Each has a twin, `..._here`, that runs the same blocks in turn on the calling thread (Dense uses
 it at one thread: the same BLAS calls, without a parallel loop to start). The blocks depend on
-the shapes alone (`fast.input_blocks`), so the results are bit-identical at every thread count; only the forward pass rounds differently from NumPy's single product
-(a sum of shares), to float32's rounding. The products call NumPy's own BLAS (`kernels.matmul`).
+the shapes alone (`fast.input_blocks`), so the results are bit-identical at every thread count;
+only the forward pass rounds differently from NumPy's single product (a sum of shares), to
+float32's rounding. The products call NumPy's own BLAS (`kernels.matmul`).
 """
 
 from __future__ import annotations
