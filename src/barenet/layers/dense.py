@@ -91,8 +91,9 @@ class Dense(KernelLayer):
         lead = self._lead
         if lead is not None and dL_dz.ndim > 2:  # the fused loss gradient comes in the output's shape
             dL_dz = dL_dz.reshape(-1, self.units)
-        by_inputs = self._by_inputs if dL_dz.dtype == self._x.dtype and dL_dz.flags.c_contiguous else 1
-        fast_path = self._fast and dL_dz.dtype == self._x.dtype and dL_dz.flags.c_contiguous
+        kernels_take = dL_dz.dtype == self._x.dtype and dL_dz.flags.c_contiguous
+        by_inputs = self._by_inputs if kernels_take else 1
+        fast_path = self._fast and kernels_take
         work = self._x.size * self.units  # each product's multiply-adds
         blocks = fast.product_blocks(self.units, work) if fast_path else 1
         if by_inputs > 1:

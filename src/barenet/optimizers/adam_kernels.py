@@ -86,7 +86,7 @@ class KernelPlan:
         squares_and_finite = self.kernels.squares_and_finite
         sums = []
         for weight in self.weights:
-            blocks = fast.elementwise_blocks(weight.param) if weight.size >= fast.MIN_ELEMENTWISE else 1
+            blocks = _blocks(weight)
             if blocks > 1:
                 sums.append(self._sums_over_blocks(weight, blocks))
             else:
@@ -138,7 +138,7 @@ class KernelPlan:
         is large and BLAS quiet (`fast.elementwise_blocks`)."""
         one_thread = self.kernels.adam_block
         for weight in self.weights:
-            blocks = fast.elementwise_blocks(weight.param) if weight.size >= fast.MIN_ELEMENTWISE else 1
+            blocks = _blocks(weight)
             if blocks > 1:
                 with fast.running(hold=False):
                     self.kernels.adam_update(weight.param, weight.grad, weight.flat_m, weight.flat_v, *constants,
@@ -161,6 +161,12 @@ class Declined:
     def fits(self, params: dict, grads: dict) -> bool:
         """Whether these are the very arrays declined, and the kernels are as loaded as they were."""
         return fast.loaded_elementwise_kernels() is self.kernels and _same_arrays(self.arrays, params, grads)
+
+
+def _blocks(weight: _Weight) -> int:
+    """The blocks of `weight`'s check and update over the cores (`fast.elementwise_blocks`; a small
+    weight, which that would give 1 anyway, is not asked)."""
+    return fast.elementwise_blocks(weight.param) if weight.size >= fast.MIN_ELEMENTWISE else 1
 
 
 def _same_arrays(arrays: tuple, params: dict, grads: dict) -> bool:
