@@ -9,11 +9,10 @@ over the cores for a large array.
 How the stream is cut: `Generator.random` reads one 64-bit output of the bit generator for two
 float32 values (the low half first), and keeps an output's unused high half for the next 32-bit
 draw (`has_uint32` and `uinteger` in `PCG64.state`). So a block of an even number of values
-that begins on an output can be drawn from a copy of the generator moved ahead by
-`PCG64.advance` to that output (a jump of O(log n) steps, not a replay). Each block gets such
-a copy; a kept high half from an earlier draw becomes the first value, and the generator's
-state is set at the end to the last block's, with the unused high half of an odd draw kept
-as NumPy keeps it.
+begins on an output of its own, and the kernel moves a copy of the generator's state ahead to
+it (a jump of O(log n) steps, not a replay). A kept high half from an earlier draw becomes the
+first value; the generator's state is set at the end to the state after the draw's last
+output, with the unused high half of an odd draw kept as NumPy keeps it.
 
 Only NumPy's `PCG64` (what `numpy.random.default_rng` and barenet's `seed=` make) is cut so;
 other bit generators, and arrays the kernels do not take, are drawn by NumPy (`None` is
@@ -23,29 +22,12 @@ NumPy's own draw at several counts, with and without a kept half.
 
 from __future__ import annotations
 
-import ctypes
-import threading
-
 import numpy as np
 
 from .. import fast
 
-_lock = threading.Lock()  # the copies below are shared: one draw at a time
-_state: dict = {}
 _bounds_kept: dict = {}
-
-
-def _copies(count: int):
-    """`(next64, copies, addresses)`: the address of the C function that draws a PCG64's next 64-bit
-    output (the same for every PCG64), `count` or more private PCG64 generators to move ahead, and
-    the addresses of their states."""
-    copies = _state.get("copies", [])
-    if len(copies) < count:
-        copies = copies + [np.random.PCG64(0) for _ in range(count - len(copies))]
-        _state["next64"] = ctypes.cast(copies[0].ctypes.next_uint64, ctypes.c_void_p).value
-        _state["copies"] = copies
-        _state["addresses"] = np.array([copy.ctypes.state_address for copy in copies], dtype=np.uint64)
-    return _state["next64"], _state["copies"], _state["addresses"]
+_HALF = 2**64 - 1
 
 
 def _bounds(count: int, blocks: int) -> np.ndarray:
@@ -82,7 +64,7 @@ def draw_and_apply(rng, values: np.ndarray, rate: float, blocks: int):
     flat = values.reshape(-1)
     keep, out = np.empty(flat.shape, bool), np.empty(flat.shape, np.float32)
     rate, scale = np.float32(rate), np.float32(1 / (1 - rate))
-    with _lock, bit_generator.lock:  # the generator's own lock, which NumPy's draws take too
+    with bit_generator.lock:  # the generator's own lock, which NumPy's draws take too
         state = bit_generator.state
         start = 0
         if state["has_uint32"]:  # the high half kept by an earlier draw: the first value
@@ -91,21 +73,17 @@ def draw_and_apply(rng, values: np.ndarray, rate: float, blocks: int):
             out[:1] *= scale
             start = 1
         bounds = _bounds(flat.size - start, blocks)
-        count = len(bounds) - 1
-        next64, copies, addresses = _copies(count)
-        for b in range(count):
-            copies[b].state = state
-            copies[b].advance(int(bounds[b]) // 2)  # also drops the kept half (`has_uint32`)
+        pcg = state["state"]
+        halves = (np.uint64(pcg["state"] >> 64), np.uint64(pcg["state"] & _HALF), np.uint64(pcg["inc"] >> 64),
+                  np.uint64(pcg["inc"] & _HALF))
         rest = slice(start, None)
-        if count == 1:
-            tail = kernels.dropout_block(next64, addresses[0], flat[rest], keep[rest], out[rest], rate, scale)
+        final = np.empty(3, np.uint64)
+        if len(bounds) == 2:  # one block: no parallel loop to start
+            kernels.dropout_one_block(*halves, bounds, flat[rest], keep[rest], out[rest], rate, scale, final)
         else:
-            tails = np.empty(count, np.int64)
             with fast.running(hold=False):
-                kernels.dropout_blocks(next64, addresses[:count], bounds, flat[rest], keep[rest], out[rest],
-                                       rate, scale, tails)
-            tail = tails[-1]
-        final = copies[count - 1].state
-        final["has_uint32"], final["uinteger"] = int(bounds[-1] % 2), int(tail)
-        bit_generator.state = final
+                kernels.dropout_blocks(*halves, bounds, flat[rest], keep[rest], out[rest], rate, scale, final)
+        pcg["state"] = (int(final[0]) << 64) | int(final[1])
+        state["has_uint32"], state["uinteger"] = int(bounds[-1] % 2), int(final[2])
+        bit_generator.state = state
     return keep.reshape(values.shape), out.reshape(values.shape)
