@@ -311,7 +311,7 @@ class running:  # noqa: N801 - used as `with fast.running():`, like a function
                 numba.set_num_threads(count)
                 _thread_counts.numba = count
             functions = blas.load()
-            if functions is not None:
+            if functions is not None and "blas_threads" not in _state:  # else a session holds it at 1
                 if _state["sessions"] and self._hold:
                     _hold_blas()
                 else:

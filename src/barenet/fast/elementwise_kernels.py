@@ -74,13 +74,19 @@ def squares_and_finite(grad, param):
 
 
 @njit(parallel=True, nogil=True, cache=True, error_model="numpy")
-def squares_and_finite_blocks(grad, param, out, blocks):
-    """`squares_and_finite` of each of `blocks` fixed blocks of the flat arrays, over the cores:
-    `out[b] = (sum of squares, 1.0 if finite else 0.0)`. Each core reads the block it wrote (the
-    gradient's rows from Dense's split product) and will update (Adam's blocks are the same)."""
+def squares_and_finite_blocks(grad, param, blocks):
+    """`squares_and_finite` taken in `blocks` fixed blocks of the flat arrays over the cores, the
+    blocks' sums then added in block order. Each core reads the block it wrote (the gradient's rows
+    from Dense's split product) and will update (Adam's blocks are the same)."""
     size = grad.shape[0]
+    parts = np.empty((blocks, 2))
     for b in prange(blocks):
         lo, hi = block_bounds(size, blocks, b)
         squares, finite = squares_and_finite(grad[lo:hi], param[lo:hi])
-        out[b, 0] = squares
-        out[b, 1] = 1.0 if finite else 0.0
+        parts[b, 0] = squares
+        parts[b, 1] = 1.0 if finite else 0.0
+    squares, finite = 0.0, True
+    for b in range(blocks):
+        squares += parts[b, 0]
+        finite = finite and parts[b, 1] == 1.0
+    return squares, finite

@@ -94,10 +94,8 @@ class KernelPlan:
         return sums
 
     def _sums_over_blocks(self, weight, blocks: int) -> tuple:
-        parts = np.empty((blocks, 2))
         with fast.running(hold=False):
-            self.kernels.squares_and_finite_blocks(weight.grad, weight.param, parts, blocks)
-        return float(parts[:, 0].sum()), bool(parts[:, 1].all())
+            return self.kernels.squares_and_finite_blocks(weight.grad, weight.param, blocks)
 
     def first_non_finite(self, step: int):
         """The key of the first gradient whose float32 sum is NaN or infinite, or None; the sums are
