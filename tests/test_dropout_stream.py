@@ -110,3 +110,30 @@ def test_a_seeded_dropout_model_trains_to_the_same_bits_with_and_without_the_ker
     assert drawn == [True] * 4 + [False] * 4  # two epochs of two batches, each way
     for ours, reference in zip(*weights):
         np.testing.assert_array_equal(ours, reference)
+
+
+def test_threads_drawing_from_their_own_generators_at_once_each_get_numpys_draw():
+    """Nothing is shared between draws but a generator's own state (under its lock): two threads,
+    each with its own generator, draw at the same time and each gets NumPy's stream."""
+    import threading
+
+    x = _inputs((20_001,))
+    results, errors = {}, []
+
+    def draw(seed):
+        try:
+            rng = np.random.default_rng(seed)
+            results[seed] = [dropout_stream.draw_and_apply(rng, x, 0.25, 2)[0] for _ in range(20)]
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=draw, args=(seed,)) for seed in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    for seed in (1, 2):
+        reference = np.random.default_rng(seed)
+        for keep in results[seed]:
+            np.testing.assert_array_equal(keep, _reference(reference, x, 0.25)[0])

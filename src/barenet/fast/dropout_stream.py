@@ -34,14 +34,16 @@ def _bounds(count: int, blocks: int) -> np.ndarray:
     """Block bounds over `count` values: every block but the last of an even length (so each
     begins on an output of its own), their lengths as close as that allows. Kept per shape."""
     key = (count, blocks)
-    if key not in _bounds_kept:
+    bounds = _bounds_kept.get(key)
+    if bounds is None:
         if len(_bounds_kept) >= 256:  # inputs of ever new shapes: keep the memory bounded
             _bounds_kept.clear()
         blocks = max(1, min(blocks, count // 2))
         step = -(-count // blocks)
         step += step % 2
-        _bounds_kept[key] = np.array(sorted({min(b * step, count) for b in range(blocks + 1)}), dtype=np.int64)
-    return _bounds_kept[key]
+        bounds = np.array(sorted({min(b * step, count) for b in range(blocks + 1)}), dtype=np.int64)
+        _bounds_kept[key] = bounds  # (read back from the local name: another thread may clear the dict)
+    return bounds
 
 
 def draw_and_apply(rng, values: np.ndarray, rate: float, blocks: int):

@@ -168,6 +168,7 @@ def dropout_one_block(state_high, state_low, increment_high, increment_low, boun
 
 @njit(nogil=True, cache=True)
 def _finish(state_high, state_low, increment_high, increment_low, bounds, tail, final):
+    """`final` = the state after the draw's last output (high, low), and that output's high half."""
     outputs = np.uint64((bounds[bounds.shape[0] - 1] + 1) // 2)
     final[0], final[1] = _moved(state_high, state_low, outputs, increment_high, increment_low)
     final[2] = np.uint64(tail)
