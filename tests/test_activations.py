@@ -81,3 +81,13 @@ def test_forward_in_place_gives_the_same_values_and_gradient(name, rng):
     np.testing.assert_array_equal(in_place.backward(grad), fresh.backward(grad))
     if name == "relu":
         assert got is buffer  # no second array
+
+
+def test_is_plain_relu_only_for_max_x_0():
+    assert activations.is_plain_relu(activations.get("relu"))
+    assert activations.is_plain_relu(activations.ReLU(threshold=0.0))
+    assert not activations.is_plain_relu(activations.ReLU(negative_slope=0.1))
+    assert not activations.is_plain_relu(activations.ReLU(max_value=6.0))
+    assert not activations.is_plain_relu(activations.ReLU(threshold=0.5))
+    assert not activations.is_plain_relu(activations.get("relu6"))
+    assert not activations.is_plain_relu(activations.get("leaky_relu"))

@@ -82,6 +82,26 @@ def test_backward_preactivation_skips_activation_and_first_layer_skips_input_gra
     np.testing.assert_allclose(layer.grads["weights"], weights_grad)
 
 
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_a_relu_with_keras_arguments_is_not_fused_as_the_plain_one(fast_path, rng):
+    """Conv2D applies a plain ReLU inside its pass; a ReLU object with a slope runs as itself."""
+    from barenet import fast
+
+    fast.set_enabled(fast_path)
+    try:
+        layer = bn.layers.Conv2D(4, 3, activation=bn.activations.ReLU(negative_slope=0.5))
+        x = rng.normal(size=(2, 6, 6, 1)).astype(np.float32)
+        out = np.asarray(layer(x))
+        linear = bn.layers.Conv2D(4, 3)
+        linear.build(x.shape[1:], np.random.default_rng(0), "float32")
+        linear.set_weights(layer.get_weights())
+        z = np.asarray(linear(x))
+        np.testing.assert_allclose(out, np.where(z < 0, 0.5 * z, z), rtol=1e-6, atol=1e-6)
+        assert out.min() < 0
+    finally:
+        fast.set_enabled(True)
+
+
 def test_params_layout_glorot_fans_and_float32(rng):
     layer = _built(bn.Conv2D(16, 5, input_shape=(12, 12, 3)), (12, 12, 3), dtype="float32")
     assert layer.params["weights"].shape == (5, 5, 3, 16) and layer.params["biases"].shape == (16,)

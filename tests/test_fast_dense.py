@@ -46,6 +46,78 @@ def test_dense_split_by_inputs_matches_the_numpy_layer(make, shape, blocks, thre
         _close(ours[2][key], reference[2][key])
 
 
+@pytest.mark.parametrize("blocks", [2, 3])
+@pytest.mark.parametrize("with_bias", [True, False])
+@pytest.mark.parametrize("relu", [True, False])
+def test_finish_forward_gives_numpys_bits(blocks, with_bias, relu):
+    """The shares added in block order, the biases and a plain ReLU in one pass: the bits of NumPy's
+    three passes, with NaN (of either sign), infinities, -0.0 and shares that cancel included."""
+    rng = np.random.default_rng(blocks)
+    parts = rng.normal(size=(blocks, 7, 33)).astype(np.float32)
+    parts[:, 0, :7] = -0.0
+    parts[0, 0, :7] = [np.nan, -np.nan, np.inf, -np.inf, -0.0, 0.0, -1.0]
+    parts[1, 0, :7] = [1.0, 1.0, 1.0, 2.0, -0.0, -0.0, 1.0]
+    parts[1, 1] = -parts[0, 1]
+    biases = rng.normal(size=33).astype(np.float32)
+    biases[:7] = -0.0
+    reference = np.add(parts[0], parts[1])
+    for part in parts[2:]:
+        reference += part
+    if with_bias:
+        reference += biases
+    if relu:
+        np.maximum(reference, 0, out=reference)
+    z = np.empty_like(reference)
+    fast.get_dense_kernels().finish_forward(parts, biases if with_bias else parts[0, 0], with_bias, relu, z)
+    np.testing.assert_array_equal(z.view(np.uint32), reference.view(np.uint32))
+    assert np.signbit(z[0, 4]) == (not relu)  # -0.0 + -0.0 stays -0.0, the ReLU makes it +0.0
+
+
+def test_relu_gradient_gives_numpys_bits():
+    """The gradient through a ReLU from its output: NumPy's `grad * (out > 0)` to the bit, NaN and
+    infinities under a 0 included."""
+    rng = np.random.default_rng(14)
+    grad = rng.normal(size=(9, 40)).astype(np.float32)
+    out = np.maximum(rng.normal(size=(9, 40)), 0).astype(np.float32)
+    grad[0, :4], out[0, :4] = [np.nan, np.inf, -np.inf, -0.0], [0.0, 0.0, 1.0, 0.0]
+    dz = np.empty_like(grad)
+    fast.get_dense_kernels().relu_gradient(grad, out, dz)
+    with np.errstate(invalid="ignore"):
+        reference = grad * (out > 0)
+    np.testing.assert_array_equal(dz.view(np.uint32), reference.view(np.uint32))
+
+
+def test_the_relu_in_the_split_forward_pass_changes_no_bit(monkeypatch):
+    """Split over the cores, Dense applies a plain ReLU in the pass that adds its shares (and keeps
+    the output for the derivative): training ends at the very weights that applying the ReLU object
+    apart gives."""
+    from barenet.layers import dense
+
+    rng = np.random.default_rng(12)
+    x, y = rng.normal(size=(192, 784)).astype(np.float32), rng.integers(0, 10, 192)
+    weights = []
+    for fused in (True, False):
+        if not fused:
+            monkeypatch.setattr(dense, "is_plain_relu", lambda activation: False)
+        model = _mlp("sequential")
+        model.compile("adam", "sparse_categorical_crossentropy")
+        model.fit(x, y, batch_size=64, epochs=2, verbose=0)
+        assert model.layers[0]._by_inputs == 2 and (model.layers[0]._relu_out is not None) == fused
+        weights.append(model.get_weights())
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_relu_with_keras_arguments_runs_apart():
+    """A ReLU object with a slope, a ceiling or a threshold is never taken for the plain one."""
+    relu = bn.activations.ReLU(negative_slope=0.5, max_value=3.0)
+    x = np.random.default_rng(13).normal(size=(32, 784)).astype(np.float32)
+    out, _, _, layer = layer_passes(True, lambda: bn.Dense(128, relu), x)
+    assert layer._by_inputs == 2 and layer._relu_out is None
+    z = x.astype(np.float64) @ layer.params["weights"] + layer.params["biases"]
+    _close(out, np.minimum(np.where(z < 0, 0.5 * z, z), 3.0).astype(np.float32))
+
+
 def test_the_blocks_follow_the_shapes_alone():
     def blocks(rows, inputs, units, dtype=np.float32):
         return fast.input_blocks(np.empty((rows, inputs), dtype), np.empty((inputs, units), dtype))

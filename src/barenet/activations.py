@@ -108,6 +108,13 @@ class ReLU(Activation):
         return grad * self._mask + grad * (self._below * grad.dtype.type(self.negative_slope))
 
 
+def is_plain_relu(activation) -> bool:
+    """Whether `activation` is `max(x, 0)` itself: a `ReLU` without Keras's slope, ceiling or
+    threshold. Layers whose kernels apply the ReLU inside their own pass (Conv2D, Dense split
+    over the cores) ask this; any other activation runs on its own."""
+    return type(activation) is ReLU and activation.__dict__.get("_plain", True)
+
+
 class LeakyReLU(Activation):
     """`f(x) = x if x > 0 else alpha * x`. Defaults to alpha=0.2 (Keras's `leaky_relu` function;
     the `LeakyReLU` layer defaults to 0.3). `negative_slope` is Keras 3's name for `alpha`."""

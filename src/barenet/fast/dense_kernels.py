@@ -11,7 +11,9 @@ on one core, and every line the other core holds must be taken back from it firs
 against 32-35 us; see benchmarks/RESULTS.md).
 
 - `forward_by_inputs`: `parts[k] = x[:, start:stop] @ weights[start:stop]`, each block's share of
-  `x @ weights`; the layer adds the shares in block order.
+  `x @ weights`; `finish_forward` then adds the shares in block order, the biases and a plain
+  ReLU in one pass over the output (NumPy's three passes and their bits), and `relu_gradient`
+  takes that ReLU's derivative from its output in the backward pass.
 - `weight_gradient_by_inputs`: `grad[start:stop] = x[:, start:stop]^T @ dz`, the block's rows of
   `x^T @ dz`, the same dot products as the whole product's.
 - `input_gradient_by_inputs`: `dx[:, start:stop] = dz @ weights[start:stop]^T`, the block's
@@ -26,6 +28,7 @@ float32's rounding. The products call NumPy's own BLAS (`kernels.matmul`).
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit, prange
 
 from .blocks import block_bounds
@@ -69,6 +72,40 @@ def input_gradient_by_inputs(dz, weights, dx, blocks):
     """`dx = dz @ weights^T`, the columns of `dx` (the inputs) split into `blocks` fixed blocks."""
     for k in prange(blocks):
         _input_gradient_block(dz, weights, dx, blocks, k)
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def finish_forward(parts, biases, with_bias, relu, z):
+    """`z = parts[0] + parts[1] + ... (in block order) + biases`, then `np.maximum(z, 0)` if
+    `relu`, in one pass, row by row, to NumPy's bits: each value is the same chain of float32
+    additions, and the ReLU keeps NaN as it is and turns every other value not above 0 (-0.0
+    included) into +0.0, as `np.maximum` does. `biases` is ignored (any float32 vector) unless
+    `with_bias`."""
+    for r in range(z.shape[0]):
+        row, first, second = z[r], parts[0, r], parts[1, r]
+        for c in range(z.shape[1]):
+            row[c] = first[c] + second[c]
+        for k in range(2, parts.shape[0]):
+            part = parts[k, r]
+            for c in range(z.shape[1]):
+                row[c] += part[c]
+        if with_bias:
+            for c in range(z.shape[1]):
+                row[c] += biases[c]
+        if relu:
+            for c in range(z.shape[1]):
+                value = row[c]
+                row[c] = value if value > 0 or value != value else 0
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def relu_gradient(grad, out, dz):
+    """`dz = grad * (out > 0)` for a ReLU's output `out`, in one pass, to NumPy's bits (the same
+    float32 product by 1 or 0: NaN where `grad` is NaN, or infinite under a 0)."""
+    for r in range(dz.shape[0]):
+        g, o, d = grad[r], out[r], dz[r]
+        for c in range(dz.shape[1]):
+            d[c] = g[c] * (np.float32(1) if o[c] > 0 else np.float32(0))
 
 
 # The same blocks one after the other, for one thread: the same BLAS calls, so the same bits,

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import fast, parallel
+from ..activations import is_plain_relu
 from ..reductions import column_sums
 from . import conv_pool
 from .base import check_positive_int
@@ -123,7 +124,7 @@ class Conv2D(KernelLayer):
 
     @property
     def _fused_relu(self) -> bool:
-        return self.activation.get_config() == "relu"
+        return is_plain_relu(self.activation)
 
     def _group_matrices(self, matrix, width):
         """Column blocks of `matrix` `(rows, groups * width)`, one per group (views)."""

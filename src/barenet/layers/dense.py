@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import fast
+from ..activations import is_plain_relu
 from ..reductions import column_sums
 from .base import Layer, check_positive_int
 from .kernel_layer import KernelLayer
@@ -65,22 +66,30 @@ class Dense(KernelLayer):
         self._fast = self._by_inputs == 1 and x.dtype == weights.dtype and fast.worth_it(x) \
             and x.shape[1] * weights.shape[1] >= 4096
         blocks = fast.product_blocks(len(x), x.size * self.units) if self._fast else 1
-        if self._by_inputs > 1:
-            z = _forward_by_inputs(x, weights, self._by_inputs)
-        elif blocks > 1:  # the product over the cores (barenet.fast), rows split into fixed blocks
-            z = np.empty((len(x), self.units), x.dtype)
-            with fast.running():
-                fast.get_kernels().matmul_by_rows(x, weights, z, False, blocks)
+        biases = self.params["biases"] if self.use_bias else None
+        relu = self._by_inputs > 1 and is_plain_relu(self.activation)
+        if self._by_inputs > 1:  # the shares added, with the biases and a plain ReLU, in one pass
+            z = _forward_by_inputs(x, weights, biases, relu, self._by_inputs)
         else:
-            z = x @ weights
-        if self.use_bias:
-            z += self.params["biases"]
-        z = self.activation.forward_in_place(z)
+            if blocks > 1:  # the product over the cores (barenet.fast), rows split into fixed blocks
+                z = np.empty((len(x), self.units), x.dtype)
+                with fast.running():
+                    fast.get_kernels().matmul_by_rows(x, weights, z, False, blocks)
+            else:
+                z = x @ weights
+            if biases is not None:
+                z += biases
+        self._relu_out = z if relu else None  # a ReLU applied already: its derivative is 1 where z > 0
+        if not relu:
+            z = self.activation.forward_in_place(z)
         return z if self._lead is None else z.reshape(*self._lead, self.units)
 
     def backward(self, dL_dy):
         if self._lead is not None:
             dL_dy = dL_dy.reshape(-1, self.units)
+        relu_out = self.__dict__.get("_relu_out")
+        if relu_out is not None:  # the ReLU ran inside the forward pass (`_forward_by_inputs`)
+            return self.backward_preactivation(_relu_gradient(dL_dy, relu_out))
         return self.backward_preactivation(self.activation.backward(dL_dy))
 
     def backward_preactivation(self, dL_dz):
@@ -131,16 +140,28 @@ class Dense(KernelLayer):
         return {**super().get_config(), "units": self.units, **self.kernel_config()}
 
 
-def _forward_by_inputs(x, weights, blocks: int) -> np.ndarray:
-    """`x @ weights` as the sum, in block order, of `blocks` shares over fixed blocks of the inputs
-    (`fast.dense_kernels.forward_by_inputs`, one share per core)."""
+def _forward_by_inputs(x, weights, biases, relu: bool, blocks: int) -> np.ndarray:
+    """`x @ weights (+ biases)`, then `max(., 0)` if `relu`: the sum, in block order, of `blocks`
+    shares over fixed blocks of the inputs (`fast.dense_kernels.forward_by_inputs`, one share per
+    core), finished in one pass (`finish_forward`: the bits of NumPy's `parts[0] + parts[1] + ...`,
+    `+= biases` and `np.maximum(z, 0)`)."""
     parts = np.empty((blocks, len(x), weights.shape[1]), x.dtype)
     with fast.running():
         _split_kernel("forward_by_inputs")(x, weights, parts, blocks)
-    z = np.add(parts[0], parts[1])
-    for part in parts[2:]:
-        z += part
+    z = np.empty(parts.shape[1:], x.dtype)
+    with_bias = biases is not None
+    fast.get_dense_kernels().finish_forward(parts, biases if with_bias else parts[0, 0], with_bias, relu, z)
     return z
+
+
+def _relu_gradient(grad, out) -> np.ndarray:
+    """`grad * (out > 0)`, the gradient through a ReLU from its output `out`, in one pass
+    (`fast.dense_kernels.relu_gradient`, NumPy's bits) where `grad` is like `out`."""
+    if grad.dtype != out.dtype or grad.shape != out.shape or not grad.flags.c_contiguous:
+        return grad * (out > 0)
+    dz = np.empty_like(out)
+    fast.get_dense_kernels().relu_gradient(grad, out, dz)
+    return dz
 
 
 def _split_kernel(name: str):
