@@ -95,7 +95,7 @@ def finish_forward(parts, biases, with_bias, relu, z):
         if relu:
             for c in range(z.shape[1]):
                 value = row[c]
-                row[c] = value if value > 0 or value != value else 0
+                row[c] = value if value > 0 or np.isnan(value) else 0
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
