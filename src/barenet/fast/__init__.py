@@ -10,7 +10,8 @@ products split by rows; `dense_kernels.py` for Dense's training step split by it
 `elementwise_kernels.py` for Adam's update and Dropout's mask in backward;
 `random_kernels.py` (with `dropout_stream.py`) for Dropout's draw and product in training,
 from the generator's own stream; `loss_kernels.py` for sparse categorical cross-entropy's
-training value and gradient after a softmax, once the kernels are loaded; `gather_kernels.py`
+training value and gradient after a softmax, and `output_kernels.py` for the softmax's shift
+and the accuracy's count, once the kernels are loaded; `gather_kernels.py`
 for a shuffled batch's rows, gathered from the training arrays and cast to float32 in one
 pass. The NumPy code in `barenet.layers`, `barenet.losses`, `barenet.optimizers` and
 `barenet.data_adapters` stays the reference: every kernel is tested against it, and it runs
@@ -77,7 +78,7 @@ _GATHERED = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.uint8))
 MIN_GATHER = 4096
 _state: dict = {"sessions": 0}
 # The keys of `_state` that hold the kernel modules (None while off or missing).
-_KERNEL_MODULES = ("kernels", "dense", "normalization", "elementwise", "loss", "random", "gather")
+_KERNEL_MODULES = ("kernels", "dense", "normalization", "elementwise", "loss", "output", "random", "gather")
 # Dense's split forward pass writes one share of the output per block: at most this many values
 # in all (16 MiB), or fewer blocks (`input_blocks`).
 MAX_PARTIAL_VALUES = 2**22
@@ -103,13 +104,14 @@ def get_kernels():
                     kernels,
                     loss_kernels,
                     normalization_kernels,
+                    output_kernels,
                     random_kernels,
                 )
             except Exception:  # noqa: BLE001 - numba missing, or unable to load (e.g. under a memory limit)
                 return None
             _state.update(kernels=kernels, dense=dense_kernels, normalization=normalization_kernels,
-                          elementwise=elementwise_kernels, loss=loss_kernels, random=random_kernels,
-                          gather=gather_kernels)
+                          elementwise=elementwise_kernels, loss=loss_kernels, output=output_kernels,
+                          random=random_kernels, gather=gather_kernels)
     return _state["kernels"]
 
 
@@ -141,6 +143,12 @@ def loaded_loss_kernels():
     """The loss's kernel (`barenet.fast.loss_kernels`) when the kernels are loaded already, else
     None: a small batch's loss is no reason to import numba (its results are NumPy's bits anyway)."""
     return _state.get("loss") if "kernels" in _state else None
+
+
+def loaded_output_kernels():
+    """The softmax's shift and the accuracy's count (`barenet.fast.output_kernels`) when the kernels
+    are loaded already, else None (never loads them: NumPy gives the same bits)."""
+    return _state.get("output") if "kernels" in _state else None
 
 
 def loaded_elementwise_kernels():
