@@ -78,6 +78,7 @@ def test_a_first_layer_pair_computes_no_input_gradient():
 
 @pytest.mark.parametrize("conv, pool, dtype", [
     (lambda: bn.Conv2D(2, 3, activation="tanh"), lambda: bn.MaxPooling2D(2), "float32"),
+    (lambda: bn.Conv2D(2, 3, activation=bn.activations.ReLU(negative_slope=0.5)), lambda: bn.MaxPooling2D(2), "float32"),
     (lambda: bn.Conv2D(2, 3, groups=2, activation="relu"), lambda: bn.MaxPooling2D(2), "float32"),
     (lambda: bn.Conv2D(2, 3, activation="relu"), lambda: bn.AveragePooling2D(2), "float32"),
     (lambda: bn.Conv2D(2, 3, activation="relu"), lambda: bn.MaxPooling2D(3), "float32"),

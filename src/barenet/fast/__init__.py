@@ -1,6 +1,6 @@
 """Optional compiled kernels (numba): Conv2D, MaxPooling2D, BatchNormalization, Dense's products,
-Dropout and Adam, fused and spread over every core; sparse cross-entropy's indexing; and the
-shuffled batch's gather.
+Dropout and Adam, fused and spread over every core; sparse cross-entropy's indexing, the softmax's
+shift and the accuracy's count; and the shuffled batch's gather.
 
 `pip install barenet[fast]` installs numba; barenet then uses the kernels on its own:
 `kernels.py` for float32 `Conv2D` (channels-last or first, any stride, padding and dilation,

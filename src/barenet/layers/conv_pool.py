@@ -26,13 +26,14 @@ from __future__ import annotations
 import numpy as np
 
 from .. import fast
+from ..activations import Linear, is_plain_relu
 from .pooling import halves_by_max
 
 
 def fusable(conv, pool, x) -> bool:
     """Whether `pool.forward(conv.forward(x))` can run as one pass (`forward`)."""
     return (halves_by_max(pool) and conv.built and conv.groups == 1 and conv.data_format == "channels_last"
-            and conv.activation.get_config() in ("relu", "linear")
+            and (is_plain_relu(conv.activation) or type(conv.activation) is Linear)
             and isinstance(x, np.ndarray) and x.ndim == 4 and x.dtype == conv.dtype and fast.enabled(x.dtype))
 
 
