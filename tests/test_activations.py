@@ -91,3 +91,43 @@ def test_is_plain_relu_only_for_max_x_0():
     assert not activations.is_plain_relu(activations.ReLU(threshold=0.5))
     assert not activations.is_plain_relu(activations.get("relu6"))
     assert not activations.is_plain_relu(activations.get("leaky_relu"))
+
+
+@pytest.mark.parametrize("make, config", [
+    (lambda: activations.ReLU(negative_slope=0.5, max_value=3.0),
+     {"class_name": "ReLU", "config": {"negative_slope": 0.5, "max_value": 3.0}}),
+    (lambda: activations.ReLU(threshold=np.float32(0.25)), {"class_name": "ReLU", "config": {"threshold": 0.25}}),
+    (lambda: activations.LeakyReLU(negative_slope=0.3), {"class_name": "LeakyReLU", "config": {"alpha": 0.3}}),
+    (lambda: activations.ELU(0.5), {"class_name": "ELU", "config": {"alpha": 0.5}}),
+    (lambda: activations.Softmax(axis=1), {"class_name": "Softmax", "config": {"axis": 1}}),
+    (lambda: activations.get("gelu").__class__(approximate=False), {"class_name": "GELU", "config": {"approximate": False}}),
+])
+def test_an_activation_with_arguments_keeps_them_in_its_config(make, config, rng):
+    """An object whose arguments are not the defaults is written as its class and arguments (its
+    name alone would lose them), and `get` makes the same activation back."""
+    activation = make()
+    assert activation.get_config() == config == activations.serialize(activation)
+    again = activations.get(config)
+    assert type(again) is type(activation) and again.get_config() == config
+    x = rng.normal(size=(4, 6)).astype(np.float32)
+    np.testing.assert_array_equal(again.forward(x), activation.forward(x))
+
+
+def test_default_arguments_keep_the_name():
+    for name in ("relu", "leaky_relu", "elu", "softmax", "gelu", "log_softmax"):
+        assert activations.get(name).get_config() == name
+    assert activations.ReLU(negative_slope=0.0, threshold=0).get_config() == "relu"
+
+
+@pytest.mark.parametrize("config, match", [
+    ({"class_name": "Evil", "config": {}}, "must be"),
+    ({"class_name": "ReLU"}, "must be"),
+    ({"class_name": "ReLU", "config": {}, "module": "os"}, "must be"),
+    ({"class_name": "ReLU", "config": [1]}, "must be"),
+    ({"class_name": "ReLU", "config": {"slope": 0.5}}, "arguments are"),
+    ({"class_name": "ReLU", "config": {"negative_slope": "0.5"}}, "arguments are"),
+    ({"class_name": "Softmax", "config": {"axis": [0, 1]}}, "arguments are"),
+])
+def test_a_bad_activation_dict_is_a_clear_error(config, match):
+    with pytest.raises(ValueError, match=match):
+        activations.get(config)

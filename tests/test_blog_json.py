@@ -291,3 +291,11 @@ def test_bad_cnn_file(tmp_path, rng, mutate, message):
     mutate(document)
     with pytest.raises(bn.ModelFileError, match=message):
         bn.load_model(_write(tmp_path / "bad.json", document))
+
+
+def test_an_activation_with_arguments_is_refused_by_the_blogs_json(tmp_path):
+    """The blog's JSON stores an activation by name; a leaky ReLU object would come back plain."""
+    model = bn.Sequential([bn.Dense(3, bn.activations.ReLU(negative_slope=0.5), input_dim=4)], seed=0)
+    with pytest.raises(ValueError, match="stores an activation by its name"):
+        model.save_model(tmp_path / "m.json")
+    assert not (tmp_path / "m.json").exists()

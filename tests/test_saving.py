@@ -258,6 +258,23 @@ def test_save_into_missing_directory_fails_cleanly(tmp_path):
         _model().save(123)
 
 
+def test_activations_with_arguments_survive_a_round_trip(tmp_path):
+    """A Dense with a leaky, capped ReLU object (or another activation with arguments) is saved with
+    them: the loaded model predicts the same values (before, the file kept the name alone)."""
+    x, _ = _data()
+    model = bn.Sequential([bn.Dense(8, bn.activations.ReLU(negative_slope=0.5, max_value=1.5), input_dim=5),
+                           bn.Dense(6, bn.activations.ELU(0.5)), bn.Dense(3, bn.activations.LeakyReLU(0.1))], seed=2)
+    path = tmp_path / "m.barenet"
+    model.save(path)
+    loaded = bn.load_model(path)
+    assert [layer.get_config() for layer in loaded.layers] == [layer.get_config() for layer in model.layers]
+    assert loaded.layers[0].get_config()["activation"] == {"class_name": "ReLU",
+                                                          "config": {"negative_slope": 0.5, "max_value": 1.5}}
+    prediction = model.predict(x, verbose=0)
+    assert prediction.min() < 0
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), prediction)
+
+
 # --- bad model files, by hand ------------------------------------------------------------------
 def _rewrite(src, dst, config_edit=None, drop=(), add=None, replace=None):
     """Copy a model zip, editing config.json and members."""
@@ -306,6 +323,10 @@ BAD_EDITS = {
     "pickled array": (dict(replace={"arrays/1.npy": _npy(np.array([{"a": 1}] * 8, dtype=object))}),
                       "not a valid .npy|object|pickle"),
     "bad layer config": (dict(config_edit=lambda c: _first_layer_config(c).update(units=-3)), "invalid config"),
+    "unknown activation class": (dict(config_edit=lambda c: _first_layer_config(c).update(
+        activation={"class_name": "Evil", "config": {}})), "invalid config"),
+    "activation argument not a number": (dict(config_edit=lambda c: _first_layer_config(c).update(
+        activation={"class_name": "ReLU", "config": {"max_value": "__import__('os')"}})), "invalid config"),
     "unknown layer argument": (dict(config_edit=lambda c: _first_layer_config(c).update(evil=1)), "invalid config"),
     "huge layer": (dict(config_edit=lambda c: _first_layer_config(c).update(units=10**12)), "per sample"),
     "changed architecture": (dict(config_edit=lambda c: _first_layer_config(c).update(units=9)),

@@ -3,6 +3,8 @@ that the activation modules share (`activations` and `activations_modern` both b
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from . import fast
@@ -27,8 +29,25 @@ class Activation:
     def backward(self, grad: np.ndarray) -> np.ndarray:
         return grad
 
-    def get_config(self) -> str:
-        return self.name
+    def get_config(self):
+        """The name; where a constructor argument differs from its default (a `ReLU` with a slope,
+        a `Softmax` over another axis), `{"class_name": ..., "config": {argument: value}}` instead,
+        which `activations.get` takes back (a layer's config and a model file keep it)."""
+        changed = self.changed_arguments()
+        return {"class_name": type(self).__name__, "config": changed} if changed else self.name
+
+    def changed_arguments(self) -> dict:
+        """The constructor's arguments, read from the attributes of the same names, that differ from
+        their defaults (plain Python values)."""
+        changed = {}
+        for name, parameter in inspect.signature(type(self).__init__).parameters.items():
+            if parameter.default is inspect.Parameter.empty or name not in self.__dict__:
+                continue
+            value = self.__dict__[name]
+            value = value.item() if isinstance(value, np.generic) else value
+            if value != parameter.default:
+                changed[name] = value
+        return changed
 
     def __eq__(self, other):
         # The blog's code compares names (`layer.activation == "softmax"`); objects keep identity.

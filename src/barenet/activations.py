@@ -19,6 +19,7 @@ share the forward values an object caches.
 from __future__ import annotations
 
 import copy
+import inspect
 import math
 
 import numpy as np
@@ -278,7 +279,8 @@ ACTIVATIONS = {
 
 
 def get(identifier) -> Activation:
-    """Return a fresh activation object for a name, None (linear), an `Activation` or a function.
+    """Return a fresh activation object for a name, None (linear), an `Activation`, a function, or
+    `{"class_name": ..., "config": {...}}` (`Activation.get_config`'s form for an object with arguments).
 
     An `Activation` object is copied, so two layers given the same object each cache their own
     forward values. A function of `barenet.activations` (`activation=activations.relu`) gives
@@ -292,6 +294,8 @@ def get(identifier) -> Activation:
         return identifier()
     if isinstance(identifier, str) and identifier.lower() in ACTIVATIONS:
         return ACTIVATIONS[identifier.lower()]()
+    if isinstance(identifier, dict):
+        return _from_config(identifier)
     if callable(identifier) and not isinstance(identifier, str):
         name = getattr(identifier, "__name__", None)
         if name in ACTIVATIONS and getattr(activation_functions, name, None) is identifier:
@@ -302,8 +306,26 @@ def get(identifier) -> Activation:
     )
 
 
-def serialize(activation) -> str:
-    """The name a config stores for an activation object (Keras's `activations.serialize`)."""
+def _from_config(config: dict) -> Activation:
+    """The activation object of `Activation.get_config`'s dict form, checked before anything is
+    made (it may come from a model file): a class of `ACTIVATIONS` and arguments of its constructor
+    that are numbers, booleans or None."""
+    classes = {cls.__name__: cls for cls in ACTIVATIONS.values()}
+    cls, arguments = classes.get(config.get("class_name")), config.get("config")
+    if set(config) != {"class_name", "config"} or cls is None or not isinstance(arguments, dict):
+        raise ValueError("An activation given as a dict must be {'class_name': one of "
+                         f"{sorted(classes)}, 'config': {{argument: value}}}}. Received: {config!r:.200}")
+    allowed = [name for name in inspect.signature(cls.__init__).parameters if name != "self"]
+    for key, value in arguments.items():
+        if key not in allowed or not (value is None or isinstance(value, (bool, int, float))):
+            raise ValueError(f"{cls.__name__}'s arguments are {allowed}, each a number, a boolean or None. "
+                             f"Received: {key!r:.80}={value!r:.80}")
+    return cls(**arguments)
+
+
+def serialize(activation):
+    """What a config stores for an activation object (Keras's `activations.serialize`): its name, or
+    its class and arguments where these are not the defaults (`Activation.get_config`)."""
     return get(activation).get_config()
 
 

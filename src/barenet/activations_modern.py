@@ -142,6 +142,9 @@ class FunctionActivation(Activation):
         self.function = function
         self.name = getattr(function, "__name__", "function")
 
+    def get_config(self) -> str:
+        return self.name  # a function is stored by its name
+
     def forward(self, x):
         from .autodiff import Tensor, grad_enabled
 
