@@ -83,9 +83,10 @@ def layer_entry(layer) -> dict:
 def _kernel_entries(layer, bias_shape: tuple) -> dict:
     activation = layer.activation.get_config()
     if not isinstance(activation, str):
-        raise ValueError(f"Layer {layer.name!r} cannot be written to the blog's JSON, which stores an activation by "
-                         f"its name: its {activation['class_name']} has arguments ({activation['config']}) that the "
-                         "name would lose. Save with a '.barenet' suffix instead.")
+        raise ValueError(  # noqa: TRY004 - the model's contents are wrong, not an argument's type
+            f"Layer {layer.name!r} cannot be written to the blog's JSON, which stores an activation by "
+            f"its name: its {activation['class_name']} has arguments ({activation['config']}) that the "
+            "name would lose. Save with a '.barenet' suffix instead.")
     biases = layer.params["biases"] if layer.use_bias else np.zeros(bias_shape[0], layer.dtype)
     return {"isbias": layer.use_bias, "activation": activation,
             "weights": layer.params["weights"].tolist(), "biases": biases.reshape(bias_shape).tolist()}
