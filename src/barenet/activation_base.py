@@ -45,7 +45,8 @@ class Activation:
                 continue
             value = self.__dict__[name]
             value = value.item() if isinstance(value, np.generic) else value
-            if value != parameter.default:
+            if value is not parameter.default and not (type(value) in (bool, int, float, str, type(None))
+                                                       and value == parameter.default):
                 changed[name] = value
         return changed
 
