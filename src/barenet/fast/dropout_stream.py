@@ -27,7 +27,6 @@ import numpy as np
 from .. import fast
 
 _bounds_kept: dict = {}
-_HALF = 2**64 - 1
 
 
 def _bounds(count: int, blocks: int) -> np.ndarray:
@@ -76,16 +75,15 @@ def draw_and_apply(rng, values: np.ndarray, rate: float, blocks: int):
             start = 1
         bounds = _bounds(flat.size - start, blocks)
         pcg = state["state"]
-        halves = (np.uint64(pcg["state"] >> 64), np.uint64(pcg["state"] & _HALF), np.uint64(pcg["inc"] >> 64),
-                  np.uint64(pcg["inc"] & _HALF))
+        stream = (*kernels.halves(pcg["state"]), *kernels.halves(pcg["inc"]))  # state, increment
         rest = slice(start, None)
         final = np.empty(3, np.uint64)
         if len(bounds) == 2:  # one block: no parallel loop to start
-            kernels.dropout_one_block(*halves, bounds, flat[rest], keep[rest], out[rest], rate, scale, final)
+            kernels.dropout_one_block(*stream, bounds, flat[rest], keep[rest], out[rest], rate, scale, final)
         else:
             with fast.running(hold=False):
-                kernels.dropout_blocks(*halves, bounds, flat[rest], keep[rest], out[rest], rate, scale, final)
-        pcg["state"] = (int(final[0]) << 64) | int(final[1])
+                kernels.dropout_blocks(*stream, bounds, flat[rest], keep[rest], out[rest], rate, scale, final)
+        pcg["state"] = kernels.whole(final[0], final[1])
         state["has_uint32"], state["uinteger"] = int(bounds[-1] % 2), int(final[2])
         bit_generator.state = state
     return keep.reshape(values.shape), out.reshape(values.shape)

@@ -37,9 +37,20 @@ BUFFER = 512
 _UNIT = np.float32(1.0 / 16777216.0)  # 2**-24: NumPy's float32 from the top 24 of 32 bits
 # PCG64's multiplier (PCG's default 128-bit one), as its high and low 64-bit halves.
 MULTIPLIER = 0x2360ED051FC65DA44385DF649FCCF645
-_MULTIPLIER_HIGH = np.uint64(MULTIPLIER >> 64)
-_MULTIPLIER_LOW = np.uint64(MULTIPLIER & 0xFFFFFFFFFFFFFFFF)
 _ZERO, _ONE = np.uint64(0), np.uint64(1)
+
+
+def halves(value: int) -> tuple:
+    """A 128-bit Python integer as the kernels take it: `(high, low)` 64-bit halves (uint64)."""
+    return np.uint64(value >> 64), np.uint64(value & 0xFFFFFFFFFFFFFFFF)
+
+
+def whole(high, low) -> int:
+    """The 128-bit Python integer of `(high, low)` halves (`halves`, back)."""
+    return (int(high) << 64) | int(low)
+
+
+_MULTIPLIER_HIGH, _MULTIPLIER_LOW = halves(MULTIPLIER)
 
 
 @intrinsic
@@ -75,6 +86,12 @@ def _output(high, low):
     folded = high ^ low
     rotation = high >> np.uint64(58)
     return (folded >> rotation) | (folded << ((np.uint64(64) - rotation) & np.uint64(63)))
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _low_uniform(raw):
+    """NumPy's float32 in [0, 1) from an output's low 32 bits (its top 24 of them)."""
+    return np.float32(np.int64((raw & np.uint64(0xFFFFFFFF)) >> np.uint64(8))) * _UNIT
 
 
 @njit(nogil=True, cache=True)
@@ -130,11 +147,10 @@ def dropout_block(state_high, state_low, increment_high, increment_low, first, v
         pairs = stop - start - count  # count, or count - 1 when the block ends on a lone low half
         for j in range(pairs):
             raw = raws[j]
-            chunk_keep[2 * j] = np.float32(np.int64((raw & np.uint64(0xFFFFFFFF)) >> np.uint64(8))) * _UNIT >= rate
+            chunk_keep[2 * j] = _low_uniform(raw) >= rate
             chunk_keep[2 * j + 1] = np.float32(np.int64(raw >> np.uint64(40))) * _UNIT >= rate
         if pairs < count:
-            raw = raws[pairs]
-            chunk_keep[2 * pairs] = np.float32(np.int64((raw & np.uint64(0xFFFFFFFF)) >> np.uint64(8))) * _UNIT >= rate
+            chunk_keep[2 * pairs] = _low_uniform(raws[pairs]) >= rate
         for i in range(stop - start):
             chunk_out[i] = chunk_values[i] * np.float32(chunk_keep[i]) * scale
         last = raws[count - 1]
